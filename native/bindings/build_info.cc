@@ -1,0 +1,31 @@
+// buildInfo(): what this binary was compiled with and what it found at load time.
+#include <napi.h>
+
+#include "core/cpu_features.h"
+#include "bindings/registry.h"
+#include "core/thread_pool.h"
+
+namespace lwfm {
+namespace {
+
+Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+#ifdef LWFM_WITH_CUDA
+  out.Set("cuda", true);
+#else
+  out.Set("cuda", false);
+#endif
+  out.Set("simd", SimdName(ActiveSimd()));
+  out.Set("cpuSimd", SimdName(CpuSimd()));
+  out.Set("hardwareThreads", HardwareThreads());
+  out.Set("napiVersion", NAPI_VERSION);
+  return out;
+}
+
+const RegisterExports kRegister([](Napi::Env env, Napi::Object exports) {
+  exports.Set("buildInfo", Napi::Function::New(env, BuildInfo, "buildInfo"));
+});
+
+}  // namespace
+}  // namespace lwfm

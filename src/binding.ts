@@ -1,0 +1,103 @@
+/**
+ * The only module that loads and types the native addon. Everything else imports
+ * `native` from here, so the search order and the error message live in one place.
+ *
+ * Search order: $LWFM_SPM_NATIVE, the local CUDA build (cmake-js, build-cuda/),
+ * the local CPU build (node-gyp, build/), then prebuilds/ via node-gyp-build.
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NativeLoadError } from './errors.js';
+
+const require = createRequire(import.meta.url);
+
+/** Package root: this file lives in src/ (tests) or dist/ (published), one level down. */
+export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** What the addon reports about its own build. */
+export interface NativeBuildInfo {
+  /** CUDA engine compiled in. */
+  cuda: boolean;
+  /** SIMD path in use ('scalar' | 'avx2' | 'avx512'), after the LWFM_SPM_SIMD cap. */
+  simd: string;
+  /** Best SIMD path this CPU supports. */
+  cpuSimd: string;
+  hardwareThreads: number;
+  napiVersion: number;
+}
+
+/** Shape of the addon's exports. Each native module adds its own section. */
+export interface NativeBinding {
+  buildInfo(): NativeBuildInfo;
+  // --- assignment (native/bindings/assignment_binding.cc) ---
+  // --- head (native/bindings/head_binding.cc) ---
+  // --- cuda (native/bindings/cuda_binding.cc) ---
+}
+
+/** Where the addon was loaded from, and which kind of build it is. */
+export interface NativeOrigin {
+  path: string;
+  kind: 'env' | 'cuda-build' | 'cpu-build' | 'prebuild';
+}
+
+function tryLoad(path: string, tried: string[]): NativeBinding | undefined {
+  if (!existsSync(path)) {
+    tried.push(`${path} (not found)`);
+    return undefined;
+  }
+  try {
+    return require(path) as NativeBinding;
+  } catch (err) {
+    tried.push(`${path} (${(err as Error).message.split('\n')[0]})`);
+    return undefined;
+  }
+}
+
+/** Loads the addon from the first location that works; exported for tests. */
+export function loadNative(root = packageRoot, env: NodeJS.ProcessEnv = process.env): { binding: NativeBinding; origin: NativeOrigin } {
+  const tried: string[] = [];
+  const override = env.LWFM_SPM_NATIVE;
+  if (override) {
+    const path = resolve(override);
+    const binding = tryLoad(path, tried);
+    if (binding) return { binding, origin: { path, kind: 'env' } };
+    // An explicit override that fails is an error, not a reason to silently use something else.
+    throw new NativeLoadError(
+      `Cannot load the lwfm-spm native addon from LWFM_SPM_NATIVE=${override}: ${tried.join('; ')}. ` +
+        'Unset LWFM_SPM_NATIVE or point it at a built lwfm_spm.node.',
+    );
+  }
+  const local: [string, NativeOrigin['kind']][] = [
+    [join(root, 'build-cuda', 'Release', 'lwfm_spm.node'), 'cuda-build'],
+    [join(root, 'build', 'Release', 'lwfm_spm.node'), 'cpu-build'],
+  ];
+  for (const [path, kind] of local) {
+    const binding = tryLoad(path, tried);
+    if (binding) return { binding, origin: { path, kind } };
+  }
+  const prebuildDir = join(root, 'prebuilds', `${process.platform}-${process.arch}`);
+  try {
+    const nodeGypBuild = require('node-gyp-build') as { resolve(dir: string): string };
+    const path = nodeGypBuild.resolve(root);
+    const binding = tryLoad(path, tried);
+    if (binding) return { binding, origin: { path, kind: 'prebuild' } };
+  } catch (err) {
+    tried.push(`${prebuildDir} (${(err as Error).message.split('\n')[0]})`);
+  }
+  throw new NativeLoadError(
+    `Cannot load the lwfm-spm native addon for ${process.platform}-${process.arch} (Node ${process.versions.node}, ` +
+      `N-API ${process.versions.napi}). Tried:\n  - ${tried.join('\n  - ')}\n` +
+      'Fix: run `npm rebuild lwfm-spm` (needs python3, make and a C++17 compiler) to build it from source, ' +
+      '`npm run build:cuda` for the CUDA build, or set LWFM_SPM_NATIVE to the path of a built lwfm_spm.node.',
+  );
+}
+
+const loaded = loadNative();
+
+/** The loaded addon. */
+export const native: NativeBinding = loaded.binding;
+
+/** Where the addon came from. */
+export const nativeOrigin: NativeOrigin = loaded.origin;
