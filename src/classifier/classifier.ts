@@ -121,6 +121,12 @@ export interface EvaluateResult {
   timings: StageTimings;
   /** Mean per-episode timings (ms). */
   perEpisode: StageTimings;
+  /**
+   * Where the wall clock went: `embedMs` = time inside the backbone's embed calls
+   * (decode + network), `headAndGlueMs` = everything else (head, sampling, glue),
+   * `fraction` = headAndGlueMs / embedMs.
+   */
+  overhead: { embedMs: number; headAndGlueMs: number; fraction: number };
   /** Unreadable images that were skipped. */
   skippedImages: string[];
 }
@@ -332,20 +338,27 @@ export class FewShotClassifier {
     const { head, backbone } = this.#engine;
     const accuracies: number[] = [];
     const timings = zeroTimings();
+    let embedMs = 0;
+    const embedTimed = async (files: string[]): Promise<EngineEmbedding> => {
+      const t = performance.now();
+      const raw = await backbone.embed(files);
+      embedMs += since(t);
+      return raw;
+    };
     for (let e = 0; e < opts.episodes; e++) {
       opts.signal?.throwIfAborted();
       // Redraw until an episode has no unreadable image; each failure shrinks the pool,
       // and the sampler throws a DatasetError once a class gets too small.
       let episode = sampler.next();
       let files = [...episode.support, ...episode.query].map((x) => x.file);
-      let raw = await backbone.embed(files);
+      let raw = await embedTimed(files);
       this.#alive();
       for (let bad = failedFiles(raw, files); bad.length > 0; bad = failedFiles(raw, files)) {
         for (const { file, error } of bad) opts.onWarning(`Skipping unreadable image ${file}: ${error.message}`, asDecodeError(error, file));
         sampler.exclude(bad.map((b) => b.file));
         episode = sampler.next();
         files = [...episode.support, ...episode.query].map((x) => x.file);
-        raw = await backbone.embed(files);
+        raw = await embedTimed(files);
         this.#alive();
       }
       const s = episode.support.length;
@@ -387,6 +400,7 @@ export class FewShotClassifier {
       episodeAccuracies: accuracies,
       timings,
       perEpisode: { decode: timings.decode / n, backbone: timings.backbone / n, head: timings.head / n, total: timings.total / n },
+      overhead: { embedMs, headAndGlueMs: timings.total - embedMs, fraction: (timings.total - embedMs) / embedMs },
       skippedImages: [...sampler.excluded],
     };
   }
