@@ -5,3 +5,21 @@
 export { LwfmError, NativeLoadError, DeviceUnavailableError, DisposedError, ModelBundleError, ImageDecodeError } from './errors.js';
 export { nativeInfo } from './native_info.js';
 export type { NativeInfo } from './native_info.js';
+// --- classifier (src/classifier) ---
+export { FewShotClassifier } from './classifier/classifier.js';
+export type {
+  Embedding,
+  Prediction,
+  FailedPrediction,
+  ClassifyResult,
+  Classification,
+  SupportSummary,
+  EvaluateOptions,
+  EvaluateProgress,
+  EvaluateResult,
+  ClassifierInfo,
+} from './classifier/classifier.js';
+export type { LoadOptions, ImageSource, ImageTensorInput } from './classifier/engine.js';
+export type { Label } from './classifier/labels.js';
+export type { StageTimings } from './classifier/timings.js';
+export { DatasetError } from './classifier/dataset_error.js';

@@ -18,7 +18,11 @@ import type { Seed } from './rng.js';
 import { argmax, ci95, mean, softmax } from './stats.js';
 import { addTimings, since, zeroTimings, type StageTimings } from './timings.js';
 
-/** Embeddings of a batch of images. */
+/**
+ * Embeddings of a batch of images.
+ * @example
+ * const { data, dims: [n, c, p] } = await classifier.embed(['a.jpg']);
+ */
 export interface Embedding {
   /** N x C x P float32, P = featureSize^2; rows of failed images are NaN. */
   data: Float32Array;
@@ -28,7 +32,12 @@ export interface Embedding {
   timings: StageTimings;
 }
 
-/** The prediction for one query image. */
+/**
+ * The prediction for one query image.
+ * @example
+ * const [r] = await classifier.classify(['q.jpg']);
+ * if (!r.error) console.log(r.label, r.probabilities[r.index]);
+ */
 export interface Prediction {
   /** Predicted label, as given to setSupport. */
   label: Label;
@@ -41,7 +50,12 @@ export interface Prediction {
   error?: undefined;
 }
 
-/** The slot of a query image that could not be read: the others still get predictions. */
+/**
+ * The slot of a query image that could not be read: the others still get predictions.
+ * @example
+ * const results = await classifier.classify(['ok.jpg', 'corrupt.jpg']);
+ * results[1].error?.source; // 'corrupt.jpg'
+ */
 export interface FailedPrediction {
   error: ImageDecodeError;
   label?: undefined;
@@ -50,16 +64,27 @@ export interface FailedPrediction {
   logits?: undefined;
 }
 
-/** One entry per query, in input order: test `result.error` to tell them apart. */
+/**
+ * One entry per query, in input order: test `result.error` to tell them apart.
+ * @example
+ * for (const r of await classifier.classify(files)) console.log(r.error ? `failed: ${r.error.message}` : r.label);
+ */
 export type ClassifyResult = Prediction | FailedPrediction;
 
 /**
  * The results of classify / classifyEpisode: an array with one entry per query in
  * input order, plus the class labels (index order) and the call's stage timings.
+ * @example
+ * const results = await classifier.classify(files);
+ * console.log(results.length, results.labels, results.timings.head);
  */
 export type Classification = ClassifyResult[] & { labels: readonly Label[]; timings: StageTimings };
 
-/** What setSupport / addSupport report. */
+/**
+ * What setSupport / addSupport report.
+ * @example
+ * const { way, shotsPerClass } = await classifier.setSupport(files, labels);
+ */
 export interface SupportSummary {
   /** Number of classes. */
   way: number;
@@ -72,7 +97,11 @@ export interface SupportSummary {
   timings: StageTimings;
 }
 
-/** Progress of `evaluate`, after each episode. */
+/**
+ * Progress of `evaluate`, after each episode.
+ * @example
+ * await classifier.evaluate(dir, { onProgress: (p) => console.log(`${p.done}/${p.episodes}`) });
+ */
 export interface EvaluateProgress {
   /** Episodes done. */
   done: number;
@@ -86,7 +115,11 @@ export interface EvaluateProgress {
   etaMs: number;
 }
 
-/** Options of `evaluate`. */
+/**
+ * Options of `evaluate`.
+ * @example
+ * await classifier.evaluate(dir, { way: 5, shot: 5, query: 15, episodes: 600, seed: 1 });
+ */
 export interface EvaluateOptions {
   way?: number;
   shot?: number;
@@ -104,7 +137,11 @@ export interface EvaluateOptions {
   signal?: AbortSignal;
 }
 
-/** The result of `evaluate`. */
+/**
+ * The result of `evaluate`.
+ * @example
+ * const { accuracy, ci95 } = await classifier.evaluate(dir);
+ */
 export interface EvaluateResult {
   /** Mean episode accuracy, 0..1. */
   accuracy: number;
@@ -131,7 +168,11 @@ export interface EvaluateResult {
   skippedImages: string[];
 }
 
-/** What `info()` reports. */
+/**
+ * What `info()` reports.
+ * @example
+ * const { version, native, devices } = classifier.info();
+ */
 export interface ClassifierInfo {
   /** lwfm-spm package version. */
   version: string;

@@ -6,10 +6,18 @@
  * episodes or parse arguments.
  */
 
-/** An image: a file path, or encoded bytes (Buffer / Uint8Array). */
+/**
+ * An image: a file path, or encoded bytes (Buffer / Uint8Array).
+ * @example
+ * const inputs: ImageSource[] = ['a.jpg', readFileSync('b.png')];
+ */
 export type ImageSource = string | Uint8Array;
 
-/** Images that are already preprocessed: NCHW float32 of shape [N, 3, S, S]. */
+/**
+ * Images that are already preprocessed: NCHW float32 of shape [N, 3, S, S].
+ * @example
+ * await classifier.embed({ data: new Float32Array(2 * 3 * 84 * 84), dims: [2, 3, 84, 84] });
+ */
 export interface ImageTensorInput {
   data: Float32Array;
   dims: [number, 3, number, number];
@@ -68,7 +76,11 @@ export interface Engine {
   workers: number | undefined;
 }
 
-/** Options of `FewShotClassifier.load`. */
+/**
+ * Options of `FewShotClassifier.load`.
+ * @example
+ * await FewShotClassifier.load(undefined, { device: 'cpu', threads: 2, workers: 1 });
+ */
 export interface LoadOptions {
   /** 'auto' (default) uses CUDA when available, with a warning when it falls back. */
   device?: 'auto' | 'cpu' | 'cuda';

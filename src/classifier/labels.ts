@@ -4,7 +4,11 @@
  */
 import { expectedMessage } from '../validate.js';
 
-/** A class label as users give it. */
+/**
+ * A class label as users give it.
+ * @example
+ * await classifier.setSupport(files, ['cat', 'dog']); // or [0, 1]
+ */
 export type Label = string | number;
 
 /** Throws unless `value` is a usable label: a string or a finite number. */

@@ -5,6 +5,8 @@
  * (its workers decode and run the network; with several workers they overlap, so
  * they may add up to more than `total`); `head` is the native head; `total` is the
  * wall clock of the whole call, glue included.
+ * @example
+ * const { timings } = await classifier.classify(files); // { decode, backbone, head, total }
  */
 export interface StageTimings {
   decode: number;
