@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FewShotClassifier, type Prediction } from '../src/index.js';
 import { Head } from '../src/head.js';
-import { defaultBundle } from '../src/model/bundle.js';
+import { defaultBundle } from '../src/model/default_bundle.js';
 import { scanImageFolder } from '../src/classifier/image_folder.js';
 import { ImageDecodeError } from '../src/errors.js';
 import { repoRoot } from './support/cli.js';

@@ -5,7 +5,9 @@
  */
 import { Head } from '../head.js';
 import { Backbone } from '../backbone/backbone.js';
-import { defaultBundle, loadBundle } from '../model/bundle.js';
+import { loadBundle } from '../model/bundle.js';
+import { defaultBundle } from '../model/default_bundle.js';
+import { DeviceUnavailableError } from '../errors.js';
 import { nativeInfo } from '../native_info.js';
 import type { Engine, LoadOptions } from './engine.js';
 import type { NativeInfoProvider } from './classifier.js';
@@ -16,7 +18,7 @@ export async function createDefaultEngine(bundleDir: string | undefined, options
   const { config } = bundle;
   const backbone = await Backbone.create(bundle, { device: options.device ?? 'auto', workers: options.workers, threads: options.threads });
   try {
-    const head = new Head({
+    const headOptions = {
       channels: config.channels,
       featureSize: config.featureSize,
       temperatureAttn: config.temperatureAttn,
@@ -25,8 +27,17 @@ export async function createDefaultEngine(bundleDir: string | undefined, options
       topK: config.topK,
       matcher: bundle.matcher,
       threads: options.threads,
-      device: options.device ?? 'auto',
-    });
+    };
+    let head: Head;
+    try {
+      head = new Head({ ...headOptions, device: options.device ?? 'auto' });
+    } catch (err) {
+      // 'cuda' is strict for the backbone, which holds nearly all the arithmetic; a head
+      // without a CUDA engine runs on the CPU instead of failing the whole load.
+      if (!(err instanceof DeviceUnavailableError) || options.device !== 'cuda') throw err;
+      process.emitWarning(`${err.message} The head runs on the CPU; the backbone stays on CUDA.`, { code: 'LWFM_HEAD_CPU_FALLBACK' });
+      head = new Head({ ...headOptions, device: 'cpu' });
+    }
     return {
       backbone,
       head,
