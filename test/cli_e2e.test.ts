@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { repoRoot, runCli } from './support/cli.js';
 import { scanImageFolder } from '../src/classifier/image_folder.js';
 
@@ -81,10 +81,13 @@ describe('lwfm-spm commands on the default model', () => {
 
   it('eval skips an unreadable image with a warning', async () => {
     const broken = join(dir, 'broken');
-    cpSync(data, broken, { recursive: true });
-    const victim = scanImageFolder(broken).classes[2]!.files[3]!;
+    for (const c of scanImageFolder(data).classes.slice(0, 3)) {
+      mkdirSync(join(broken, c.name), { recursive: true });
+      for (const f of c.files.slice(0, 5)) cpSync(f, join(broken, c.name, basename(f)));
+    }
+    const victim = scanImageFolder(broken).classes[1]!.files[2]!;
     writeFileSync(victim, 'garbage');
-    const r = await runCli(['eval', '--data', broken, '--episodes', '2', '--way', '6', '--query', '14', '--seed', '2']);
+    const r = await runCli(['eval', '--data', broken, '--episodes', '2', '--way', '3', '--query', '3', '--seed', '1']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(`warning: Skipping unreadable image ${victim}`);
     expect(r.stdout).toContain('Skipped 1 unreadable image(s).');
