@@ -29,6 +29,11 @@ describe('lwfm-spm commands on the default model', () => {
     expect(r.stdout.match(/^samples\//gm)?.length).toBe(15);
     expect(r.stdout).toMatch(/Accuracy: \d+\/15 = /);
     expect(r.stdout).toMatch(/Timings: decode .*backbone .*head .*total /);
+    const json = JSON.parse((await runCli(['demo', '--threads', '2', '--json', '--seed', '3', '--shot', '2'])).stdout);
+    expect(json).toMatchObject({ untrained: true, way: 5, shot: 2, query: 3, seed: 3 });
+    expect(json.support).toHaveLength(10);
+    expect(json.predictions).toHaveLength(15);
+    expect(json.accuracy).toBe(json.predictions.filter((p: { truth: string; predicted: string }) => p.truth === p.predicted).length / 15);
   });
 
   it('classify --json gives one entry per query, with truth from query subdirectories', async () => {
