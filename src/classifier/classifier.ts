@@ -343,7 +343,7 @@ export class FewShotClassifier {
     this.#alive();
     throwFirstSupportError(supportRaw, support, supportCount);
     const headStart = performance.now();
-    const prepared = await this.#engine.head.prepareSupport(rows(supportRaw, 0, supportCount), indices);
+    const prepared = await this.#run(this.#engine.head.prepareSupport(rows(supportRaw, 0, supportCount), indices));
     const prepareMs = since(headStart);
     try {
       this.#alive();
@@ -382,7 +382,7 @@ export class FewShotClassifier {
     let embedMs = 0;
     const embedTimed = async (files: string[]): Promise<EngineEmbedding> => {
       const t = performance.now();
-      const raw = await backbone.embed(files);
+      const raw = await this.#run(backbone.embed(files));
       embedMs += since(t);
       return raw;
     };
@@ -405,10 +405,10 @@ export class FewShotClassifier {
       const s = episode.support.length;
       const q = episode.query.length;
       const headStart = performance.now();
-      const prepared = await head.prepareSupport(rows(raw, 0, s), Int32Array.from(episode.support, (x) => x.label));
+      const prepared = await this.#run(head.prepareSupport(rows(raw, 0, s), Int32Array.from(episode.support, (x) => x.label)));
       let logits: Float32Array;
       try {
-        logits = await head.score(prepared, rows(raw, s, s + q));
+        logits = await this.#run(head.score(prepared, rows(raw, s, s + q)));
       } finally {
         prepared.dispose();
       }
@@ -488,6 +488,16 @@ export class FewShotClassifier {
     if (this.#disposed) throw new DisposedError('FewShotClassifier');
   }
 
+  /** Awaits backbone/head work; if dispose() ran meanwhile, reports that rather than the part's own error. */
+  async #run<T>(work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (err) {
+      if (this.#disposed) throw new DisposedError('FewShotClassifier');
+      throw err;
+    }
+  }
+
   async #embedRaw(inputs: ImageInputs): Promise<EngineEmbedding> {
     const n = isTensorInput(inputs) ? inputs.dims[0] : inputs.length;
     if (n === 0) {
@@ -496,7 +506,7 @@ export class FewShotClassifier {
       const p = this.#engine.model.featureSize ** 2;
       return { data: new Float32Array(0), dims: [0, c, p], errors: [], timings: { decode: 0, backbone: 0, total: 0 } };
     }
-    const raw = await this.#engine.backbone.embed(inputs);
+    const raw = await this.#run(this.#engine.backbone.embed(inputs));
     if (raw.errors.length !== n || raw.dims[0] !== n) {
       throw new LwfmError(`Backbone returned ${raw.dims[0]} embeddings and ${raw.errors.length} statuses for ${n} images`, 'ERR_LWFM_INTERNAL');
     }
@@ -525,7 +535,7 @@ export class FewShotClassifier {
       good.forEach((i, k) => queries.set(raw.data.subarray((offset + i) * stride, (offset + i + 1) * stride), k * stride));
     }
     const headStart = performance.now();
-    const logits = good.length > 0 ? await this.#engine.head.score(prepared, queries) : new Float32Array(0);
+    const logits = good.length > 0 ? await this.#run(this.#engine.head.score(prepared, queries)) : new Float32Array(0);
     const headMs = since(headStart);
     const way = prepared.way;
     const results: ClassifyResult[] = new Array(n);
@@ -563,7 +573,7 @@ export class FewShotClassifier {
       const features = base ? concat(base.features, raw.data) : raw.data;
       const indices = base ? concatInt(base.labels, added) : added;
       const headStart = performance.now();
-      const prepared = await this.#engine.head.prepareSupport(features, indices);
+      const prepared = await this.#run(this.#engine.head.prepareSupport(features, indices));
       const headMs = since(headStart);
       if (this.#disposed) {
         prepared.dispose();

@@ -9,7 +9,7 @@
  * `bad` fail to decode.
  */
 import { basename } from 'node:path';
-import { ImageDecodeError } from '../../src/errors.js';
+import { DisposedError, ImageDecodeError } from '../../src/errors.js';
 import type { Engine, EngineEmbedding, EngineHead, EnginePreparedSupport, ImageSource, ImageTensorInput } from '../../src/classifier/engine.js';
 import type { NativeInfoProvider } from '../../src/classifier/classifier.js';
 
@@ -49,6 +49,8 @@ export class FakeBackbone {
   async embed(inputs: readonly ImageSource[] | ImageTensorInput): Promise<EngineEmbedding> {
     this.calls.push(inputs);
     await new Promise((r) => setImmediate(r));
+    // Like the real backbone, work cut short by dispose() rejects with its own DisposedError.
+    if (this.disposed) throw new DisposedError('Backbone');
     const names: (string | null)[] = Array.isArray(inputs)
       ? inputs.map((x) => (typeof x === 'string' ? basename(x).replace(/\.[a-z]+$/i, '') : Buffer.from(x).toString('utf8')))
       : Array.from({ length: (inputs as ImageTensorInput).dims[0] }, (_, i) => `t${Math.round((inputs as ImageTensorInput).data[i * 3 * (inputs as ImageTensorInput).dims[2] ** 2]!)}-${i}`);
