@@ -1,0 +1,81 @@
+// Runs benchmark suites in one process, prints each table as it finishes, and rewrites
+// benchmarks/RESULTS.md with every suite run this time (sections not rerun are kept).
+//   node --import tsx benchmarks/run.ts [match|assignment|head|backbone|cuda|all] [--no-write]
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describeMachine } from './machine.js';
+import { markdownTable, type Row } from './render.js';
+
+type Suite = { title: string; load: () => Promise<() => Promise<Row[]>> };
+
+const suites: Record<string, Suite> = {
+  assignment: {
+    title: 'Assignment (batched, exact)',
+    load: async () => (await import('./assignment.bench.js')).runAssignmentBenchmarks as () => Promise<Row[]>,
+  },
+  head: {
+    title: 'Head (LWFM-SPM episode latency)',
+    load: async () => (await import('./head.bench.js')).runHeadBenchmarks as () => Promise<Row[]>,
+  },
+  backbone: {
+    title: 'Backbone (ResNet-18 taps, ONNX Runtime)',
+    load: async () => (await import('./backbone.bench.js')).runBackboneBenchmarks as () => Promise<Row[]>,
+  },
+};
+
+const groups: Record<string, string[]> = {
+  match: ['assignment', 'head'],
+  all: ['assignment', 'head', 'backbone'],
+};
+
+const here = dirname(fileURLToPath(import.meta.url));
+const resultsPath = join(here, 'RESULTS.md');
+
+function readSections(): Map<string, string> {
+  const sections = new Map<string, string>();
+  if (!existsSync(resultsPath)) return sections;
+  const text = readFileSync(resultsPath, 'utf8');
+  for (const part of text.split(/^## /m).slice(1)) {
+    const title = part.slice(0, part.indexOf('\n')).trim();
+    sections.set(title, `## ${part.trimEnd()}\n`);
+  }
+  return sections;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const write = !args.includes('--no-write');
+  const wanted = args.filter((a) => !a.startsWith('--'));
+  const names = (wanted.length ? wanted : ['all']).flatMap((n) => groups[n] ?? [n]);
+  for (const n of names) if (!suites[n]) throw new Error(`Unknown benchmark suite ${n}; known: ${[...Object.keys(suites), ...Object.keys(groups)].join(', ')}`);
+  const machine = describeMachine();
+  const date = new Date().toISOString().slice(0, 10);
+  console.log(`machine: ${machine}`);
+  const sections = readSections();
+  for (const name of names) {
+    const suite = suites[name]!;
+    console.log(`\n## ${suite.title}`);
+    const run = await suite.load();
+    const rows = await run();
+    const table = markdownTable(rows);
+    console.log(table);
+    sections.set(suite.title, `## ${suite.title}\n\nRun ${date} on ${machine}.\n\n${table}`);
+  }
+  if (write) {
+    const ordered = Object.values(suites)
+      .map((s) => sections.get(s.title))
+      .filter((s): s is string => s !== undefined);
+    const header =
+      '# Benchmark results\n\nWritten by `npm run bench` / `npm run bench:match` (benchmarks/run.ts). ' +
+      'Every ratio compares implementations measured in the same run on the same machine; ' +
+      'medians of repeated runs after warm-up.\n\n';
+    writeFileSync(resultsPath, `${header}${ordered.join('\n')}`);
+    console.log(`wrote ${resultsPath}`);
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
