@@ -136,19 +136,19 @@ export const benchSpec: CommandSpec = {
   summary: 'run the benchmarks (source checkout only)',
   positionals: true,
   options: {},
-  help: `Usage: lwfm-spm bench [ARGS...]
+  help: `Usage: lwfm-spm bench [SUITE...] [--no-write]
 
 Runs the benchmark driver benchmarks/run.ts of a source checkout (needs the dev
-dependencies, e.g. tsx) with ARGS passed through, and exits with its status.
-The results table lives in benchmarks/RESULTS.md.
+dependencies, e.g. tsx) with the arguments passed through, and exits with its status.
+SUITE: match (assignment + head), assignment, head, backbone, or all (the default).
+The tables are rewritten into benchmarks/RESULTS.md unless --no-write is given.
 
 Options:
-  -h, --help          show this help (ARGS after 'bench' other than -h go to the driver)
+  -h, --help          show this help (any other argument goes to the driver)
 
 ${EXIT_CODES}`,
 };
 
-/** All commands, in help order. */
 export const COMMANDS: readonly CommandSpec[] = [demoSpec, classifySpec, evalSpec, convertSpec, infoSpec, benchSpec];
 
 /** Top-level help. */
