@@ -24,8 +24,8 @@ export function bilinearAlignCorners1d(h: number, f: number): Float64Array {
     const lo = Math.min(Math.floor(src), h - 1);
     const hi = Math.min(lo + 1, h - 1);
     const w = src - lo;
-    m[i * h + lo] += 1 - w;
-    m[i * h + hi] += w;
+    m[i * h + lo] = m[i * h + lo]! + (1 - w);
+    m[i * h + hi] = m[i * h + hi]! + w;
   }
   return m;
 }
