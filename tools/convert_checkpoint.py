@@ -22,7 +22,13 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import numpy as np  # noqa: E402
+try:
+    import numpy as np
+    import torch  # noqa: F401
+except ImportError as _e:
+    print(f"convert_checkpoint.py needs numpy and PyTorch ({_e}): apt-get install python3-torch (Debian/Ubuntu) "
+          "or pip install torch", file=sys.stderr)
+    sys.exit(3)
 
 from lwfm_onnx import TAP_CHANNELS, build_backbone_onnx, conv_specs, fold_batchnorm, write_safetensors  # noqa: E402
 
@@ -204,12 +210,6 @@ def convert(a):
 
 def main(argv=None):
     a = parse_args(sys.argv[1:] if argv is None else argv)
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        print("convert_checkpoint.py needs PyTorch: apt-get install python3-torch (Debian/Ubuntu) or pip install torch",
-              file=sys.stderr)
-        return 3
     try:
         layout, has_matcher = convert(a)
     except ConversionError as e:

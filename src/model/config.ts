@@ -55,13 +55,19 @@ export const DEFAULT_HYPERPARAMETERS = {
 
 type Obj = Record<string, unknown>;
 
+/** Short arrays of numbers/strings are shown in full: "received [8, 7]" says more than "array of length 2". */
+function shown(value: unknown): string {
+  if (Array.isArray(value) && value.length <= 16 && value.every((v) => typeof v === 'number' || typeof v === 'string')) return JSON.stringify(value);
+  return describeValue(value);
+}
+
 /**
  * Checks parsed model.json contents; throws ModelBundleError naming `file` and the field.
  * @example const config = validateModelConfig(JSON.parse(text), '/models/x/model.json');
  */
 export function validateModelConfig(raw: unknown, file: string): ModelConfig {
   const fail = (field: string, what: string, value: unknown): never => {
-    throw new ModelBundleError(file, `expected ${what} for ${field} but received ${describeValue(value)}`);
+    throw new ModelBundleError(file, `expected ${what} for ${field} but received ${shown(value)}`);
   };
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail('the top level', 'a JSON object', raw);
   const o = raw as Obj;
