@@ -121,8 +121,9 @@ export class Backbone {
     return { data: new Float32Array(0), dims: [n, c, p], errors: new Array<Error | null>(n).fill(null), timings: { decode: 0, backbone: 0, total: 0 } };
   }
 
-  private chunks(n: number): [number, number][] {
-    const size = Math.max(1, Math.min(MAX_JOB_IMAGES, Math.ceil(n / Math.max(1, this.pool.size))));
+  /** Job ranges: one per worker, images further capped at MAX_JOB_IMAGES so decoding overlaps inference. */
+  private chunks(n: number, cap: number): [number, number][] {
+    const size = Math.max(1, Math.min(cap, Math.ceil(n / Math.max(1, this.pool.size))));
     const out: [number, number][] = [];
     for (let s = 0; s < n; s += size) out.push([s, Math.min(n, s + size)]);
     return out;
@@ -165,7 +166,7 @@ export class Backbone {
     });
     const batch = this.newBatch(inputs.length);
     if (inputs.length === 0) return Promise.resolve(batch);
-    const jobs = this.chunks(inputs.length).map(([s, e]) => ({
+    const jobs = this.chunks(inputs.length, MAX_JOB_IMAGES).map(([s, e]) => ({
       start: s,
       // Bytes are copied by postMessage's structured clone: the caller keeps its buffers.
       result: this.pool.run({ type: 'images', images: inputs.slice(s, e) as (string | Uint8Array)[] }, []),
@@ -187,7 +188,8 @@ export class Backbone {
     if (t.data.length !== n * per) throw new RangeError(expectedMessage(`Float32Array of length ${n * per} (N x 3 x ${s} x ${s})`, 'inputs.data', t.data));
     const batch = this.newBatch(n);
     if (n === 0) return Promise.resolve(batch);
-    const jobs = this.chunks(n).map(([a, b]) => {
+    // Tensors need no decoding, so nothing gains from smaller jobs than one per worker.
+    const jobs = this.chunks(n, Infinity).map(([a, b]) => {
       const data = t.data.slice(a * per, b * per); // own buffer, transferred to the worker
       return { start: a, result: this.pool.run({ type: 'tensor', count: b - a, data }, [data.buffer]) };
     });
