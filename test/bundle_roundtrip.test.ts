@@ -36,6 +36,9 @@ const CASES: Case[] = [
   { name: 'authors layout, taps [7, 8], F 3', taps: [7, 8], featureSize: 3, pooling: 'average', layout: 'authors' },
   { name: "authors layout with 'module.', taps [4, 6, 8], F 5", taps: [4, 6, 8], featureSize: 5, pooling: 'average', layout: 'authors-module' },
   { name: 'torchvision state dict, taps [2, 5], F 4 bilinear', taps: [2, 5], featureSize: 4, pooling: 'bilinear', layout: 'torchvision' },
+  // the AveragePool (21 -> 3, 6 -> 3) and GlobalAveragePool (F = 1) branches of the graph
+  { name: 'torchvision state dict, taps [0, 5], F 3 (AveragePool)', taps: [0, 5], featureSize: 3, pooling: 'average', layout: 'torchvision' },
+  { name: 'authors layout, taps [3, 8], F 1 (GlobalAveragePool)', taps: [3, 8], featureSize: 1, pooling: 'average', layout: 'authors' },
 ];
 
 describe.skipIf(!torch.ok)(`converter round trip (PyTorch ${torch.ok ? 'found' : `missing: ${torch.reason}`})`, () => {
