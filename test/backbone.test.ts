@@ -2,7 +2,6 @@ import { describe, expect, it, beforeAll, afterAll, vi } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Backbone } from '../src/backbone/backbone.js';
 import { gpuLooksPresent, CUDA_INSTALL_HINT } from '../src/backbone/device.js';
 import { defaultBundle } from '../src/model/default_bundle.js';
@@ -11,6 +10,7 @@ import { DeviceUnavailableError, DisposedError, ImageDecodeError } from '../src/
 import { fillUniform, streamKey } from '../src/model/rng.js';
 import { DEFAULT_SEED } from '../src/model/default_weights.js';
 import { diff, readF32 } from './helpers/tensors.js';
+import { measureStalls } from './helpers/loop_stall.js';
 
 const IMAGES = join(import.meta.dirname, 'fixtures', 'images');
 const img = (n: string): string => join(IMAGES, n);
@@ -107,34 +107,30 @@ describe('Backbone.embed', () => {
     expect(x[0]).toBe(fillUniform(new Float32Array(1), streamKey(1, 2), -1, 1)[0]); // caller's tensor untouched
   });
 
-  it('keeps the event loop responsive while embedding (120 images; the benchmark measures 500)', async () => {
-    // 120 instead of 500 images keeps the test short on 2 shared cores. On an overloaded
-    // machine the OS alone can stall an idle loop for > 20 ms, so each attempt is compared
-    // with an idle baseline: the test fails when embedding stalls the loop and idling does not.
+  it('never blocks the event loop for 20 ms while embedding (120 images; the benchmark measures 500)', async () => {
+    // 120 instead of 500 images keeps the test short on 2 shared cores. A late timer has two
+    // causes: the main thread was busy (our code blocked the loop: what this test bounds) or it
+    // waited for a CPU on an overloaded machine (reported, not asserted); see helpers/loop_stall.ts.
     const inputs = Array.from({ length: 120 }, (_, i) => GOOD[i % GOOD.length]!);
     await using bb = await Backbone.create(bundle, { device: 'cpu', threads: 1 });
     await bb.embed(inputs.slice(0, 4)); // warm up the session
-    const maxDelay = async (work: Promise<unknown>): Promise<number> => {
-      const h = monitorEventLoopDelay({ resolution: 1 });
-      h.enable();
-      await work;
-      h.disable();
-      return h.max / 1e6;
-    };
-    const seen: string[] = [];
-    for (let attempt = 0; attempt < 3; attempt++) {
+    // A blocking bug shows in every attempt; a callback preempted on an overloaded machine rarely
+    // three times in a row, so the best of three attempts is bounded.
+    let best = Infinity;
+    for (let attempt = 1; attempt <= 3 && best >= 20; attempt++) {
       let total = 0;
-      const embedMax = await maxDelay(bb.embed(inputs).then((r) => {
-        expect(r.errors.every((e) => e === null)).toBe(true);
-        total = r.timings.total;
-      }));
-      console.log(`[event loop] attempt ${attempt + 1}: max delay ${embedMax.toFixed(1)} ms while embedding 120 images in ${total.toFixed(0)} ms`);
-      if (embedMax < 20) return;
-      const idleMax = await maxDelay(new Promise((r) => setTimeout(r, total)));
-      seen.push(`embedding ${embedMax.toFixed(1)} ms vs idle ${idleMax.toFixed(1)} ms`);
-      if (idleMax < 20) expect.fail(`embedding stalled the event loop for ${embedMax.toFixed(1)} ms while an idle loop stalls at most ${idleMax.toFixed(1)} ms`);
+      const r = await measureStalls(async () => {
+        const batch = await bb.embed(inputs);
+        expect(batch.errors.every((e) => e === null)).toBe(true);
+        total = batch.timings.total;
+      });
+      console.log(
+        `[event loop] attempt ${attempt}: embedding 120 images in ${total.toFixed(0)} ms: longest gap between loop turns ${r.maxGapMs.toFixed(1)} ms, ` +
+          `loop active (running callbacks) within one gap at most ${r.maxBusyMs.toFixed(1)} ms`,
+      );
+      best = Math.min(best, r.maxBusyMs);
     }
-    console.warn(`[event loop] machine too loaded to measure a 20 ms bound (idle loop stalls too): ${seen.join('; ')}`);
+    expect(best).toBeLessThan(20);
   });
 });
 
