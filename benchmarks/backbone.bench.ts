@@ -18,6 +18,7 @@ import ort from 'onnxruntime-node';
 import { Backbone } from '../src/backbone/backbone.js';
 import { defaultBundle } from '../src/model/default_bundle.js';
 import { fillUniform, streamKey } from '../src/model/rng.js';
+import { measureStalls } from '../test/helpers/loop_stall.js';
 
 export interface BenchRow {
   name: string;
@@ -98,19 +99,24 @@ export async function runBackboneBenchmarks(opts: BackboneBenchOptions = {}): Pr
       const h = monitorEventLoopDelay({ resolution: 1 });
       h.enable();
       const t0 = performance.now();
-      const r = await backbone.embed(big);
+      let r: Awaited<ReturnType<Backbone['embed']>> | undefined;
+      const stalls = await measureStalls(async () => {
+        r = await backbone.embed(big);
+      });
       const wall = performance.now() - t0;
       h.disable();
       const idle = monitorEventLoopDelay({ resolution: 1 });
       idle.enable();
       await new Promise((res) => setTimeout(res, Math.min(wall, 5000)));
       idle.disable();
-      const failed = r.errors.filter((e) => e).length;
+      const failed = r!.errors.filter((e) => e).length;
       rows.push({
         name: `event loop while embedding ${loopImages} files`,
         msPerImage: wall / loopImages,
         ratio: wall / loopImages / bareMs,
-        note: `max event-loop delay ${(h.max / 1e6).toFixed(1)} ms (p99 ${(h.percentile(99) / 1e6).toFixed(1)} ms); idle loop on this machine: max ${(idle.max / 1e6).toFixed(1)} ms${failed ? `; ${failed} failed` : ''}`,
+        note:
+          `max event-loop delay ${(h.max / 1e6).toFixed(1)} ms (p99 ${(h.percentile(99) / 1e6).toFixed(1)} ms), ` +
+          `loop busy within one turn at most ${stalls.maxBusyMs.toFixed(1)} ms; idle loop here: max delay ${(idle.max / 1e6).toFixed(1)} ms${failed ? `; ${failed} failed` : ''}`,
       });
     } finally {
       await backbone.dispose();
