@@ -6,7 +6,7 @@ import { Backbone } from '../src/backbone/backbone.js';
 import { gpuLooksPresent, CUDA_INSTALL_HINT } from '../src/backbone/device.js';
 import { defaultBundle } from '../src/model/default_bundle.js';
 import type { ModelBundle } from '../src/model/bundle.js';
-import { DeviceUnavailableError, DisposedError, ImageDecodeError } from '../src/errors.js';
+import { DeviceUnavailableError, DisposedError, ImageDecodeError, ModelBundleError } from '../src/errors.js';
 import { fillUniform, streamKey } from '../src/model/rng.js';
 import { DEFAULT_SEED } from '../src/model/default_weights.js';
 import { diff, readF32 } from './helpers/tensors.js';
@@ -165,7 +165,10 @@ describe('Backbone.create and dispose', () => {
     await expect(Backbone.create(bundle, { workers: 0 })).rejects.toThrow(RangeError);
     await expect(Backbone.create(bundle, { threads: 1.5 })).rejects.toThrow(TypeError);
     await expect(Backbone.create({} as ModelBundle)).rejects.toThrow(/ModelBundle/);
-    await expect(Backbone.create({ ...bundle, backbonePath: join(cacheDir, 'nope.onnx') })).rejects.toThrow(/nope\.onnx|load|exist/i);
+    const err = await Backbone.create({ ...bundle, backbonePath: join(cacheDir, 'nope.onnx') }, { device: 'cpu' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModelBundleError);
+    expect((err as ModelBundleError).file).toBe(join(cacheDir, 'nope.onnx'));
+    expect((err as Error).message).toMatch(/ONNX Runtime cannot load it/);
   });
 
   it('waits for running embeds on dispose, then rejects with DisposedError', async () => {

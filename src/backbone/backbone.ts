@@ -4,7 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { DeviceUnavailableError, DisposedError, ImageDecodeError } from '../errors.js';
+import { DeviceUnavailableError, DisposedError, ImageDecodeError, ModelBundleError } from '../errors.js';
 import { expectOneOf, expectOptions, expectPositiveInteger, expectedMessage } from '../validate.js';
 import type { ModelBundle } from '../model/bundle.js';
 import type { ModelConfig } from '../model/config.js';
@@ -74,7 +74,14 @@ export class Backbone {
       featureLength,
       spec: { resize: c.resize, crop: c.crop, mean: c.mean, std: c.std },
     });
-    const startCpu = async (): Promise<Backbone> => new Backbone(c, 'cpu', await WorkerPool.start(workers, init('cpu')));
+    const startCpu = async (): Promise<Backbone> => {
+      try {
+        return new Backbone(c, 'cpu', await WorkerPool.start(workers, init('cpu')));
+      } catch (e) {
+        if (e instanceof WorkerInitError) throw new ModelBundleError(b.backbonePath, `ONNX Runtime cannot load it (${e.message})`, { cause: e });
+        throw e;
+      }
+    };
 
     if (device === 'cpu') return startCpu();
     if (device === 'auto' && !gpuLooksPresent()) return startCpu();

@@ -33,7 +33,9 @@ export async function decodeResized(input: string | Uint8Array, resize: number):
     .removeAlpha()
     .raw()
     .toBuffer({ resolveWithObject: true });
-  if (info.channels !== 3) throw new Error(`decoder produced ${info.channels} channels, expected 3`);
+  if (info.channels !== 3 || data.length !== info.width * info.height * 3) {
+    throw new Error(`decoder produced ${info.channels} channels in ${data.length} bytes for ${info.width}x${info.height}, expected 3 channels of 8 bits`);
+  }
   return resizeBilinearPil(data, info.width, info.height, resize, resize);
 }
 
