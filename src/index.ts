@@ -5,6 +5,15 @@
 export { LwfmError, NativeLoadError, DeviceUnavailableError, DisposedError, ModelBundleError, ImageDecodeError } from './errors.js';
 export { nativeInfo } from './native_info.js';
 export type { NativeInfo } from './native_info.js';
+// --- backbone and model bundle (src/model, src/backbone) ---
+export { loadBundle } from './model/bundle.js';
+export type { ModelBundle } from './model/bundle.js';
+export type { ModelConfig } from './model/config.js';
+export { defaultBundle } from './model/default_bundle.js';
+export { runConverter } from './model/convert.js';
+export { Backbone } from './backbone/backbone.js';
+export type { BackboneOptions } from './backbone/backbone.js';
+export type { ImageInput, ImageTensor, EmbedBatch } from './backbone/types.js';
 // --- classifier (src/classifier) ---
 export { FewShotClassifier } from './classifier/classifier.js';
 export type {

@@ -1,0 +1,220 @@
+/**
+ * The Backbone: turns images into SPEC.md §2 embeddings with ONNX Runtime, in a pool of
+ * worker threads so the event loop stays free while images decode and the graph runs.
+ */
+import { availableParallelism } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { DeviceUnavailableError, DisposedError, ImageDecodeError, ModelBundleError } from '../errors.js';
+import { expectOneOf, expectOptions, expectPositiveInteger, expectedMessage } from '../validate.js';
+import type { ModelBundle } from '../model/bundle.js';
+import type { ModelConfig } from '../model/config.js';
+import { CUDA_WARNING_CODE, cudaProviderInstalled, cudaUnavailableMessage, gpuLooksPresent, type Device } from './device.js';
+import { WorkerInitError, WorkerPool } from './pool.js';
+import type { JobResult, WorkerInit } from './protocol.js';
+import type { EmbedBatch, ImageInput, ImageTensor } from './types.js';
+
+/** Images per worker job: small enough that decoding of the next job overlaps this one's inference. */
+const MAX_JOB_IMAGES = 16;
+
+export interface BackboneOptions {
+  /** 'auto' (default): CUDA when usable, else CPU. 'cuda' throws DeviceUnavailableError when it is not usable. */
+  device?: 'auto' | 'cpu' | 'cuda';
+  /** Worker threads, each with its own ONNX Runtime session (default 1). */
+  workers?: number;
+  /** ONNX Runtime intra-op threads per worker (default: hardware threads / workers). */
+  threads?: number;
+}
+
+function checkBundle(bundle: unknown): ModelBundle {
+  const b = bundle as ModelBundle;
+  if (b === null || typeof b !== 'object' || typeof b.backbonePath !== 'string' || typeof b.config !== 'object' || b.config === null) {
+    throw new TypeError(expectedMessage('ModelBundle from loadBundle() or defaultBundle()', 'bundle', bundle));
+  }
+  return b;
+}
+
+/**
+ * ResNet-18 tap embeddings of images on ONNX Runtime.
+ * @example
+ * await using backbone = await Backbone.create(await defaultBundle(), { device: 'cpu' });
+ * const batch = await backbone.embed(['cat.jpg', 'dog.png']);
+ * console.log(batch.dims); // [2, 1024, 9]
+ */
+export class Backbone {
+  readonly device: Device;
+  readonly config: ModelConfig;
+  private readonly pool: WorkerPool;
+  private readonly featureLength: number;
+  private disposed = false;
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  private constructor(config: ModelConfig, device: Device, pool: WorkerPool) {
+    this.config = config;
+    this.device = device;
+    this.pool = pool;
+    this.featureLength = config.channels.reduce((a, b) => a + b, 0) * config.featureSize * config.featureSize;
+  }
+
+  /**
+   * Starts the worker pool and creates one ONNX Runtime session per worker.
+   * @example const backbone = await Backbone.create(await loadBundle('./model'), { workers: 2, threads: 1 });
+   */
+  static async create(bundle: ModelBundle, opts?: BackboneOptions): Promise<Backbone> {
+    const b = checkBundle(bundle);
+    const o = expectOptions(opts, 'opts');
+    const device = o.device === undefined ? 'auto' : expectOneOf(o.device, 'opts.device', ['auto', 'cpu', 'cuda'] as const);
+    const workers = o.workers === undefined ? 1 : expectPositiveInteger(o.workers, 'opts.workers', 64);
+    const threads = o.threads === undefined ? Math.max(1, Math.floor(availableParallelism() / workers)) : expectPositiveInteger(o.threads, 'opts.threads', 1024);
+    const c = b.config;
+    const featureLength = c.channels.reduce((x, y) => x + y, 0) * c.featureSize * c.featureSize;
+    const init = (dev: Device): WorkerInit => ({
+      modelPath: b.backbonePath,
+      device: dev,
+      threads,
+      featureLength,
+      spec: { resize: c.resize, crop: c.crop, mean: c.mean, std: c.std },
+    });
+    const startCpu = async (): Promise<Backbone> => {
+      try {
+        return new Backbone(c, 'cpu', await WorkerPool.start(workers, init('cpu')));
+      } catch (e) {
+        if (e instanceof WorkerInitError) throw new ModelBundleError(b.backbonePath, `ONNX Runtime cannot load it (${e.message})`, { cause: e });
+        throw e;
+      }
+    };
+
+    if (device === 'cpu') return startCpu();
+    if (device === 'auto' && !gpuLooksPresent()) return startCpu();
+    let reason: string | undefined;
+    if (!cudaProviderInstalled()) reason = "onnxruntime-node's CUDA execution provider is not installed";
+    else {
+      try {
+        return new Backbone(c, 'cuda', await WorkerPool.start(workers, init('cuda')));
+      } catch (e) {
+        if (!(e instanceof WorkerInitError)) throw e;
+        reason = `creating a CUDA session failed: ${e.message}`;
+      }
+    }
+    const message = cudaUnavailableMessage(reason);
+    if (device === 'cuda') throw new DeviceUnavailableError(message);
+    process.emitWarning(`${message}; the backbone falls back to the CPU`, { code: CUDA_WARNING_CODE });
+    return startCpu();
+  }
+
+  /**
+   * Embeds images (paths or encoded bytes, decoded and preprocessed in the workers) or an
+   * already preprocessed tensor. One bad image yields an ImageDecodeError in `errors` and
+   * NaN features; the others are unaffected.
+   * @example
+   * const { data, dims, errors } = await backbone.embed(['a.jpg', bytes]);
+   */
+  async embed(inputs: readonly ImageInput[] | ImageTensor): Promise<EmbedBatch> {
+    if (this.disposed) throw new DisposedError('Backbone');
+    const t0 = performance.now();
+    const task = Array.isArray(inputs) ? this.embedImages(inputs as readonly ImageInput[]) : this.embedTensor(inputs as ImageTensor);
+    this.inFlight.add(task);
+    try {
+      const batch = await task;
+      batch.timings.total = performance.now() - t0;
+      return batch;
+    } finally {
+      this.inFlight.delete(task);
+    }
+  }
+
+  private newBatch(n: number): EmbedBatch {
+    const c = this.config.channels.reduce((a, b) => a + b, 0);
+    const p = this.config.featureSize * this.config.featureSize;
+    return { data: new Float32Array(0), dims: [n, c, p], errors: new Array<Error | null>(n).fill(null), timings: { decode: 0, backbone: 0, total: 0 } };
+  }
+
+  /** Job ranges: one per worker, images further capped at MAX_JOB_IMAGES so decoding overlaps inference. */
+  private chunks(n: number, cap: number): [number, number][] {
+    const size = Math.max(1, Math.min(cap, Math.ceil(n / Math.max(1, this.pool.size))));
+    const out: [number, number][] = [];
+    for (let s = 0; s < n; s += size) out.push([s, Math.min(n, s + size)]);
+    return out;
+  }
+
+  /** Collects job results into one N x C x P array; a single complete job's buffer is used as is. */
+  private async assemble(batch: EmbedBatch, jobs: { start: number; result: Promise<JobResult> }[], describe: (i: number) => string): Promise<EmbedBatch> {
+    const n = batch.dims[0];
+    const len = this.featureLength;
+    const settled = await Promise.allSettled(jobs.map((j) => j.result));
+    const first = settled[0];
+    if (jobs.length === 1 && first?.status === 'fulfilled' && first.value.ok.length === n) {
+      batch.data = first.value.features;
+      batch.timings.decode = first.value.decodeMs;
+      batch.timings.backbone = first.value.backboneMs;
+      return batch;
+    }
+    batch.data = new Float32Array(n * len).fill(NaN);
+    settled.forEach((s, j) => {
+      const start = jobs[j]!.start;
+      if (s.status === 'rejected') {
+        // A whole job failed (worker crash): every image of it reports the cause.
+        const end = j + 1 < jobs.length ? jobs[j + 1]!.start : n;
+        for (let i = start; i < end; i++) batch.errors[i] = s.reason as Error;
+        return;
+      }
+      const r = s.value;
+      batch.timings.decode += r.decodeMs;
+      batch.timings.backbone += r.backboneMs;
+      r.ok.forEach((local, row) => batch.data.set(r.features.subarray(row * len, (row + 1) * len), (start + local) * len));
+      for (const e of r.errors) batch.errors[start + e.index] = new ImageDecodeError(describe(start + e.index), e.message);
+    });
+    return batch;
+  }
+
+  private embedImages(inputs: readonly ImageInput[]): Promise<EmbedBatch> {
+    inputs.forEach((x, i) => {
+      if (typeof x !== 'string' && !(x instanceof Uint8Array)) throw new TypeError(expectedMessage('image path string or Uint8Array of encoded image bytes', `inputs[${i}]`, x));
+      if (typeof x === 'string' && x.length === 0) throw new TypeError(expectedMessage('non-empty image path', `inputs[${i}]`, x));
+    });
+    const batch = this.newBatch(inputs.length);
+    if (inputs.length === 0) return Promise.resolve(batch);
+    const jobs = this.chunks(inputs.length, MAX_JOB_IMAGES).map(([s, e]) => ({
+      start: s,
+      // Bytes are copied by postMessage's structured clone: the caller keeps its buffers.
+      result: this.pool.run({ type: 'images', images: inputs.slice(s, e) as (string | Uint8Array)[] }, []),
+    }));
+    return this.assemble(batch, jobs, (i) => (typeof inputs[i] === 'string' ? (inputs[i] as string) : `<buffer #${i}>`));
+  }
+
+  private embedTensor(t: ImageTensor): Promise<EmbedBatch> {
+    const s = this.config.crop;
+    if (t === null || typeof t !== 'object' || !(t.data instanceof Float32Array) || !Array.isArray(t.dims)) {
+      throw new TypeError(expectedMessage('array of images or { data: Float32Array, dims: [N, 3, S, S] }', 'inputs', t));
+    }
+    const d = t.dims;
+    if (d.length !== 4 || !Number.isInteger(d[0]) || d[0] < 0 || d[1] !== 3 || d[2] !== s || d[3] !== s) {
+      throw new RangeError(`Expected dims [N, 3, ${s}, ${s}] for inputs.dims but received [${d.join(', ')}]`);
+    }
+    const n = d[0];
+    const per = 3 * s * s;
+    if (t.data.length !== n * per) throw new RangeError(expectedMessage(`Float32Array of length ${n * per} (N x 3 x ${s} x ${s})`, 'inputs.data', t.data));
+    const batch = this.newBatch(n);
+    if (n === 0) return Promise.resolve(batch);
+    // Tensors need no decoding, so nothing gains from smaller jobs than one per worker.
+    const jobs = this.chunks(n, Infinity).map(([a, b]) => {
+      const data = t.data.slice(a * per, b * per); // own buffer, transferred to the worker
+      return { start: a, result: this.pool.run({ type: 'tensor', count: b - a, data }, [data.buffer]) };
+    });
+    return this.assemble(batch, jobs, (i) => `<tensor row #${i}>`);
+  }
+
+  /**
+   * Waits for running embeds, releases the sessions and stops the workers. Idempotent.
+   * @example await backbone.dispose();
+   */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await Promise.allSettled([...this.inFlight]);
+    await this.pool.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+}

@@ -1,0 +1,34 @@
+/** Messages between the Backbone (main thread) and its pool workers. */
+import type { PreprocessSpec } from './preprocess.js';
+
+export interface WorkerInit {
+  modelPath: string;
+  device: 'cpu' | 'cuda';
+  threads: number;
+  spec: PreprocessSpec;
+  /** Floats per image in the output (C * F * F). */
+  featureLength: number;
+}
+
+export type JobMessage =
+  | { type: 'images'; id: number; images: (string | Uint8Array)[] }
+  | { type: 'tensor'; id: number; count: number; data: Float32Array };
+
+export interface JobResult {
+  type: 'result';
+  id: number;
+  /** Features of the images that decoded, in order: ok.length x featureLength. */
+  features: Float32Array;
+  /** Positions (within the job) of the rows in `features`. */
+  ok: number[];
+  errors: { index: number; message: string }[];
+  decodeMs: number;
+  backboneMs: number;
+}
+
+export type WorkerReply =
+  | { type: 'ready' }
+  | { type: 'initError'; message: string }
+  | JobResult
+  | { type: 'jobError'; id: number; message: string }
+  | { type: 'closed' };

@@ -1,0 +1,41 @@
+/**
+ * Measures event-loop stalls while a promise runs, separating the two causes of a late timer:
+ * the loop was busy running callbacks (our JavaScript blocked it) or the thread waited for a
+ * CPU after waking up (an overloaded machine). A 1 ms timer chain records, between two turns,
+ * the wall-clock gap and the loop's active time from performance.eventLoopUtilization()
+ * (libuv counts time outside its poll call as active, so waiting in the kernel's run queue
+ * before poll returns is not blamed on the loop; preemption in the middle of a callback is).
+ */
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+
+export interface StallReport {
+  /** Longest wall-clock gap between two turns of the timer chain, ms. */
+  maxGapMs: number;
+  /** Longest active (non-idle) loop time between two turns, ms. */
+  maxBusyMs: number;
+}
+
+export async function measureStalls(work: () => Promise<unknown>): Promise<StallReport> {
+  let maxGapMs = 0;
+  let maxBusyMs = 0;
+  let lastT = performance.now();
+  let lastElu: EventLoopUtilization = performance.eventLoopUtilization();
+  let running = true;
+  const tick = (): void => {
+    const t = performance.now();
+    const elu = performance.eventLoopUtilization();
+    maxGapMs = Math.max(maxGapMs, t - lastT);
+    maxBusyMs = Math.max(maxBusyMs, elu.active - lastElu.active);
+    lastT = t;
+    lastElu = elu;
+    if (running) setTimeout(tick, 1);
+  };
+  setTimeout(tick, 1);
+  try {
+    await work();
+  } finally {
+    running = false;
+  }
+  tick();
+  return { maxGapMs, maxBusyMs };
+}
