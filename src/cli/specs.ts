@@ -126,9 +126,12 @@ Options (passed to the converter):
       --matcher-weight W           (default 0.25)
       --top-k K                    (default 1)
       --norm imagenet|cifar        normalization constants (default imagenet)
+      --resize R / --crop S        preprocessing sizes (default 92 / 84)
   -h, --help                       show this help
 
-${EXIT_CODES}`,
+Exit codes: 0 done, 1 the checkpoint cannot be converted (the message says why),
+2 bad options, 3 python3 with numpy and torch not found (the message says what to install).
+The bundle format is described in docs/model-bundle.md.`,
 };
 
 export const benchSpec: CommandSpec = {
