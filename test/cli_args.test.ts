@@ -102,3 +102,13 @@ describe('lwfm-spm data errors exit 1 before loading the model', () => {
     expect(noQuery.stderr).toMatch(/nothing\.jpg: query path does not exist/);
   });
 });
+
+describe('lwfm-spm convert delegates to the converter', () => {
+  it('passes arguments through and returns its failure code with its message', async () => {
+    const r = await runCli(['convert', join(root, 'missing.pth'), join(root, 'out')]);
+    // 1: the converter ran and named the missing checkpoint; 3: python3/torch missing, with what to install.
+    expect([1, 3]).toContain(r.code);
+    expect(r.stderr).toMatch(r.code === 1 ? /missing\.pth does not exist/ : /install/);
+  });
+});
+
