@@ -1,0 +1,54 @@
+// Pieces of the assignment solver shared between its translation units; not public.
+#pragma once
+
+#include <cstdint>
+
+#include "core/cpu_features.h"
+
+namespace lwfm {
+namespace assign_detail {
+
+// Columns are padded to a multiple of this (one AVX-512 vector of doubles) so SIMD
+// kernels never need a tail loop; padding columns hold +inf and are never chosen.
+constexpr int kPad = 8;
+
+inline int PaddedCols(int cols) { return (cols + kPad - 1) / kPad * kPad; }
+
+// Buffers of one LAPJV solve. cost is rows x stride (doubles, already sign-flipped for
+// maximize, +inf in padding); the rest have `stride` entries except free_rows (rows).
+struct LapBuffers {
+  const double* cost;
+  int rows, cols, stride;
+  double* v;        // column duals
+  double* w;        // v, or -inf once a column is settled in the current search
+  double* dist;     // tentative distances of unsettled columns, +inf when settled
+  double* settled;  // distance at which each settled column was settled
+  std::int64_t* pred;
+  std::int32_t* row4col;
+  std::int32_t* col4row;
+  std::int32_t* free_rows;
+  std::int32_t* settled_cols;
+};
+
+// Exact solve of a finite-cost problem (every entry finite, rows <= cols, cols >= 2):
+// column reduction + reduction transfer (square only), augmenting row reduction, then
+// Dijkstra augmentation whose relax/arg-min step runs at `simd`.
+// Returns false only if a search finds no column (impossible with finite costs).
+bool SolveLapjv(const LapBuffers& b, SimdLevel simd);
+
+// Shortest augmenting path that also handles +inf entries (forbidden pairs).
+// Returns false when no finite complete assignment exists.
+bool SolveWithForbidden(const double* cost, int rows, int cols, int stride,
+                        std::int32_t* col4row);
+
+// One Dijkstra step over all columns: relaxes row `row` (distance offset h), then returns
+// the index of the smallest tentative distance. Exposed per SIMD level for tests.
+int RelaxArgminScalar(const double* cost_row, const double* w, double* dist, std::int64_t* pred,
+                      double h, std::int64_t row, int stride);
+int RelaxArgminAvx2(const double* cost_row, const double* w, double* dist, std::int64_t* pred,
+                    double h, std::int64_t row, int stride);
+int RelaxArgminAvx512(const double* cost_row, const double* w, double* dist, std::int64_t* pred,
+                      double h, std::int64_t row, int stride);
+
+}  // namespace assign_detail
+}  // namespace lwfm

@@ -1,0 +1,190 @@
+// Jonker-Volgenant (1987) for dense problems with finite costs: column reduction and
+// reduction transfer give most rows a column and good duals in O(n^2); augmenting row
+// reduction settles most of the rest; Dijkstra shortest augmenting paths finish.
+// Row duals are implicit (u_i = c[i][x(i)] - v[x(i)]); column duals are doubles.
+//
+// Rectangular problems (rows < cols) skip the column reduction: optimality then needs
+// every unassigned column to keep the largest dual, which holds because duals start at
+// 0 and only ever decrease for columns that are (and stay) assigned.
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+
+#include "core/assignment_internal.h"
+
+namespace lwfm {
+namespace assign_detail {
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+using RelaxFn = int (*)(const double*, const double*, double*, std::int64_t*, double, std::int64_t, int);
+
+RelaxFn PickRelax(SimdLevel simd) {
+  switch (simd) {
+    case SimdLevel::kAvx512: return RelaxArgminAvx512;
+    case SimdLevel::kAvx2: return RelaxArgminAvx2;
+    default: return RelaxArgminScalar;
+  }
+}
+
+// Column reduction (columns in reverse, as JV do) then reduction transfer.
+// Returns the number of free rows written to b.free_rows.
+int ReduceSquare(const LapBuffers& b) {
+  const int n = b.rows;
+  const int stride = b.stride;
+  std::int32_t* matches = b.settled_cols;  // borrowed scratch, n <= stride entries
+  for (int i = 0; i < n; ++i) matches[i] = 0;
+  for (int j = n - 1; j >= 0; --j) {
+    double lowest = b.cost[j];
+    int at = 0;
+    for (int i = 1; i < n; ++i) {
+      const double c = b.cost[static_cast<std::size_t>(i) * stride + j];
+      if (c < lowest) {
+        lowest = c;
+        at = i;
+      }
+    }
+    b.v[j] = lowest;
+    if (++matches[at] == 1) {
+      b.col4row[at] = j;
+      b.row4col[j] = at;
+    } else if (lowest < b.v[b.col4row[at]]) {
+      // Keep the row on the column where it is cheaper relative to the column minimum.
+      const int previous = b.col4row[at];
+      b.col4row[at] = j;
+      b.row4col[j] = at;
+      b.row4col[previous] = -1;
+    } else {
+      b.row4col[j] = -1;
+    }
+  }
+  int num_free = 0;
+  for (int i = 0; i < n; ++i) {
+    if (matches[i] == 0) {
+      b.free_rows[num_free++] = i;
+    } else if (matches[i] == 1) {
+      const int j1 = b.col4row[i];
+      const double* row = b.cost + static_cast<std::size_t>(i) * stride;
+      double lowest = kInf;
+      for (int j = 0; j < n; ++j)
+        if (j != j1) lowest = std::min(lowest, row[j] - b.v[j]);
+      b.v[j1] -= lowest;
+    }
+  }
+  return num_free;
+}
+
+// Two passes of augmenting row reduction over the free rows; returns how many stay free.
+int AugmentingRowReduction(const LapBuffers& b, int num_free) {
+  const int cols = b.cols;
+  for (int pass = 0; pass < 2 && num_free > 0; ++pass) {
+    // In exact arithmetic each re-scan strictly lowers a dual; in floating point a
+    // lowering can round to nothing, so bound the re-scans to rule out cycling.
+    long budget = 8L * b.rows + 64;
+    int k = 0;
+    const int previous_free = num_free;
+    num_free = 0;
+    while (k < previous_free) {
+      const int i = b.free_rows[k++];
+      const double* row = b.cost + static_cast<std::size_t>(i) * b.stride;
+      double umin = row[0] - b.v[0];
+      double usubmin = kInf;
+      int j1 = 0, j2 = -1;
+      for (int j = 1; j < cols; ++j) {
+        const double h = row[j] - b.v[j];
+        if (h < usubmin) {
+          if (h >= umin) {
+            usubmin = h;
+            j2 = j;
+          } else {
+            usubmin = umin;
+            umin = h;
+            j2 = j1;
+            j1 = j;
+          }
+        }
+      }
+      int i0 = b.row4col[j1];
+      const bool strict = umin < usubmin;
+      if (strict) {
+        b.v[j1] -= usubmin - umin;
+      } else if (i0 >= 0) {
+        j1 = j2;
+        i0 = b.row4col[j2];
+      }
+      b.col4row[i] = j1;
+      b.row4col[j1] = i;
+      if (i0 >= 0) {
+        b.col4row[i0] = -1;
+        if (strict && budget-- > 0) b.free_rows[--k] = i0;
+        else b.free_rows[num_free++] = i0;
+      }
+    }
+  }
+  return num_free;
+}
+
+// Dijkstra from free row `start` to the nearest unassigned column, then flips the path.
+bool Augment(const LapBuffers& b, int start, RelaxFn relax) {
+  const int stride = b.stride;
+  for (int j = 0; j < stride; ++j) {
+    b.dist[j] = kInf;
+    b.w[j] = b.v[j];
+  }
+  int num_settled = 0;
+  int j = relax(b.cost + static_cast<std::size_t>(start) * stride, b.w, b.dist, b.pred, 0.0, start, stride);
+  double reach = 0.0;
+  for (;;) {
+    if (j < 0) return false;  // unreachable with finite costs; the caller falls back
+    reach = b.dist[j];
+    const int i = b.row4col[j];
+    if (i < 0) break;
+    b.settled[j] = reach;
+    b.settled_cols[num_settled++] = j;
+    b.dist[j] = kInf;
+    b.w[j] = -kInf;  // makes (h + c) - w = +inf: a settled column is never relaxed again
+    const double* row = b.cost + static_cast<std::size_t>(i) * stride;
+    const double h = reach - (row[j] - b.v[j]);
+    j = relax(row, b.w, b.dist, b.pred, h, i, stride);
+  }
+  for (int k = 0; k < num_settled; ++k) {
+    const int c = b.settled_cols[k];
+    b.v[c] += b.settled[c] - reach;
+  }
+  for (;;) {
+    const int i = static_cast<int>(b.pred[j]);
+    b.row4col[j] = i;
+    const int previous = b.col4row[i];
+    b.col4row[i] = j;
+    if (i == start) break;
+    j = previous;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool SolveLapjv(const LapBuffers& b, SimdLevel simd) {
+  for (int j = 0; j < b.stride; ++j) {
+    b.v[j] = 0.0;
+    b.row4col[j] = -1;
+  }
+  for (int i = 0; i < b.rows; ++i) b.col4row[i] = -1;
+  int num_free;
+  if (b.rows == b.cols) {
+    num_free = ReduceSquare(b);
+  } else {
+    for (int i = 0; i < b.rows; ++i) b.free_rows[i] = i;
+    num_free = b.rows;
+  }
+  num_free = AugmentingRowReduction(b, num_free);
+  const RelaxFn relax = PickRelax(simd);
+  for (int k = 0; k < num_free; ++k)
+    if (!Augment(b, b.free_rows[k], relax)) return false;
+  return true;
+}
+
+}  // namespace assign_detail
+}  // namespace lwfm
