@@ -57,7 +57,7 @@ AssignStatus SolveWidened(const LapBuffers& b, Scan scan, SimdLevel simd, int32_
 
 AssignStatus SolveSmall(const float* cost, int rows, int cols, bool maximize, int32_t* col_for_row,
                         SimdLevel simd) {
-  const int stride = PaddedCols(cols);
+  const int stride = PaddedCols(cols, simd);
   alignas(64) double widened[kSmallCols * kSmallCols];
   alignas(64) double v[kSmallCols], w[kSmallCols], dist[kSmallCols], settled[kSmallCols];
   alignas(64) std::int64_t pred[kSmallCols];
@@ -75,7 +75,7 @@ AssignStatus SolveAssignment(const float* cost, int rows, int cols, bool maximiz
                              int32_t* col_for_row, AssignWorkspace& ws) {
   if (rows < 1 || cols < rows) return AssignStatus::kInvalid;
   if (cols <= kSmallCols) return SolveSmall(cost, rows, cols, maximize, col_for_row, ws.simd);
-  const int stride = PaddedCols(cols);
+  const int stride = PaddedCols(cols, ws.simd);
   ws.cost.resize(static_cast<std::size_t>(rows) * stride);
   ws.v.resize(stride);
   ws.w.resize(stride);

@@ -8,11 +8,12 @@
 namespace lwfm {
 namespace assign_detail {
 
-// Columns are padded to a multiple of this (one AVX-512 vector of doubles) so SIMD
-// kernels never need a tail loop; padding columns hold +inf and are never chosen.
-constexpr int kPad = 8;
-
-inline int PaddedCols(int cols) { return (cols + kPad - 1) / kPad * kPad; }
+// Columns are padded to a whole number of SIMD vectors of doubles so kernels never need
+// a tail loop; padding columns hold +inf costs and zero duals and are never chosen.
+inline int PaddedCols(int cols, SimdLevel simd) {
+  const int lanes = simd == SimdLevel::kAvx512 ? 8 : simd == SimdLevel::kAvx2 ? 4 : 1;
+  return (cols + lanes - 1) / lanes * lanes;
+}
 
 // Buffers of one LAPJV solve. cost is rows x stride (doubles, already sign-flipped for
 // maximize, +inf in padding); the rest have `stride` entries except free_rows (rows).
@@ -43,6 +44,27 @@ bool SolveWithForbidden(const double* cost, int rows, int cols, int stride,
 
 // One Dijkstra step over all columns: relaxes row `row` (distance offset h), then returns
 // the index of the smallest tentative distance. Exposed per SIMD level for tests.
+// Smallest and second smallest of row[j] - v[j] over all `stride` columns; `at` is the
+// lowest index holding the smallest. Used by the row reductions.
+struct TwoSmallest {
+  double first, second;
+  int at;
+};
+
+// Per column j: minima[j] = min over rows of cost[i][j], at_row[j] = lowest such row
+// (as a double, so SIMD lanes share one type).
+using ColumnMinimaFn = void (*)(const double* cost, int rows, int stride, double* minima, double* at_row);
+using TwoSmallestFn = TwoSmallest (*)(const double* row, const double* v, int stride);
+using RelaxArgminFn = int (*)(const double*, const double*, double*, std::int64_t*, double, std::int64_t, int);
+
+// The kernels of one SIMD level; all levels give bit-identical results.
+struct LapKernels {
+  ColumnMinimaFn column_minima;
+  TwoSmallestFn two_smallest;
+  RelaxArgminFn relax_argmin;
+};
+LapKernels KernelsFor(SimdLevel simd);
+
 int RelaxArgminScalar(const double* cost_row, const double* w, double* dist, std::int64_t* pred,
                       double h, std::int64_t row, int stride);
 int RelaxArgminAvx2(const double* cost_row, const double* w, double* dist, std::int64_t* pred,

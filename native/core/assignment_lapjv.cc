@@ -18,39 +18,24 @@ namespace assign_detail {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-using RelaxFn = int (*)(const double*, const double*, double*, std::int64_t*, double, std::int64_t, int);
-
-RelaxFn PickRelax(SimdLevel simd) {
-  switch (simd) {
-    case SimdLevel::kAvx512: return RelaxArgminAvx512;
-    case SimdLevel::kAvx2: return RelaxArgminAvx2;
-    default: return RelaxArgminScalar;
-  }
-}
+constexpr int kRescanBudget = 16;  // immediate re-scans per pass
 
 // Column reduction (columns in reverse, as JV do) then reduction transfer.
 // Returns the number of free rows written to b.free_rows.
-int ReduceSquare(const LapBuffers& b) {
+int ReduceSquare(const LapBuffers& b, const LapKernels& k) {
   const int n = b.rows;
   const int stride = b.stride;
-  std::int32_t* matches = b.settled_cols;  // borrowed scratch, n <= stride entries
+  double* at_row = b.settled;               // borrowed scratch
+  std::int32_t* matches = b.settled_cols;   // borrowed scratch, n <= stride entries
+  k.column_minima(b.cost, n, stride, b.v, at_row);
+  for (int j = n; j < stride; ++j) b.v[j] = 0.0;  // padding: keeps (+inf) - v = +inf, never NaN
   for (int i = 0; i < n; ++i) matches[i] = 0;
   for (int j = n - 1; j >= 0; --j) {
-    double lowest = b.cost[j];
-    int at = 0;
-    for (int i = 1; i < n; ++i) {
-      const double c = b.cost[static_cast<std::size_t>(i) * stride + j];
-      if (c < lowest) {
-        lowest = c;
-        at = i;
-      }
-    }
-    b.v[j] = lowest;
+    const int at = static_cast<int>(at_row[j]);
     if (++matches[at] == 1) {
       b.col4row[at] = j;
       b.row4col[j] = at;
-    } else if (lowest < b.v[b.col4row[at]]) {
+    } else if (b.v[j] < b.v[b.col4row[at]]) {
       // Keep the row on the column where it is cheaper relative to the column minimum.
       const int previous = b.col4row[at];
       b.col4row[at] = j;
@@ -65,52 +50,40 @@ int ReduceSquare(const LapBuffers& b) {
     if (matches[i] == 0) {
       b.free_rows[num_free++] = i;
     } else if (matches[i] == 1) {
+      // Reduction transfer: hand the row's slack over to its column's dual.
       const int j1 = b.col4row[i];
-      const double* row = b.cost + static_cast<std::size_t>(i) * stride;
-      double lowest = kInf;
-      for (int j = 0; j < n; ++j)
-        if (j != j1) lowest = std::min(lowest, row[j] - b.v[j]);
-      b.v[j1] -= lowest;
+      const TwoSmallest two = k.two_smallest(b.cost + static_cast<std::size_t>(i) * stride, b.v, stride);
+      b.v[j1] -= two.at == j1 ? two.second : two.first;
     }
   }
   return num_free;
 }
 
 // Two passes of augmenting row reduction over the free rows; returns how many stay free.
-int AugmentingRowReduction(const LapBuffers& b, int num_free) {
-  const int cols = b.cols;
+int AugmentingRowReduction(const LapBuffers& b, const LapKernels& kernels, int num_free) {
   for (int pass = 0; pass < 2 && num_free > 0; ++pass) {
-    // In exact arithmetic each re-scan strictly lowers a dual; in floating point a
-    // lowering can round to nothing, so bound the re-scans to rule out cycling.
-    long budget = 8L * b.rows + 64;
+    // Re-scanning a displaced row at once (JV's "k--") pays off for small n, but with a
+    // SIMD Dijkstra behind it long chains of re-scans cost more than they save (measured:
+    // 100x100 twice as slow unbounded). The bound also rules out cycling when, in floating
+    // point, a dual lowering rounds to nothing.
+    int budget = kRescanBudget;
     int k = 0;
     const int previous_free = num_free;
     num_free = 0;
     while (k < previous_free) {
       const int i = b.free_rows[k++];
       const double* row = b.cost + static_cast<std::size_t>(i) * b.stride;
-      double umin = row[0] - b.v[0];
-      double usubmin = kInf;
-      int j1 = 0, j2 = -1;
-      for (int j = 1; j < cols; ++j) {
-        const double h = row[j] - b.v[j];
-        if (h < usubmin) {
-          if (h >= umin) {
-            usubmin = h;
-            j2 = j;
-          } else {
-            usubmin = umin;
-            umin = h;
-            j2 = j1;
-            j1 = j;
-          }
-        }
-      }
+      const TwoSmallest two = kernels.two_smallest(row, b.v, b.stride);
+      const double umin = two.first, usubmin = two.second;
+      int j1 = two.at;
       int i0 = b.row4col[j1];
       const bool strict = umin < usubmin;
       if (strict) {
         b.v[j1] -= usubmin - umin;
       } else if (i0 >= 0) {
+        // A tie: take another column at the same reduced cost instead of displacing i0.
+        int j2 = 0;
+        while (j2 == j1 || row[j2] - b.v[j2] != usubmin) ++j2;
         j1 = j2;
         i0 = b.row4col[j2];
       }
@@ -127,7 +100,7 @@ int AugmentingRowReduction(const LapBuffers& b, int num_free) {
 }
 
 // Dijkstra from free row `start` to the nearest unassigned column, then flips the path.
-bool Augment(const LapBuffers& b, int start, RelaxFn relax) {
+bool Augment(const LapBuffers& b, int start, RelaxArgminFn relax) {
   const int stride = b.stride;
   for (int j = 0; j < stride; ++j) {
     b.dist[j] = kInf;
@@ -172,17 +145,17 @@ bool SolveLapjv(const LapBuffers& b, SimdLevel simd) {
     b.row4col[j] = -1;
   }
   for (int i = 0; i < b.rows; ++i) b.col4row[i] = -1;
+  const LapKernels kernels = KernelsFor(simd);
   int num_free;
   if (b.rows == b.cols) {
-    num_free = ReduceSquare(b);
+    num_free = ReduceSquare(b, kernels);
   } else {
     for (int i = 0; i < b.rows; ++i) b.free_rows[i] = i;
     num_free = b.rows;
   }
-  num_free = AugmentingRowReduction(b, num_free);
-  const RelaxFn relax = PickRelax(simd);
+  num_free = AugmentingRowReduction(b, kernels, num_free);
   for (int k = 0; k < num_free; ++k)
-    if (!Augment(b, b.free_rows[k], relax)) return false;
+    if (!Augment(b, b.free_rows[k], kernels.relax_argmin)) return false;
   return true;
 }
 
