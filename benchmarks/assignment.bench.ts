@@ -8,15 +8,18 @@
  * Standalone: node --import tsx benchmarks/assignment.bench.ts [--quick]
  */
 import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import munkresJs from 'munkres-js';
 import { munkres } from 'munkres';
 import { linearSumAssignment } from 'linear-sum-assignment';
 import { solveAssignments, solveAssignmentsSync } from '../src/assignment.js';
+
+// munkres-js is CommonJS without type declarations.
+const munkresJs = createRequire(import.meta.url)('munkres-js') as (matrix: number[][]) => number[][];
 
 /** One row of the results table. */
 export interface BenchRow {
