@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "core/assignment_internal.h"
@@ -26,21 +27,33 @@ enum class Scan { kFinite, kForbidden, kInvalid };
 
 // Copies rows x cols floats into a rows x stride double matrix (+inf padding), negated for
 // maximize, and classifies it: NaN or -inf (after the flip) has no optimum, +inf forbids a pair.
+// The common all-finite case is one integer test per entry (exponent bits all ones means
+// inf or NaN), which compilers vectorize; only a matrix that fails it is classified in detail.
 Scan WidenCosts(const float* cost, int rows, int cols, bool maximize, double* out, int stride) {
+  const std::size_t count = static_cast<std::size_t>(rows) * cols;
+  std::uint32_t nonfinite = 0;
+  for (std::size_t k = 0; k < count; ++k) {
+    std::uint32_t bits;
+    std::memcpy(&bits, cost + k, sizeof bits);
+    nonfinite |= static_cast<std::uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
+  }
   const double sign = maximize ? -1.0 : 1.0;
-  bool invalid = false, forbidden = false;
   for (int i = 0; i < rows; ++i) {
     const float* src = cost + static_cast<std::size_t>(i) * cols;
     double* dst = out + static_cast<std::size_t>(i) * stride;
-    for (int j = 0; j < cols; ++j) {
-      const double x = sign * static_cast<double>(src[j]);
-      invalid |= (x != x) | (x == -kInf);
-      forbidden |= (x == kInf);
-      dst[j] = x;
-    }
+    for (int j = 0; j < cols; ++j) dst[j] = sign * static_cast<double>(src[j]);
     for (int j = cols; j < stride; ++j) dst[j] = kInf;
   }
-  return invalid ? Scan::kInvalid : forbidden ? Scan::kForbidden : Scan::kFinite;
+  if (!nonfinite) return Scan::kFinite;
+  bool forbidden = false;
+  for (int i = 0; i < rows; ++i) {
+    for (int j = 0; j < cols; ++j) {
+      const double x = out[static_cast<std::size_t>(i) * stride + j];
+      if (std::isnan(x) || x == -kInf) return Scan::kInvalid;
+      forbidden |= x == kInf;
+    }
+  }
+  return forbidden ? Scan::kForbidden : Scan::kFinite;
 }
 
 AssignStatus SolveWidened(const LapBuffers& b, Scan scan, SimdLevel simd, int32_t* col_for_row) {

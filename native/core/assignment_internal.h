@@ -33,9 +33,20 @@ struct LapBuffers {
 
 // Exact solve of a finite-cost problem (every entry finite, rows <= cols, cols >= 2):
 // column reduction + reduction transfer (square only), augmenting row reduction, then
-// Dijkstra augmentation whose relax/arg-min step runs at `simd`.
-// Returns false only if a search finds no column (impossible with finite costs).
-bool SolveLapjv(const LapBuffers& b, SimdLevel simd);
+// Dijkstra augmentation. One copy per SIMD level (assignment_lapjv_<level>.cc); `stride`
+// must be PaddedCols(cols, level). Returns false only if a search finds no column
+// (impossible with finite costs).
+bool SolveLapjvScalar(const LapBuffers& b);
+bool SolveLapjvAvx2(const LapBuffers& b);
+bool SolveLapjvAvx512(const LapBuffers& b);
+
+inline bool SolveLapjv(const LapBuffers& b, SimdLevel simd) {
+  switch (simd) {
+    case SimdLevel::kAvx512: return SolveLapjvAvx512(b);
+    case SimdLevel::kAvx2: return SolveLapjvAvx2(b);
+    default: return SolveLapjvScalar(b);
+  }
+}
 
 // Shortest augmenting path that also handles +inf entries (forbidden pairs).
 // Returns false when no finite complete assignment exists.
@@ -50,27 +61,6 @@ struct TwoSmallest {
   double first, second;
   int at;
 };
-
-// Per column j: minima[j] = min over rows of cost[i][j], at_row[j] = lowest such row
-// (as a double, so SIMD lanes share one type).
-using ColumnMinimaFn = void (*)(const double* cost, int rows, int stride, double* minima, double* at_row);
-using TwoSmallestFn = TwoSmallest (*)(const double* row, const double* v, int stride);
-using RelaxArgminFn = int (*)(const double*, const double*, double*, std::int64_t*, double, std::int64_t, int);
-
-// The kernels of one SIMD level; all levels give bit-identical results.
-struct LapKernels {
-  ColumnMinimaFn column_minima;
-  TwoSmallestFn two_smallest;
-  RelaxArgminFn relax_argmin;
-};
-LapKernels KernelsFor(SimdLevel simd);
-
-int RelaxArgminScalar(const double* cost_row, const double* w, double* dist, std::int64_t* pred,
-                      double h, std::int64_t row, int stride);
-int RelaxArgminAvx2(const double* cost_row, const double* w, double* dist, std::int64_t* pred,
-                    double h, std::int64_t row, int stride);
-int RelaxArgminAvx512(const double* cost_row, const double* w, double* dist, std::int64_t* pred,
-                      double h, std::int64_t row, int stride);
 
 }  // namespace assign_detail
 }  // namespace lwfm

@@ -1,4 +1,14 @@
-// Jonker-Volgenant (1987) for dense problems with finite costs: column reduction and
+// The Jonker-Volgenant solver body, compiled once per SIMD level: it is #included (no
+// include guard on purpose) inside an anonymous namespace of assignment_lapjv_<level>.cc,
+// after that file defines the three kernels for its level:
+//   void ColumnMinima(const double* cost, int rows, int stride, double* minima, double* at_row);
+//   TwoSmallest TwoSmallestOf(const double* row, const double* v, int stride);
+//   int RelaxArgmin(const double* cost_row, const double* w, double* dist, std::int64_t* pred,
+//                   double h, std::int64_t row, int stride);
+// Compiling the whole solver per level lets the kernels inline: for 9x9 problems the calls
+// through function pointers cost as much as the arithmetic.
+//
+// Algorithm: Jonker-Volgenant (1987) for dense problems with finite costs: column reduction and
 // reduction transfer give most rows a column and good duals in O(n^2); augmenting row
 // reduction settles most of the rest; Dijkstra shortest augmenting paths finish.
 // Row duals are implicit (u_i = c[i][x(i)] - v[x(i)]); column duals are doubles.
@@ -6,28 +16,18 @@
 // Rectangular problems (rows < cols) skip the column reduction: optimality then needs
 // every unassigned column to keep the largest dual, which holds because duals start at
 // 0 and only ever decrease for columns that are (and stay) assigned.
-#include <algorithm>
-#include <cstdint>
-#include <limits>
+// Needs <cstddef>, <cstdint>, core/assignment_internal.h and a constexpr double kInf.
 
-#include "core/assignment_internal.h"
-
-namespace lwfm {
-namespace assign_detail {
-
-namespace {
-
-constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr int kRescanBudget = 16;  // immediate re-scans per pass
+constexpr int kRescanBudget = 16;  // immediate re-scans per ARR pass
 
 // Column reduction (columns in reverse, as JV do) then reduction transfer.
 // Returns the number of free rows written to b.free_rows.
-int ReduceSquare(const LapBuffers& b, const LapKernels& k) {
+int ReduceSquare(const LapBuffers& b) {
   const int n = b.rows;
   const int stride = b.stride;
   double* at_row = b.settled;               // borrowed scratch
   std::int32_t* matches = b.settled_cols;   // borrowed scratch, n <= stride entries
-  k.column_minima(b.cost, n, stride, b.v, at_row);
+  ColumnMinima(b.cost, n, stride, b.v, at_row);
   for (int j = n; j < stride; ++j) b.v[j] = 0.0;  // padding: keeps (+inf) - v = +inf, never NaN
   for (int i = 0; i < n; ++i) matches[i] = 0;
   for (int j = n - 1; j >= 0; --j) {
@@ -52,7 +52,7 @@ int ReduceSquare(const LapBuffers& b, const LapKernels& k) {
     } else if (matches[i] == 1) {
       // Reduction transfer: hand the row's slack over to its column's dual.
       const int j1 = b.col4row[i];
-      const TwoSmallest two = k.two_smallest(b.cost + static_cast<std::size_t>(i) * stride, b.v, stride);
+      const TwoSmallest two = TwoSmallestOf(b.cost + static_cast<std::size_t>(i) * stride, b.v, stride);
       b.v[j1] -= two.at == j1 ? two.second : two.first;
     }
   }
@@ -60,7 +60,7 @@ int ReduceSquare(const LapBuffers& b, const LapKernels& k) {
 }
 
 // Two passes of augmenting row reduction over the free rows; returns how many stay free.
-int AugmentingRowReduction(const LapBuffers& b, const LapKernels& kernels, int num_free) {
+int AugmentingRowReduction(const LapBuffers& b, int num_free) {
   for (int pass = 0; pass < 2 && num_free > 0; ++pass) {
     // Re-scanning a displaced row at once (JV's "k--") pays off for small n, but with a
     // SIMD Dijkstra behind it long chains of re-scans cost more than they save (measured:
@@ -73,7 +73,7 @@ int AugmentingRowReduction(const LapBuffers& b, const LapKernels& kernels, int n
     while (k < previous_free) {
       const int i = b.free_rows[k++];
       const double* row = b.cost + static_cast<std::size_t>(i) * b.stride;
-      const TwoSmallest two = kernels.two_smallest(row, b.v, b.stride);
+      const TwoSmallest two = TwoSmallestOf(row, b.v, b.stride);
       const double umin = two.first, usubmin = two.second;
       int j1 = two.at;
       int i0 = b.row4col[j1];
@@ -100,14 +100,14 @@ int AugmentingRowReduction(const LapBuffers& b, const LapKernels& kernels, int n
 }
 
 // Dijkstra from free row `start` to the nearest unassigned column, then flips the path.
-bool Augment(const LapBuffers& b, int start, RelaxArgminFn relax) {
+bool Augment(const LapBuffers& b, int start) {
   const int stride = b.stride;
   for (int j = 0; j < stride; ++j) {
     b.dist[j] = kInf;
     b.w[j] = b.v[j];
   }
   int num_settled = 0;
-  int j = relax(b.cost + static_cast<std::size_t>(start) * stride, b.w, b.dist, b.pred, 0.0, start, stride);
+  int j = RelaxArgmin(b.cost + static_cast<std::size_t>(start) * stride, b.w, b.dist, b.pred, 0.0, start, stride);
   double reach = 0.0;
   for (;;) {
     if (j < 0) return false;  // unreachable with finite costs; the caller falls back
@@ -120,7 +120,7 @@ bool Augment(const LapBuffers& b, int start, RelaxArgminFn relax) {
     b.w[j] = -kInf;  // makes (h + c) - w = +inf: a settled column is never relaxed again
     const double* row = b.cost + static_cast<std::size_t>(i) * stride;
     const double h = reach - (row[j] - b.v[j]);
-    j = relax(row, b.w, b.dist, b.pred, h, i, stride);
+    j = RelaxArgmin(row, b.w, b.dist, b.pred, h, i, stride);
   }
   for (int k = 0; k < num_settled; ++k) {
     const int c = b.settled_cols[k];
@@ -137,27 +137,21 @@ bool Augment(const LapBuffers& b, int start, RelaxArgminFn relax) {
   return true;
 }
 
-}  // namespace
-
-bool SolveLapjv(const LapBuffers& b, SimdLevel simd) {
+bool SolveLapjvImpl(const LapBuffers& b) {
   for (int j = 0; j < b.stride; ++j) {
     b.v[j] = 0.0;
     b.row4col[j] = -1;
   }
   for (int i = 0; i < b.rows; ++i) b.col4row[i] = -1;
-  const LapKernels kernels = KernelsFor(simd);
   int num_free;
   if (b.rows == b.cols) {
-    num_free = ReduceSquare(b, kernels);
+    num_free = ReduceSquare(b);
   } else {
     for (int i = 0; i < b.rows; ++i) b.free_rows[i] = i;
     num_free = b.rows;
   }
-  num_free = AugmentingRowReduction(b, kernels, num_free);
+  num_free = AugmentingRowReduction(b, num_free);
   for (int k = 0; k < num_free; ++k)
-    if (!Augment(b, b.free_rows[k], kernels.relax_argmin)) return false;
+    if (!Augment(b, b.free_rows[k])) return false;
   return true;
 }
-
-}  // namespace assign_detail
-}  // namespace lwfm
