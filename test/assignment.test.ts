@@ -204,6 +204,26 @@ function checkFixtures(): void {
   }
 }
 
+describe('SIMD paths', () => {
+  it('every path returns identical assignments (same operations, same tie-breaking)', () => {
+    const cases = [
+      [9, 9, randomBatch(1300, 300, 9, 9, uniform)],
+      [9, 9, randomBatch(1301, 300, 9, 9, ties)],
+      [25, 25, productBatch(1302, 40, 25, 25)],
+      [20, 45, randomBatch(1303, 40, 20, 45, ties)],
+      [60, 60, randomBatch(1304, 5, 60, 60, uniform)],
+    ] as const;
+    for (const [rows, cols, costs] of cases) {
+      const results = SIMD_LEVELS.map((level) => {
+        process.env.LWFM_SPM_SIMD = level;
+        return solveAssignmentsSync(costs, { batch: costs.length / (rows * cols), rows, cols });
+      });
+      expect(results[1]).toEqual(results[0]);
+      expect(results[2]).toEqual(results[0]);
+    }
+  });
+});
+
 describe('solveAssignmentsSync batches and views', () => {
   it('solves a whole batch of fixtures at once, from a view with a byteOffset', () => {
     const { cases, data } = loadFixtures();

@@ -10,6 +10,12 @@
 #include "core/assignment_internal.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if defined(__GNUC__) && !defined(__clang__)
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_pd() and trip a false
+// -Wmaybe-uninitialized (GCC bug 105593) once inlined; the warning is about its header.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
 #include <immintrin.h>
 
 #if defined(__clang__)
@@ -24,6 +30,19 @@ namespace assign_detail {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// Minimum of all lanes, in every lane.
+inline __m512d BroadcastMin(__m512d x) {
+  x = _mm512_min_pd(x, _mm512_shuffle_f64x2(x, x, 0x4E));  // swap 256-bit halves
+  x = _mm512_min_pd(x, _mm512_shuffle_f64x2(x, x, 0xB1));  // swap 128-bit pairs
+  return _mm512_min_pd(x, _mm512_permute_pd(x, 0x55));     // swap neighbours
+}
+
+inline double HorizontalMin(__m512d x) { return _mm512_cvtsd_f64(BroadcastMin(x)); }
+
+inline double MaskedMin(__mmask8 mask, __m512d x) {
+  return HorizontalMin(_mm512_mask_mov_pd(_mm512_set1_pd(kInf), mask, x));
+}
 
 inline void ColumnMinima(const double* cost, int rows, int stride, double* minima, double* at_row) {
   for (int j = 0; j < stride; j += 8) {
@@ -56,11 +75,11 @@ inline TwoSmallest TwoSmallestOf(const double* row, const double* v, int stride)
     first = _mm512_mask_mov_pd(first, lower, h);
     index = _mm512_add_pd(index, eight);
   }
-  const double lowest = _mm512_reduce_min_pd(first);
+  const double lowest = HorizontalMin(first);
   const __mmask8 at_lowest = _mm512_cmp_pd_mask(first, _mm512_set1_pd(lowest), _CMP_EQ_OQ);
-  const double lowest_at = _mm512_mask_reduce_min_pd(at_lowest, at);
+  const double lowest_at = MaskedMin(at_lowest, at);
   const __mmask8 winner = _mm512_cmp_pd_mask(at, _mm512_set1_pd(lowest_at), _CMP_EQ_OQ);
-  const double runner_up = _mm512_reduce_min_pd(_mm512_min_pd(second, _mm512_mask_mov_pd(first, winner, _mm512_set1_pd(kInf))));
+  const double runner_up = HorizontalMin(_mm512_min_pd(second, _mm512_mask_mov_pd(first, winner, _mm512_set1_pd(kInf))));
   return {lowest, runner_up, lowest == kInf ? -1 : static_cast<int>(lowest_at)};
 }
 
@@ -84,10 +103,10 @@ inline int RelaxArgmin(const double* cost_row, const double* w, double* dist, st
     best_index = _mm512_mask_mov_pd(best_index, better, index);
     index = _mm512_add_pd(index, eight);
   }
-  const double lowest = _mm512_reduce_min_pd(best);
+  const double lowest = HorizontalMin(best);
   if (lowest == kInf) return -1;
   const __mmask8 at_lowest = _mm512_cmp_pd_mask(best, _mm512_set1_pd(lowest), _CMP_EQ_OQ);
-  return static_cast<int>(_mm512_mask_reduce_min_pd(at_lowest, best_index));
+  return static_cast<int>(MaskedMin(at_lowest, best_index));
 }
 
 #include "core/assignment_lapjv_impl.h"
