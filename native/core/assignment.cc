@@ -1,5 +1,6 @@
 // Entry points of the exact assignment solver: validate and widen the costs to double
-// (sign-flipped for maximize), then solve with Jonker-Volgenant (assignment_lapjv.cc),
+// (sign-flipped for maximize), then solve with Jonker-Volgenant (assignment_lapjv_impl.h,
+// compiled per SIMD level in assignment_lapjv_<level>.cc),
 // or with the forbidden-pair solver when some entry is +inf.
 // Problems with at most kSmallCols columns (the head's 9x9 and 25x25) live entirely
 // in stack arrays: no heap traffic, everything in L1.
