@@ -197,17 +197,23 @@ export async function runAssignmentBenchmarks(opts: AssignmentBenchOptions = {})
   for (const n of sizes) {
     const costs = cosineCosts(batch, n, 1000 + n);
     const shape = { batch, rows: n, cols: n };
-    const time = async (run: () => unknown): Promise<number> => {
-      await run(); // warm-up
-      const samples: number[] = [];
-      for (let r = 0; r < repeats; r++) {
+    // Our three variants are timed round-robin, so a change in machine load during the run
+    // hits all of them alike.
+    const variants: [string, () => unknown][] = [
+      ['lwfm-spm solveAssignmentsSync, 1 thread', () => solveAssignmentsSync(costs, shape)],
+      ['lwfm-spm solveAssignments (async), 1 thread', () => solveAssignments(costs, { ...shape, threads: 1 })],
+      [`lwfm-spm solveAssignments (async), ${threads} threads`, () => solveAssignments(costs, { ...shape, threads })],
+    ];
+    const samples: number[][] = variants.map(() => []);
+    for (const [, run] of variants) await run(); // warm-up
+    for (let r = 0; r < repeats; r++) {
+      for (const [v, [, run]] of variants.entries()) {
         const t0 = performance.now();
         await run();
-        samples.push(((performance.now() - t0) * 1000) / batch);
+        samples[v]!.push(((performance.now() - t0) * 1000) / batch);
       }
-      return median(samples);
-    };
-    const ours = await time(() => solveAssignmentsSync(costs, shape));
+    }
+    const ours = median(samples[0]!);
     const oursResult = solveAssignmentsSync(costs, shape);
     const oursTotals = Array.from({ length: sampleSize }, (_, m) => totalOfColumns(costs, m, n, oursResult.subarray(m * n, (m + 1) * n)));
     const push = (name: string, us: number, note?: string): void => {
@@ -215,11 +221,7 @@ export async function runAssignmentBenchmarks(opts: AssignmentBenchOptions = {})
       rows.push(row);
       log(`n=${String(n).padStart(3)}  ${name.padEnd(46)} ${us.toFixed(3).padStart(10)} us/problem  x${row.ratioVsOurs.toFixed(2)}${note ? `  (${note})` : ''}`);
     };
-    push('lwfm-spm solveAssignmentsSync, 1 thread', ours, `${batch} problems, median of ${repeats}`);
-    const async1 = await time(() => solveAssignments(costs, { ...shape, threads: 1 }));
-    push('lwfm-spm solveAssignments (async), 1 thread', async1);
-    const asyncAll = await time(() => solveAssignments(costs, { ...shape, threads }));
-    push(`lwfm-spm solveAssignments (async), ${threads} threads`, asyncAll);
+    variants.forEach(([name], v) => push(name, median(samples[v]!), v === 0 ? `${batch} problems, median of ${repeats}` : undefined));
 
     for (const c of competitors) {
       const sampleTotals = Array.from({ length: sampleSize }, (_, m) => c.solveTotal(costs, m, n, matrixOf(costs, m, n)));
