@@ -19,6 +19,10 @@
 // Needs <cstddef>, <cstdint>, core/assignment_internal.h and a constexpr double kInf.
 
 constexpr int kRescanBudget = 16;  // immediate re-scans per ARR pass
+// Up to this many columns, reduction transfer and augmenting row reduction are skipped: with
+// SIMD Dijkstra steps that cheap, going straight from column reduction to augmentation was
+// measured ~6% faster at 9x9 and 16x16 (and no different with scalar kernels).
+constexpr int kDirectAugmentCols = 16;
 
 // Column reduction (columns in reverse, as JV do) then reduction transfer.
 // Returns the number of free rows written to b.free_rows.
@@ -49,7 +53,7 @@ int ReduceSquare(const LapBuffers& b) {
   for (int i = 0; i < n; ++i) {
     if (matches[i] == 0) {
       b.free_rows[num_free++] = i;
-    } else if (matches[i] == 1) {
+    } else if (matches[i] == 1 && n > kDirectAugmentCols) {
       // Reduction transfer: hand the row's slack over to its column's dual.
       const int j1 = b.col4row[i];
       const TwoSmallest two = TwoSmallestOf(b.cost + static_cast<std::size_t>(i) * stride, b.v, stride);
@@ -150,7 +154,7 @@ bool SolveLapjvImpl(const LapBuffers& b) {
     for (int i = 0; i < b.rows; ++i) b.free_rows[i] = i;
     num_free = b.rows;
   }
-  num_free = AugmentingRowReduction(b, num_free);
+  if (b.cols > kDirectAugmentCols) num_free = AugmentingRowReduction(b, num_free);
   for (int k = 0; k < num_free; ++k)
     if (!Augment(b, b.free_rows[k])) return false;
   return true;
