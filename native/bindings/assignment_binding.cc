@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -99,7 +100,13 @@ Napi::Value SolveSync(const Napi::CallbackInfo& info) {
   const Shape shape = ParseShape(info, &costs);
   Napi::Int32Array out = Napi::Int32Array::New(env, shape.batch * shape.rows);
   AssignStatus status = AssignStatus::kOk;
-  const std::int64_t first = SolveInto(costs.Data(), shape, 1, out.Data(), &status);
+  std::int64_t first = -1;
+  try {
+    first = SolveInto(costs.Data(), shape, 1, out.Data(), &status);
+  } catch (const std::exception& e) {
+    // e.g. std::bad_alloc for a huge matrix: a JS error, never a terminated process.
+    throw Napi::Error::New(env, std::string("solveAssignmentsSync failed: ") + e.what());
+  }
   if (first >= 0) throw FailureError(env, shape, first, status, out);
   return out;
 }
