@@ -32,6 +32,10 @@ export interface NativeBuildInfo {
 export interface NativeBinding {
   buildInfo(): NativeBuildInfo;
   // --- assignment (native/bindings/assignment_binding.cc) ---
+  /** Solves `batch` row-major rows x cols problems on the calling thread; throws RangeError naming a bad matrix. */
+  solveAssignmentsSync(costs: Float32Array, batch: number, rows: number, cols: number, maximize: boolean): Int32Array;
+  /** Same off the event loop, the batch split over `threads` (undefined: all hardware threads). */
+  solveAssignments(costs: Float32Array, batch: number, rows: number, cols: number, maximize: boolean, threads?: number): Promise<Int32Array>;
   // --- head (native/bindings/head_binding.cc) ---
   // --- cuda (native/bindings/cuda_binding.cc) ---
 }

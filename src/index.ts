@@ -5,6 +5,9 @@
 export { LwfmError, NativeLoadError, DeviceUnavailableError, DisposedError, ModelBundleError, ImageDecodeError } from './errors.js';
 export { nativeInfo } from './native_info.js';
 export type { NativeInfo } from './native_info.js';
+// --- assignment ---
+export { solveAssignments, solveAssignmentsSync, MAX_ASSIGNMENT_SIDE } from './assignment.js';
+export type { AssignmentShape, AssignmentOptions, AssignmentRangeError } from './assignment.js';
 // --- backbone and model bundle (src/model, src/backbone) ---
 export { loadBundle } from './model/bundle.js';
 export type { ModelBundle } from './model/bundle.js';
