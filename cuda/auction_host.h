@@ -1,0 +1,64 @@
+// Host driver for the auction of auction.cuh: runs the exact per-problem code the GPU runs
+// (one-thread team) so the CPU build can test it, and quantizes one problem the way the
+// kernels do.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "auction.cuh"
+
+namespace lwfm {
+namespace auction {
+
+// Min and max of a rows x cols problem; false if any cost is NaN or infinite (the auction
+// needs a finite range; such problems go to the exact solver, which reports them).
+LWFM_HD bool CostRange(const float* cost, int64_t count, double* cmin, double* cmax) {
+  float lo = cost[0], hi = cost[0];
+  for (int64_t k = 0; k < count; ++k) {
+    const float c = cost[k];
+    if (!(c - c == 0.0f)) return false;  // NaN or +-inf
+    lo = c < lo ? c : lo;
+    hi = c > hi ? c : hi;
+  }
+  *cmin = lo;
+  *cmax = hi;
+  return true;
+}
+
+struct HostAuctionWorkspace {
+  std::vector<int32_t> cost, owner, colForRow, stack;
+  std::vector<int64_t> price;
+};
+
+// Solves one rows x cols problem (rows <= cols). Returns true when the auction converged;
+// colForRow then holds an assignment optimal for the quantized costs, at most
+// *bound above the float optimum.
+inline bool SolveAuctionHost(const float* cost, int rows, int cols, int32_t* colForRow,
+                             double* bound, HostAuctionWorkspace& ws) {
+  double cmin = 0, cmax = 0;
+  *bound = INFINITY;
+  if (rows < 1 || rows > cols || !CostRange(cost, int64_t(rows) * cols, &cmin, &cmax)) {
+    for (int i = 0; i < rows; ++i) colForRow[i] = -1;
+    return false;
+  }
+  const AuctionScaling s = ChooseScaling(cmin, cmax, rows);
+  ws.cost.resize(size_t(cols) * cols);
+  for (int64_t k = 0; k < int64_t(rows) * cols; ++k) ws.cost[k] = Quantize(cost[k], s);
+  ws.price.resize(cols);
+  ws.owner.resize(cols);
+  ws.colForRow.resize(cols);
+  ws.stack.resize(cols);
+  AuctionState st{ws.cost.data(), ws.price.data(), ws.owner.data(), ws.colForRow.data(),
+                  ws.stack.data()};
+  SerialTeam team;
+  const bool ok = RunAuction(team, st, rows, cols, s) &&
+                  IsPermutationPrefix(ws.colForRow.data(), rows, cols);
+  for (int i = 0; i < rows; ++i) colForRow[i] = ws.colForRow[i];
+  *bound = s.bound;
+  return ok;
+}
+
+}  // namespace auction
+}  // namespace lwfm
