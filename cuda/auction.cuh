@@ -68,6 +68,21 @@ LWFM_HD int32_t Quantize(float c, const AuctionScaling& s) {
   return int32_t(llrint((double(c) - s.cmin) * s.scale));
 }
 
+// Min and max of a rows x cols problem; false if any cost is NaN or infinite (the auction
+// needs a finite range; such problems go to the exact solver, which reports them).
+LWFM_HD bool CostRange(const float* cost, int64_t count, double* cmin, double* cmax) {
+  float lo = cost[0], hi = cost[0];
+  for (int64_t k = 0; k < count; ++k) {
+    const float c = cost[k];
+    if (!(c - c == 0.0f)) return false;  // NaN or +-inf
+    lo = c < lo ? c : lo;
+    hi = c > hi ? c : hi;
+  }
+  *cmin = lo;
+  *cmax = hi;
+  return true;
+}
+
 // Best and second-best value for one bidder over some columns; Merge is associative and
 // commutative (ties go to the lower column) so any reduction order gives the same bid.
 struct Bid {

@@ -12,21 +12,6 @@
 namespace lwfm {
 namespace auction {
 
-// Min and max of a rows x cols problem; false if any cost is NaN or infinite (the auction
-// needs a finite range; such problems go to the exact solver, which reports them).
-LWFM_HD bool CostRange(const float* cost, int64_t count, double* cmin, double* cmax) {
-  float lo = cost[0], hi = cost[0];
-  for (int64_t k = 0; k < count; ++k) {
-    const float c = cost[k];
-    if (!(c - c == 0.0f)) return false;  // NaN or +-inf
-    lo = c < lo ? c : lo;
-    hi = c > hi ? c : hi;
-  }
-  *cmin = lo;
-  *cmax = hi;
-  return true;
-}
-
 struct HostAuctionWorkspace {
   std::vector<int32_t> cost, owner, colForRow, stack;
   std::vector<int64_t> price;
