@@ -4,6 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { native } from '../src/binding.js';
 import { cudaInfo } from '../src/cuda.js';
+import { prepareCudaSupport } from '../src/cuda_head.js';
+import { DeviceUnavailableError } from '../src/errors.js';
 import { referenceLogits, type ReferenceConfig } from './helpers/head_reference.js';
 
 function rng(seed: number): () => number {
@@ -144,5 +146,29 @@ describe(`GPU head (cudaHeadPrepare / cudaHeadScore)${info.available ? '' : ` (s
     }
     expect((err as { code?: string }).code).toBe('ERR_LWFM_DEVICE_UNAVAILABLE');
     expect((err as Error).message).toMatch(/CUDA/);
+  });
+
+  it.skipIf(!info.available)('prepareCudaSupport / score / dispose through the typed wrapper', async () => {
+    const e = cases[1]![1];
+    const support = prepareCudaSupport(e.cfg, e.support, e.labels);
+    const got = await support.score(e.queries);
+    const want = referenceLogits(e.cfg, e.support, e.labels, e.queries);
+    for (let k = 0; k < got.length; k++) expect(Math.abs(got[k]! - want[k]!)).toBeLessThan(1e-4);
+    support.dispose();
+    await expect(support.score(e.queries)).rejects.toThrow(/dispose/);
+  });
+
+  it.skipIf(info.available)('prepareCudaSupport throws DeviceUnavailableError without a device', () => {
+    const e = cases[0]![1];
+    expect(() => prepareCudaSupport(e.cfg, e.support, e.labels)).toThrow(DeviceUnavailableError);
+  });
+
+  it('prepareCudaSupport validates arguments first', () => {
+    const e = cases[0]![1];
+    expect(() => prepareCudaSupport({ channels: [] }, e.support, e.labels)).toThrow(TypeError);
+    expect(() => prepareCudaSupport(e.cfg, e.support.subarray(3), e.labels)).toThrow(RangeError);
+    expect(() => prepareCudaSupport(e.cfg, e.support, [0, 1])).toThrow(/5 labels/);
+    expect(() => prepareCudaSupport({ ...e.cfg, featureSize: 6 }, e.support, e.labels)).toThrow(RangeError);
+    expect(() => prepareCudaSupport(e.cfg, e.support, [0, 1, 2, 3, -1])).toThrow(RangeError);
   });
 });
