@@ -55,8 +55,11 @@ struct CudaHead::Impl {
 
   void Gemm(const float* A, const float* B, float* C, int M_, int N_, int K, int64_t ldc, bool relu) {
     const dim3 grid(Blocks(N_, kernels::kTile), Blocks(M_, kernels::kTile));
-    if (relu) kernels::GemmNT<true><<<grid, 256, 0, stream>>>(A, B, C, M_, N_, K, ldc);
-    else kernels::GemmNT<false><<<grid, 256, 0, stream>>>(A, B, C, M_, N_, K, ldc);
+    const bool vec4 = K % 4 == 0 && reinterpret_cast<uintptr_t>(A) % 16 == 0 && reinterpret_cast<uintptr_t>(B) % 16 == 0;
+    if (relu && vec4) kernels::GemmNT<true, true><<<grid, 256, 0, stream>>>(A, B, C, M_, N_, K, ldc);
+    else if (relu) kernels::GemmNT<true, false><<<grid, 256, 0, stream>>>(A, B, C, M_, N_, K, ldc);
+    else if (vec4) kernels::GemmNT<false, true><<<grid, 256, 0, stream>>>(A, B, C, M_, N_, K, ldc);
+    else kernels::GemmNT<false, false><<<grid, 256, 0, stream>>>(A, B, C, M_, N_, K, ldc);
     LWFM_CUDA_CHECK(cudaGetLastError());
   }
 

@@ -58,7 +58,9 @@ __global__ void RowNormalize(const float* __restrict__ Z, const float* __restric
 // 128 x 128 tile per block, 8 deep, 256 threads with 8 x 8 outputs each, split 4 + 4 so
 // the shared-memory reads are conflict-light float4s.
 constexpr int kTile = 128, kDepth = 8;
-template <bool kRelu>
+// kVec4: K % 4 == 0 and 16-byte aligned operands, so each thread fetches its 4 values of
+// A and of B with one 128-bit load.
+template <bool kRelu, bool kVec4>
 __global__ void __launch_bounds__(256) GemmNT(const float* __restrict__ A, const float* __restrict__ B,
                                               float* __restrict__ C, int M, int N, int K, int64_t ldc) {
   __shared__ __align__(16) float As[kDepth][kTile];
@@ -74,11 +76,26 @@ __global__ void __launch_bounds__(256) GemmNT(const float* __restrict__ A, const
     for (int j = 0; j < 8; ++j) acc[i][j] = 0.0f;
   const int64_t ar = rowBase + lr, br = colBase + lr;
   for (int k0 = 0; k0 < K; k0 += kDepth) {
+    if (kVec4) {
+      const bool kin = k0 + lk < K;
+      const float4 z4 = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+      const float4 a4 = (ar < M && kin) ? *reinterpret_cast<const float4*>(A + ar * K + k0 + lk) : z4;
+      const float4 b4 = (br < N && kin) ? *reinterpret_cast<const float4*>(B + br * K + k0 + lk) : z4;
+      As[lk + 0][lr] = a4.x;
+      As[lk + 1][lr] = a4.y;
+      As[lk + 2][lr] = a4.z;
+      As[lk + 3][lr] = a4.w;
+      Bs[lk + 0][lr] = b4.x;
+      Bs[lk + 1][lr] = b4.y;
+      Bs[lk + 2][lr] = b4.z;
+      Bs[lk + 3][lr] = b4.w;
+    } else {
 #pragma unroll
-    for (int q = 0; q < 4; ++q) {
-      const int kk = k0 + lk + q;
-      As[lk + q][lr] = (ar < M && kk < K) ? A[ar * K + kk] : 0.0f;
-      Bs[lk + q][lr] = (br < N && kk < K) ? B[br * K + kk] : 0.0f;
+      for (int q = 0; q < 4; ++q) {
+        const int kk = k0 + lk + q;
+        As[lk + q][lr] = (ar < M && kk < K) ? A[ar * K + kk] : 0.0f;
+        Bs[lk + q][lr] = (br < N && kk < K) ? B[br * K + kk] : 0.0f;
+      }
     }
     __syncthreads();
 #pragma unroll

@@ -12,6 +12,11 @@ namespace cuda {
 
 namespace {
 
+// Compiled for the same architectures as every other kernel: if the runtime finds no
+// image for this device (e.g. Volta/Turing, for which CUDA 13 builds no code), every
+// kernel would fail the same way, so the device is reported unusable up front.
+__global__ void ProbeKernel() {}
+
 RuntimeStatus Probe() {
   RuntimeStatus s;
   int count = 0;
@@ -50,10 +55,14 @@ RuntimeStatus Probe() {
     s.reason = "no CUDA device: no device could be queried";
     return s;
   }
-  if (s.devices[0].major < 7) {
-    s.reason = "no CUDA device: device 0 (" + s.devices[0].name + ") has compute capability " +
-               std::to_string(s.devices[0].major) + "." + std::to_string(s.devices[0].minor) +
-               ", this build needs 7.0 or newer";
+  cudaFuncAttributes attr{};
+  const cudaError_t k = cudaFuncGetAttributes(&attr, ProbeKernel);
+  if (k != cudaSuccess) {
+    (void)cudaGetLastError();
+    s.reason = "no CUDA device: this build has no kernels for device 0 (" + s.devices[0].name +
+               ", compute capability " + std::to_string(s.devices[0].major) + "." +
+               std::to_string(s.devices[0].minor) + "; built for sm_80/86/89/90 + PTX 9.0): " +
+               cudaGetErrorName(k);
     return s;
   }
   s.available = true;
