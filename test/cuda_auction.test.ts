@@ -140,6 +140,20 @@ describe('auction assignment (host run of the GPU per-problem code)', () => {
     expect(new Set(assignment.slice(0, 3)).size).toBe(3);
   });
 
+  it('gives the identical assignment when a team of threads runs the GPU block-team protocol', () => {
+    // Real threads with barriers where the GPU has __syncthreads: a misplaced sync would
+    // race (different bids) or deadlock; more members than columns leaves some idle.
+    for (const [n, members] of [[5, 3], [9, 4], [12, 16], [20, 8]] as const) {
+      for (const kind of ['random', 'ties'] as const) {
+        const costs = makeCosts(kind, 3, n, n, 77 + n);
+        const serial = native._auctionSolveSync(costs, 3, n, n);
+        const team = native._auctionSolveTeamSync(costs, 3, n, n, members);
+        expect(Array.from(team.converged)).toEqual([1, 1, 1]);
+        expect(Array.from(team.assignment)).toEqual(Array.from(serial.assignment));
+      }
+    }
+  });
+
   it('rejects bad arguments with TypeError / RangeError', () => {
     expect(() => native._auctionSolveSync(new Float32Array(8), 1, 3, 3)).toThrow(RangeError);
     expect(() => native._auctionSolveSync(new Float32Array(6), 1, 3, 2)).toThrow(/rows <= cols/);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "auction_host.h"
+#include "auction_thread_team.h"
 #include "bindings/cuda_binding_util.h"
 #include "bindings/registry.h"
 #include "core/assignment.h"
@@ -67,6 +68,35 @@ Napi::Value AuctionSolveSync(const Napi::CallbackInfo& info) {
   out.Set("assignment", assignment);
   out.Set("converged", converged);
   out.Set("bound", bound);
+  return out;
+}
+
+// _auctionSolveTeamSync(costs, batch, rows, cols, members): the same auction driven by a
+// team of `members` real threads with the GPU block team's sync protocol (race check).
+Napi::Value AuctionSolveTeamSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const BatchArgs a = ReadBatchArgs(info, "_auctionSolveTeamSync");
+  const int members = int(ReadCount(info, 4, "members", "_auctionSolveTeamSync", 1, 64));
+  Napi::Int32Array assignment = Napi::Int32Array::New(env, size_t(a.batch * a.rows));
+  Napi::Uint8Array converged = Napi::Uint8Array::New(env, size_t(a.batch));
+  const int64_t cells = int64_t(a.rows) * a.cols;
+  std::vector<int32_t> cost(size_t(a.cols) * a.cols), owner(a.cols), col4row(a.cols), stack(a.cols);
+  std::vector<int64_t> price(a.cols);
+  for (int64_t b = 0; b < a.batch; ++b) {
+    double cmin = 0, cmax = 0;
+    bool ok = auction::CostRange(a.costs + b * cells, cells, &cmin, &cmax);
+    if (ok) {
+      const auction::AuctionScaling s = auction::ChooseScaling(cmin, cmax, a.rows);
+      for (int64_t k = 0; k < cells; ++k) cost[k] = auction::Quantize(a.costs[b * cells + k], s);
+      auction::AuctionState st{cost.data(), price.data(), owner.data(), col4row.data(), stack.data()};
+      ok = auction::RunAuctionWithThreads(members, st, a.rows, a.cols, s);
+    }
+    for (int i = 0; i < a.rows; ++i) assignment.Data()[b * a.rows + i] = ok ? col4row[i] : -1;
+    converged.Data()[b] = ok ? 1 : 0;
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("assignment", assignment);
+  out.Set("converged", converged);
   return out;
 }
 
@@ -173,6 +203,7 @@ Napi::Value SolveAssignmentsCuda(const Napi::CallbackInfo& info) {
 const RegisterExports kRegister([](Napi::Env env, Napi::Object exports) {
   exports.Set("cudaInfo", Napi::Function::New(env, CudaInfo, "cudaInfo"));
   exports.Set("_auctionSolveSync", Napi::Function::New(env, AuctionSolveSync, "_auctionSolveSync"));
+  exports.Set("_auctionSolveTeamSync", Napi::Function::New(env, AuctionSolveTeamSync, "_auctionSolveTeamSync"));
   exports.Set("_exactAssignmentTotals", Napi::Function::New(env, ExactAssignmentTotals, "_exactAssignmentTotals"));
   exports.Set("solveAssignmentsCuda", Napi::Function::New(env, SolveAssignmentsCuda, "solveAssignmentsCuda"));
 });
