@@ -9,11 +9,29 @@
 #include <memory>
 #include <vector>
 
+#include "gemm_tile.cuh"
 #include "head_config.h"
 #include "head_math.cuh"
 
 namespace lwfm {
 namespace cuda {
+
+// out (M x N, row stride ldc) = A (M x K) * B (N x K)^T (optionally ReLU), with the GPU
+// kernel's tile steps and its choice of vector loads.
+inline void GemmNT(const float* A, const float* B, float* out, int M, int N, int K, int64_t ldc, bool relu) {
+  const bool vec4 = K % 4 == 0 && reinterpret_cast<uintptr_t>(A) % 16 == 0 && reinterpret_cast<uintptr_t>(B) % 16 == 0;
+  if (relu && vec4) gemm::GemmNTHost<true, true>(A, B, out, M, N, K, ldc);
+  else if (relu) gemm::GemmNTHost<true, false>(A, B, out, M, N, K, ldc);
+  else if (vec4) gemm::GemmNTHost<false, true>(A, B, out, M, N, K, ldc);
+  else gemm::GemmNTHost<false, false>(A, B, out, M, N, K, ldc);
+}
+
+// Gram of rows (plain dot products, as the GPU's GroupGram kernel computes them).
+inline float RowDot(const float* x, const float* y, int k) {
+  float acc = 0;
+  for (int c = 0; c < k; ++c) acc += x[c] * y[c];
+  return acc;
+}
 
 // One side (supports or queries) after preparation, per tap l.
 struct HostSide {
@@ -57,43 +75,26 @@ inline HostSide PrepareSideHost(const HeadConfig& cfg, const float* feats, int c
         for (int c = 0; c < Cl; ++c) E[r * Cl + c] = Z[r * Cl + c] / NormGuard(nrm);
       }
     if (cfg.hasMlp()) {
+      // As on the GPU: two ReLU matrix products over all pixel rows, then u = z + g(z).
       const int H = Cl / 2;
-      const float* w1 = cfg.w1[l];
-      const float* w2 = cfg.w2[l];
+      std::vector<float> hidden(rows * H), g(rows * Cl);
+      GemmNT(Z.data(), cfg.w1[l], hidden.data(), int(rows), H, Cl, H, true);
+      GemmNT(hidden.data(), cfg.w2[l], g.data(), int(rows), Cl, H, Cl, true);
       auto& U = side.U[l];
       U.resize(rows * Cl);
-      std::vector<float> hid(H), u(Cl);
       for (size_t r = 0; r < rows; ++r) {
-        const float* z = &Z[r * Cl];
-        for (int h = 0; h < H; ++h) {
-          double a = 0;
-          for (int c = 0; c < Cl; ++c) a += double(w1[int64_t(h) * Cl + c]) * z[c];
-          hid[h] = a > 0 ? float(a) : 0.0f;
-        }
         double ss = 0;
         for (int c = 0; c < Cl; ++c) {
-          double a = 0;
-          for (int h = 0; h < H; ++h) a += double(w2[int64_t(c) * H + h]) * hid[h];
-          u[c] = z[c] + (a > 0 ? float(a) : 0.0f);
-          ss += double(u[c]) * u[c];
+          const float u = Z[r * Cl + c] + g[r * Cl + c];
+          ss += double(u) * u;
         }
-        const float nu = NormGuard(float(std::sqrt(ss)));
-        for (int c = 0; c < Cl; ++c) U[r * Cl + c] = u[c] / nu;
+        const float inv = 1.0f / NormGuard(float(std::sqrt(ss)));
+        for (int c = 0; c < Cl; ++c) U[r * Cl + c] = (Z[r * Cl + c] + g[r * Cl + c]) * inv;
       }
     }
     offset += Cl;
   }
   return side;
-}
-
-// out (ra x rb, row-major) = A (ra x k) * B (rb x k)^T.
-inline void MatMulNT(const float* A, int ra, const float* B, int rb, int k, float* out) {
-  for (int i = 0; i < ra; ++i)
-    for (int j = 0; j < rb; ++j) {
-      float acc = 0;
-      for (int c = 0; c < k; ++c) acc += A[int64_t(i) * k + c] * B[int64_t(j) * k + c];
-      out[int64_t(i) * rb + j] = acc;
-    }
 }
 
 // Support indices grouped by class (CSR); false if a label is out of range or a class is empty.
@@ -133,14 +134,17 @@ inline std::vector<float> HeadScoreHost(const HeadConfig& cfg, const float* supp
   for (int l = 0; l < L; ++l) {
     const int Cl = cfg.channels[l];
     G[l].resize(size_t(S) * P * ld);
-    MatMulNT(sup.E[l].data(), S * P, qry.E[l].data(), Q * P, Cl, G[l].data());
+    GemmNT(sup.E[l].data(), qry.E[l].data(), G[l].data(), S * P, Q * P, Cl, ld, false);
     if (cfg.hasMlp() && cfg.matching()) {
       M[l].resize(G[l].size());
-      MatMulNT(sup.U[l].data(), S * P, qry.U[l].data(), Q * P, Cl, M[l].data());
+      GemmNT(sup.U[l].data(), qry.U[l].data(), M[l].data(), S * P, Q * P, Cl, ld, false);
     }
     qGram[l].resize(size_t(Q) * P * P);
     for (int q = 0; q < Q; ++q)
-      MatMulNT(&qry.Z[l][size_t(q) * P * Cl], P, &qry.Z[l][size_t(q) * P * Cl], P, Cl, &qGram[l][size_t(q) * P * P]);
+      for (int a = 0; a < P; ++a)
+        for (int b = 0; b < P; ++b)
+          qGram[l][(size_t(q) * P + a) * P + b] =
+              RowDot(&qry.Z[l][(size_t(q) * P + a) * Cl], &qry.Z[l][(size_t(q) * P + b) * Cl], Cl);
     cGram[l].resize(size_t(cOffset[cfg.way]));
     for (int k = 0; k < cfg.way; ++k) {
       const int shots = start[k + 1] - start[k];
@@ -149,9 +153,7 @@ inline std::vector<float> HeadScoreHost(const HeadConfig& cfg, const float* supp
         for (int b = 0; b < n; ++b) {
           const float* x = &sup.Z[l][(size_t(members[start[k] + a / P]) * P + a % P) * Cl];
           const float* y = &sup.Z[l][(size_t(members[start[k] + b / P]) * P + b % P) * Cl];
-          float acc = 0;
-          for (int c = 0; c < Cl; ++c) acc += x[c] * y[c];
-          cGram[l][cOffset[k] + int64_t(a) * n + b] = acc;
+          cGram[l][cOffset[k] + int64_t(a) * n + b] = RowDot(x, y, Cl);
         }
     }
   }

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "gemm_tile.cuh"
 #include "head_math.cuh"
 
 namespace lwfm {
@@ -54,77 +55,28 @@ __global__ void RowNormalize(const float* __restrict__ Z, const float* __restric
   if (norm && lane == 0) norm[r] = n;
 }
 
-// C[r, c] = sum_k A[r, k] * B[c, k] (both row-major with K contiguous), optional ReLU.
-// 128 x 128 tile per block, 8 deep, 256 threads with 8 x 8 outputs each, split 4 + 4 so
-// the shared-memory reads are conflict-light float4s.
-constexpr int kTile = 128, kDepth = 8;
-// kVec4: K % 4 == 0 and 16-byte aligned operands, so each thread fetches its 4 values of
-// A and of B with one 128-bit load.
+// Tiled matrix product (gemm_tile.cuh): the same load / accumulate / store steps the CPU
+// emulation runs, separated by barriers.
+constexpr int kTile = gemm::kTile;
 template <bool kRelu, bool kVec4>
-__global__ void __launch_bounds__(256) GemmNT(const float* __restrict__ A, const float* __restrict__ B,
-                                              float* __restrict__ C, int M, int N, int K, int64_t ldc) {
-  __shared__ __align__(16) float As[kDepth][kTile];
-  __shared__ __align__(16) float Bs[kDepth][kTile];
+__global__ void __launch_bounds__(gemm::kThreads) GemmNT(const float* __restrict__ A, const float* __restrict__ B,
+                                                         float* __restrict__ C, int M, int N, int K, int64_t ldc) {
+  __shared__ __align__(16) float As[gemm::kDepth][gemm::kTile];
+  __shared__ __align__(16) float Bs[gemm::kDepth][gemm::kTile];
   const int tid = threadIdx.x;
-  const int tx = tid & 15, ty = tid >> 4;
-  const int64_t rowBase = int64_t(blockIdx.y) * kTile, colBase = int64_t(blockIdx.x) * kTile;
-  const int lr = tid >> 1, lk = (tid & 1) * 4;
-  float acc[8][8];
+  const int64_t rowBase = int64_t(blockIdx.y) * gemm::kTile, colBase = int64_t(blockIdx.x) * gemm::kTile;
+  gemm::Acc acc;
 #pragma unroll
   for (int i = 0; i < 8; ++i)
 #pragma unroll
-    for (int j = 0; j < 8; ++j) acc[i][j] = 0.0f;
-  const int64_t ar = rowBase + lr, br = colBase + lr;
-  for (int k0 = 0; k0 < K; k0 += kDepth) {
-    if (kVec4) {
-      const bool kin = k0 + lk < K;
-      const float4 z4 = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-      const float4 a4 = (ar < M && kin) ? *reinterpret_cast<const float4*>(A + ar * K + k0 + lk) : z4;
-      const float4 b4 = (br < N && kin) ? *reinterpret_cast<const float4*>(B + br * K + k0 + lk) : z4;
-      As[lk + 0][lr] = a4.x;
-      As[lk + 1][lr] = a4.y;
-      As[lk + 2][lr] = a4.z;
-      As[lk + 3][lr] = a4.w;
-      Bs[lk + 0][lr] = b4.x;
-      Bs[lk + 1][lr] = b4.y;
-      Bs[lk + 2][lr] = b4.z;
-      Bs[lk + 3][lr] = b4.w;
-    } else {
-#pragma unroll
-      for (int q = 0; q < 4; ++q) {
-        const int kk = k0 + lk + q;
-        As[lk + q][lr] = (ar < M && kk < K) ? A[ar * K + kk] : 0.0f;
-        Bs[lk + q][lr] = (br < N && kk < K) ? B[br * K + kk] : 0.0f;
-      }
-    }
+    for (int j = 0; j < 8; ++j) acc.v[i][j] = 0.0f;
+  for (int k0 = 0; k0 < K; k0 += gemm::kDepth) {
+    gemm::LoadTile<kVec4>(tid, A, B, M, N, K, k0, rowBase, colBase, As, Bs);
     __syncthreads();
-#pragma unroll
-    for (int k = 0; k < kDepth; ++k) {
-      const float4 a0 = *reinterpret_cast<const float4*>(&As[k][ty * 4]);
-      const float4 a1 = *reinterpret_cast<const float4*>(&As[k][64 + ty * 4]);
-      const float4 b0 = *reinterpret_cast<const float4*>(&Bs[k][tx * 4]);
-      const float4 b1 = *reinterpret_cast<const float4*>(&Bs[k][64 + tx * 4]);
-      const float a[8] = {a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w};
-      const float b[8] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
-#pragma unroll
-      for (int i = 0; i < 8; ++i)
-#pragma unroll
-        for (int j = 0; j < 8; ++j) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
-    }
+    gemm::Accumulate(tid, As, Bs, acc);
     __syncthreads();
   }
-#pragma unroll
-  for (int i = 0; i < 8; ++i) {
-    const int64_t r = rowBase + (i < 4 ? ty * 4 + i : 64 + ty * 4 + i - 4);
-    if (r >= M) continue;
-#pragma unroll
-    for (int j = 0; j < 8; ++j) {
-      const int64_t c = colBase + (j < 4 ? tx * 4 + j : 64 + tx * 4 + j - 4);
-      if (c >= N) continue;
-      const float v = acc[i][j];
-      C[r * ldc + c] = kRelu ? fmaxf(v, 0.0f) : v;
-    }
-  }
+  gemm::Store<kRelu>(tid, acc, C, M, N, ldc, rowBase, colBase);
 }
 
 // Block per group (a class's shots, or one query): Gram of its pixel rows,

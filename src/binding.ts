@@ -42,6 +42,7 @@ export interface NativeBinding {
   cudaHeadPrepare(config: NativeCudaHeadConfig, features: Float32Array, labels: Int32Array): NativeCudaHeadHandle;
   cudaHeadScore(handle: NativeCudaHeadHandle, queries: Float32Array): Promise<Float32Array>;
   cudaHeadDispose(handle: NativeCudaHeadHandle): void;
+  _gemmNTHost(a: Float32Array, b: Float32Array, M: number, N: number, K: number, relu: boolean): Float32Array;
   _cudaHeadScoreHost(config: NativeCudaHeadConfig, features: Float32Array, labels: Int32Array, queries: Float32Array): Float32Array;
 }
 

@@ -82,6 +82,26 @@ function argmaxRows(x: ArrayLike<number>, way: number): number[] {
   return out;
 }
 
+describe('GPU tiled matrix product steps on the CPU (_gemmNTHost)', () => {
+  it('matches a plain product on edge-straddling shapes, both load paths, with and without ReLU', () => {
+    const r = rng(42);
+    for (const [M, N, K] of [[1, 1, 1], [130, 77, 13], [129, 257, 8], [5, 300, 12], [128, 128, 20], [64, 200, 6]] as const) {
+      const a = Float32Array.from({ length: M * K }, () => r() * 2 - 1);
+      const b = Float32Array.from({ length: N * K }, () => r() * 2 - 1);
+      for (const relu of [false, true]) {
+        const got = native._gemmNTHost(a, b, M, N, K, relu);
+        for (let i = 0; i < M; i++)
+          for (let j = 0; j < N; j++) {
+            let s = 0;
+            for (let k = 0; k < K; k++) s += a[i * K + k]! * b[j * K + k]!;
+            if (relu) s = Math.max(s, 0);
+            expect(Math.abs(got[i * N + j]! - s), `${M}x${N}x${K} [${i},${j}]`).toBeLessThan(1e-5);
+          }
+      }
+    }
+  });
+});
+
 describe('GPU head math on the CPU (_cudaHeadScoreHost) vs a literal SPEC implementation', () => {
   for (const [name, e] of cases) {
     it(`${name}: logits within 1e-4, same argmax`, () => {

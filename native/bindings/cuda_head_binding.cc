@@ -35,6 +35,22 @@ Napi::Value CudaHeadScoreHost(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// _gemmNTHost(a, b, M, N, K, relu): the GPU matrix product's tile steps run on the CPU.
+Napi::Value GemmNTHost(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* fn = "_gemmNTHost";
+  size_t la = 0, lb = 0;
+  const float* a = ReadFloat32(info, 0, "a", fn, &la);
+  const float* b = ReadFloat32(info, 1, "b", fn, &lb);
+  const int M = int(ReadCount(info, 2, "M", fn, 1, 1 << 16));
+  const int N = int(ReadCount(info, 3, "N", fn, 1, 1 << 16));
+  const int K = int(ReadCount(info, 4, "K", fn, 1, 1 << 16));
+  if (la != size_t(M) * K || lb != size_t(N) * K) throw Napi::RangeError::New(env, "Expected a: M x K and b: N x K for _gemmNTHost");
+  Napi::Float32Array out = Napi::Float32Array::New(env, size_t(M) * N);
+  cuda::GemmNT(a, b, out.Data(), M, N, K, N, info[5].ToBoolean().Value());
+  return out;
+}
+
 #ifdef LWFM_WITH_CUDA
 struct HeadHolder {
   std::mutex mutex;
@@ -166,6 +182,7 @@ Napi::Value CudaHeadDispose(const Napi::CallbackInfo& info) {
 
 const RegisterExports kRegister([](Napi::Env env, Napi::Object exports) {
   exports.Set("_cudaHeadScoreHost", Napi::Function::New(env, CudaHeadScoreHost, "_cudaHeadScoreHost"));
+  exports.Set("_gemmNTHost", Napi::Function::New(env, GemmNTHost, "_gemmNTHost"));
   exports.Set("cudaHeadPrepare", Napi::Function::New(env, CudaHeadPrepare, "cudaHeadPrepare"));
   exports.Set("cudaHeadScore", Napi::Function::New(env, CudaHeadScore, "cudaHeadScore"));
   exports.Set("cudaHeadDispose", Napi::Function::New(env, CudaHeadDispose, "cudaHeadDispose"));
