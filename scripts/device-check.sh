@@ -40,7 +40,7 @@ GEN=()
 command -v ninja >/dev/null 2>&1 && GEN=(-G Ninja)
 JOBS="$(nproc 2>/dev/null || echo 4)"
 start=$(date +%s)
-cmake -S . -B "$BUILD" "${GEN[@]}" -DCMAKE_BUILD_TYPE=Release "${EXTRA[@]}" >"$BUILD.configure.log" 2>&1 || {
+cmake -S . -B "$BUILD" ${GEN[@]+"${GEN[@]}"} -DCMAKE_BUILD_TYPE=Release ${EXTRA[@]+"${EXTRA[@]}"} >"$BUILD.configure.log" 2>&1 || {
   cat "$BUILD.configure.log"; exit 1; }
 grep -E "lwfm_cuda" "$BUILD.configure.log" || true
 if ! grep -q "CUDA architectures" "$BUILD.configure.log"; then
