@@ -33,6 +33,8 @@ export type DeviceRequest = 'auto' | 'cpu' | 'cuda';
  * a GPU round trip (upload, several launches, download) costs a fixed ~0.2-0.5 ms that a
  * small episode (5-way, 75 queries = 375 pairs, a few ms on the CPU) does not repay.
  * Estimated, not yet measured on a GPU: scripts/device-check.sh prints the timings to set it.
+ * @example
+ * resolveDevice('auto', queries * supports) // 'cuda' only from CUDA_AUTO_MIN_PAIRS pairs up
  */
 export const CUDA_AUTO_MIN_PAIRS = 4096;
 
@@ -40,10 +42,16 @@ export const CUDA_AUTO_MIN_PAIRS = 4096;
  * Under `'auto'`, batches with fewer assignment problems than this stay on the CPU (the CPU
  * exact solver takes well under 1 us per 9x9 problem; the GPU's fixed cost is ~0.1 ms).
  * Estimated, not yet measured on a GPU.
+ * @example
+ * resolveDevice('auto', batch, CUDA_AUTO_MIN_PROBLEMS)
  */
 export const CUDA_AUTO_MIN_PROBLEMS = 16384;
 
-/** Largest `cols` the GPU assignment accepts (cost tile in shared memory). */
+/**
+ * Largest `cols` the GPU assignment accepts (cost tile in shared memory).
+ * @example
+ * if (cols > CUDA_MAX_ASSIGNMENT_COLS) useCpuSolver();
+ */
 export const CUDA_MAX_ASSIGNMENT_COLS = 128;
 
 /**
@@ -93,12 +101,12 @@ export function resolveDevice(requested: DeviceRequest, workSize: number, minWor
   return workSize >= minWork ? 'cuda' : 'cpu';
 }
 
-/** Test hook: lets the once-per-process fallback warning fire again. */
+/** @internal Test hook: lets the once-per-process fallback warning fire again. */
 export function _resetCudaFallbackWarning(): void {
   fallbackWarned = false;
 }
 
-/** Turns the addon's coded errors into the package's named errors. */
+/** @internal Turns the addon's coded errors into the package's named errors. */
 export function toDeviceError(err: unknown): unknown {
   const e = err as { code?: string; message?: string } | undefined;
   if (e && e.code === 'ERR_LWFM_DEVICE_UNAVAILABLE') return new DeviceUnavailableError(e.message ?? 'CUDA device unavailable', { cause: err });
