@@ -165,6 +165,8 @@ struct SerialTeam {
   LWFM_HD int size() const { return 1; }
   LWFM_HD Bid reduce(const Bid& b) { return b; }
   LWFM_HD void sync() {}
+  LWFM_HD void atomicMaxU64(uint64_t* p, uint64_t v) { *p = v > *p ? v : *p; }
+  LWFM_HD void atomicAddInt(int* p, int v) { *p += v; }
 };
 
 // Working memory of one problem (shared memory on the GPU, any memory on the host):
@@ -218,6 +220,73 @@ LWFM_HD_NOINLINE bool RunAuction(Team& team, const AuctionState& st, int rows, i
       if (prev < 0) --top;
       team.sync();
       if (++bids > cap) return false;
+    }
+    if (eps == 1) break;
+    eps = NextEpsilon(eps);
+  }
+  return true;
+}
+
+// Jacobi (parallel-bidding) variant for block-per-problem kernels: in each round every
+// unassigned row bids at once (a thread per row scans all columns), each column keeps the
+// highest bid (packed as price << 16 | (65535 - row), so a plain 64-bit max also breaks
+// ties towards the lower row), then columns take their winners. Same integer prices,
+// epsilon schedule, optimality and bound as RunAuction; fewer sequential steps when
+// n threads work on one problem. Rows and columns are at most 65535.
+struct JacobiState {
+  uint64_t* bid;  // per column, 0 = no bid this round
+  int* active;    // two counters of bidding rows (double-buffered by round parity)
+};
+
+LWFM_HD uint64_t PackBid(int64_t price, int row) { return (uint64_t(price) << 16) | uint64_t(65535 - row); }
+LWFM_HD int64_t BidPrice(uint64_t packed) { return int64_t(packed >> 16); }
+LWFM_HD int BidRow(uint64_t packed) { return 65535 - int(packed & 65535u); }
+
+template <class Team>
+LWFM_HD_NOINLINE bool RunAuctionJacobi(Team& team, const AuctionState& st, const JacobiState& js, int rows, int cols,
+                                       const AuctionScaling& scaling) {
+  const int64_t n1 = int64_t(cols) + 1;
+  const int rank = team.rank();
+  const int size = team.size();
+  for (int j = rank; j < cols; j += size) st.price[j] = 0;
+  const int64_t cap = BidCapPerPhase(cols);
+  int64_t eps = FirstEpsilon(scaling, n1);
+  for (;;) {
+    for (int j = rank; j < cols; j += size) {
+      st.owner[j] = -1;
+      st.colForRow[j] = -1;
+      js.bid[j] = 0;
+    }
+    if (rank == 0) js.active[0] = js.active[1] = 0;
+    team.sync();
+    for (int64_t round = 0;; ++round) {
+      int* counter = js.active + (round & 1);
+      // Bidding: every unassigned (padded) row, against the prices of the round's start.
+      for (int row = rank; row < cols; row += size) {
+        if (st.colForRow[row] >= 0) continue;
+        const Bid b = ScanColumns(st.cost, row, rows, cols, n1, st.price, 0, 1);
+        team.atomicMaxU64(&js.bid[b.col], PackBid(st.price[b.col] + BidIncrement(b, eps), row));
+        team.atomicAddInt(counter, 1);
+      }
+      team.sync();
+      const int bidders = *counter;
+      // Assignment: each column with a bid takes its best bidder. Rows touched are distinct:
+      // a winner owned nothing, and each evicted row owned exactly this column.
+      for (int j = rank; j < cols; j += size) {
+        const uint64_t packed = js.bid[j];
+        if (packed == 0) continue;
+        const int row = BidRow(packed);
+        const int prev = st.owner[j];
+        if (prev >= 0) st.colForRow[prev] = -1;
+        st.owner[j] = row;
+        st.colForRow[row] = j;
+        st.price[j] = BidPrice(packed);
+        js.bid[j] = 0;
+      }
+      if (rank == 0) js.active[(round + 1) & 1] = 0;  // nobody reads or adds to it until the next round
+      team.sync();
+      if (bidders == 0) break;
+      if (round > cap) return false;
     }
     if (eps == 1) break;
     eps = NextEpsilon(eps);

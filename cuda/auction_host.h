@@ -15,13 +15,14 @@ namespace auction {
 struct HostAuctionWorkspace {
   std::vector<int32_t> cost, owner, colForRow, stack;
   std::vector<int64_t> price;
+  std::vector<uint64_t> bid;
 };
 
 // Solves one rows x cols problem (rows <= cols). Returns true when the auction converged;
 // colForRow then holds an assignment optimal for the quantized costs, at most
 // *bound above the float optimum.
 inline bool SolveAuctionHost(const float* cost, int rows, int cols, int32_t* colForRow,
-                             double* bound, HostAuctionWorkspace& ws) {
+                             double* bound, HostAuctionWorkspace& ws, bool jacobi = false) {
   double cmin = 0, cmax = 0;
   *bound = INFINITY;
   if (rows < 1 || rows > cols || !CostRange(cost, int64_t(rows) * cols, &cmin, &cmax)) {
@@ -38,8 +39,11 @@ inline bool SolveAuctionHost(const float* cost, int rows, int cols, int32_t* col
   AuctionState st{ws.cost.data(), ws.price.data(), ws.owner.data(), ws.colForRow.data(),
                   ws.stack.data()};
   SerialTeam team;
-  const bool ok = RunAuction(team, st, rows, cols, s) &&
-                  IsPermutationPrefix(ws.colForRow.data(), rows, cols);
+  ws.bid.assign(size_t(cols), 0);
+  int active[2] = {0, 0};
+  const JacobiState js{ws.bid.data(), active};
+  const bool ran = jacobi ? RunAuctionJacobi(team, st, js, rows, cols, s) : RunAuction(team, st, rows, cols, s);
+  const bool ok = ran && IsPermutationPrefix(ws.colForRow.data(), rows, cols);
   for (int i = 0; i < rows; ++i) colForRow[i] = ws.colForRow[i];
   *bound = s.bound;
   return ok;

@@ -6,7 +6,10 @@
 //    idle and pay a 5-step shuffle reduction per bid; one thread per problem needs about
 //    10x fewer issued instructions per problem (estimate, not measured on a GPU).
 //  - warp per problem (cols <= 32, e.g. 25 x 25), four problems per block.
-//  - block per problem (cols <= 128, e.g. 49, 64, 100): costs as an int32 tile in shared memory.
+//  - block per problem (cols <= 128, e.g. 49, 64, 100): costs as an int32 tile in shared
+//    memory, Jacobi bidding (every unassigned row bids in parallel, columns keep the best
+//    bid with a 64-bit shared-memory atomicMax); "block-gs" runs the Gauss-Seidel driver
+//    instead (one bid at a time, block-wide reductions), kept for comparison.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -110,13 +113,18 @@ __global__ void AuctionWarpKernel(const float* __restrict__ costs, int64_t batch
   if (lane == 0) converged[b] = ok ? 1 : 0;
 }
 
+// kJacobi: all unassigned rows bid at once (RunAuctionJacobi), one thread per row; else the
+// Gauss-Seidel driver with the block reducing each single bid.
+template <bool kJacobi>
 __global__ void AuctionBlockKernel(const float* __restrict__ costs, int rows, int cols,
                                    int32_t* __restrict__ colForRow,
                                    uint8_t* __restrict__ converged) {
   extern __shared__ int64_t dyn[];
-  int64_t* price = dyn;                                        // cols
-  auction::Bid* slots = reinterpret_cast<auction::Bid*>(price + cols);  // 32
-  int32_t* owner = reinterpret_cast<int32_t*>(slots + 32);     // cols
+  int64_t* price = dyn;                                                  // cols
+  uint64_t* bids = reinterpret_cast<uint64_t*>(price + cols);            // cols
+  auction::Bid* slots = reinterpret_cast<auction::Bid*>(bids + cols);    // 32
+  int* active = reinterpret_cast<int*>(slots + 32);                      // 2
+  int32_t* owner = active + 2;                                           // cols
   int32_t* col4row = owner + cols;                             // cols
   int32_t* stack = col4row + cols;                             // cols
   int32_t* cost = stack + cols;                                // rows * cols
@@ -157,7 +165,12 @@ __global__ void AuctionBlockKernel(const float* __restrict__ costs, int rows, in
     __syncthreads();
     AuctionState st{cost, price, owner, col4row, stack};
     auction::BlockTeam team{slots};
-    ok = auction::RunAuction(team, st, rows, cols, s);
+    if (kJacobi) {
+      const auction::JacobiState js{bids, active};
+      ok = auction::RunAuctionJacobi(team, st, js, rows, cols, s);
+    } else {
+      ok = auction::RunAuction(team, st, rows, cols, s);
+    }
   }
   __syncthreads();
   for (int i = threadIdx.x; i < rows; i += blockDim.x) colForRow[b * rows + i] = ok ? col4row[i] : -1;
@@ -165,7 +178,7 @@ __global__ void AuctionBlockKernel(const float* __restrict__ costs, int rows, in
 }
 
 size_t BlockSharedBytes(int rows, int cols) {
-  return size_t(cols) * 8 + 32 * sizeof(auction::Bid) + size_t(3) * cols * 4 +
+  return size_t(cols) * 16 + 32 * sizeof(auction::Bid) + 2 * sizeof(int) + size_t(3) * cols * 4 +
          size_t(rows) * cols * 4;
 }
 
@@ -180,12 +193,15 @@ void Launch(const std::string& kernel, const float* dCosts, int64_t batch, int r
     const int64_t blocks = (batch + kWarpsPerBlock - 1) / kWarpsPerBlock;
     AuctionWarpKernel<<<unsigned(blocks), 32 * kWarpsPerBlock, 0, stream>>>(dCosts, batch, rows, cols, dOut, dConv);
   } else {
+    const bool jacobi = kernel == "block";
     const size_t shared = BlockSharedBytes(rows, cols);
     if (shared > 48 * 1024) {
-      LWFM_CUDA_CHECK(cudaFuncSetAttribute(AuctionBlockKernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(shared)));
+      LWFM_CUDA_CHECK(cudaFuncSetAttribute(jacobi ? AuctionBlockKernel<true> : AuctionBlockKernel<false>,
+                                           cudaFuncAttributeMaxDynamicSharedMemorySize, int(shared)));
     }
     const int threads = std::min(128, 32 * ((cols + 31) / 32));
-    AuctionBlockKernel<<<unsigned(batch), threads, shared, stream>>>(dCosts, rows, cols, dOut, dConv);
+    if (jacobi) AuctionBlockKernel<true><<<unsigned(batch), threads, shared, stream>>>(dCosts, rows, cols, dOut, dConv);
+    else AuctionBlockKernel<false><<<unsigned(batch), threads, shared, stream>>>(dCosts, rows, cols, dOut, dConv);
   }
   LWFM_CUDA_CHECK(cudaGetLastError());
 }
@@ -207,7 +223,8 @@ void SolveAuctionBatchWith(const char* kernelName, const float* costs, int64_t b
                                 std::to_string(kMaxGpuCols));
   }
   std::string kernel = kernelName ? kernelName : AuctionKernelFor(cols);
-  if ((kernel == "thread" && cols > kThreadMaxCols) || (kernel == "warp" && cols > kWarpMaxCols)) {
+  if ((kernel == "thread" && cols > kThreadMaxCols) || (kernel == "warp" && cols > kWarpMaxCols) ||
+      (kernel != "thread" && kernel != "warp" && kernel != "block" && kernel != "block-gs")) {
     kernel = AuctionKernelFor(cols);
   }
   if (batch <= 0) return;

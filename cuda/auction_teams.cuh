@@ -29,6 +29,10 @@ struct WarpTeam {
   __device__ int size() const { return 32; }
   __device__ Bid reduce(const Bid& b) { return WarpReduce(b); }
   __device__ void sync() { __syncwarp(); }
+  __device__ void atomicMaxU64(uint64_t* p, uint64_t v) {
+    atomicMax(reinterpret_cast<unsigned long long*>(p), static_cast<unsigned long long>(v));
+  }
+  __device__ void atomicAddInt(int* p, int v) { atomicAdd(p, v); }
 };
 
 // blockDim.x (a multiple of 32) threads on one problem; slots: one Bid per warp in shared
@@ -47,6 +51,10 @@ struct BlockTeam {
     return r;
   }
   __device__ void sync() { __syncthreads(); }
+  __device__ void atomicMaxU64(uint64_t* p, uint64_t v) {
+    atomicMax(reinterpret_cast<unsigned long long*>(p), static_cast<unsigned long long>(v));
+  }
+  __device__ void atomicAddInt(int* p, int v) { atomicAdd(p, v); }
 };
 #endif
 

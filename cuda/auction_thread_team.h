@@ -41,6 +41,7 @@ struct ThreadTeam {
   int member, members;
   Barrier* barrier;
   Bid* slots;
+  std::mutex* atomics;  // stands in for shared-memory atomics
   int rank() const { return member; }
   int size() const { return members; }
   Bid reduce(const Bid& b) {
@@ -51,18 +52,33 @@ struct ThreadTeam {
     return r;
   }
   void sync() { barrier->wait(); }
+  void atomicMaxU64(uint64_t* p, uint64_t v) {
+    std::lock_guard<std::mutex> lock(*atomics);
+    if (v > *p) *p = v;
+  }
+  void atomicAddInt(int* p, int v) {
+    std::lock_guard<std::mutex> lock(*atomics);
+    *p += v;
+  }
 };
 
-// Solves one quantized problem with `members` threads; returns RunAuction's result.
-inline bool RunAuctionWithThreads(int members, const AuctionState& st, int rows, int cols, const AuctionScaling& s) {
+// Solves one quantized problem with `members` threads (Gauss-Seidel RunAuction, or the
+// Jacobi variant when `jacobi`); returns the driver's result.
+inline bool RunAuctionWithThreads(int members, const AuctionState& st, int rows, int cols, const AuctionScaling& s,
+                                  bool jacobi = false) {
   Barrier barrier(members);
+  std::mutex atomics;
   std::vector<Bid> slots(size_t(members), EmptyBid());
+  std::vector<uint64_t> bids(size_t(cols), 0);
+  int active[2] = {0, 0};
+  const JacobiState js{bids.data(), active};
   std::vector<int> results(size_t(members), 0);
   std::vector<std::thread> threads;
   for (int m = 0; m < members; ++m) {
     threads.emplace_back([&, m] {
-      ThreadTeam team{m, members, &barrier, slots.data()};
-      results[m] = RunAuction(team, st, rows, cols, s) ? 1 : 0;
+      ThreadTeam team{m, members, &barrier, slots.data(), &atomics};
+      const bool ok = jacobi ? RunAuctionJacobi(team, st, js, rows, cols, s) : RunAuction(team, st, rows, cols, s);
+      results[m] = ok ? 1 : 0;
     });
   }
   for (auto& t : threads) t.join();

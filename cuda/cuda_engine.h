@@ -55,8 +55,9 @@ void SolveAuctionBatch(const float* costs, std::int64_t batch, int rows, int col
                        std::int32_t* colForRow, std::uint8_t* converged,
                        AuctionTimings* timings = nullptr);
 
-// Which kernel SolveAuctionBatch uses for `cols` ("thread", "warp", "block"); forceKernel
-// overrides it for benchmarks (nullptr = automatic).
+// Which kernel SolveAuctionBatch uses for `cols` ("thread", "warp", "block" = Jacobi block per
+// problem; "block-gs" = Gauss-Seidel block per problem, for comparison). SolveAuctionBatchWith
+// takes the kernel name (nullptr = automatic; too-small kernels fall back to the automatic one).
 const char* AuctionKernelFor(int cols);
 void SolveAuctionBatchWith(const char* kernel, const float* costs, std::int64_t batch, int rows,
                            int cols, std::int32_t* colForRow, std::uint8_t* converged,

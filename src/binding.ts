@@ -36,8 +36,8 @@ export interface NativeBinding {
   // --- cuda (native/bindings/cuda_binding.cc) ---
   cudaInfo(): NativeCudaInfo;
   solveAssignmentsCuda(costs: Float32Array, batch: number, rows: number, cols: number): Promise<Int32Array>;
-  _auctionSolveSync(costs: Float32Array, batch: number, rows: number, cols: number): NativeAuctionResult;
-  _auctionSolveTeamSync(costs: Float32Array, batch: number, rows: number, cols: number, members: number): { assignment: Int32Array; converged: Uint8Array };
+  _auctionSolveSync(costs: Float32Array, batch: number, rows: number, cols: number, jacobi?: boolean): NativeAuctionResult;
+  _auctionSolveTeamSync(costs: Float32Array, batch: number, rows: number, cols: number, members: number, jacobi?: boolean): { assignment: Int32Array; converged: Uint8Array };
   _exactAssignmentTotals(costs: Float32Array, batch: number, rows: number, cols: number): Float64Array;
   cudaHeadPrepare(config: NativeCudaHeadConfig, features: Float32Array, labels: Int32Array): NativeCudaHeadHandle;
   cudaHeadScore(handle: NativeCudaHeadHandle, queries: Float32Array): Promise<Float32Array>;

@@ -65,9 +65,17 @@ function bruteForceMin(c: Float32Array, off: number, rows: number, cols: number)
   return best;
 }
 
-function checkAgainst(kind: Kind, batch: number, rows: number, cols: number, seed: number, exact: (c: Float32Array) => Float64Array) {
+function checkAgainst(
+  kind: Kind,
+  batch: number,
+  rows: number,
+  cols: number,
+  seed: number,
+  exact: (c: Float32Array) => Float64Array,
+  jacobi = false,
+) {
   const costs = makeCosts(kind, batch, rows, cols, seed);
-  const { assignment, converged, bound } = native._auctionSolveSync(costs, batch, rows, cols);
+  const { assignment, converged, bound } = native._auctionSolveSync(costs, batch, rows, cols, jacobi);
   const want = exact(costs);
   for (let b = 0; b < batch; b++) {
     expect(converged[b], `problem ${b} converged`).toBe(1);
@@ -95,24 +103,26 @@ const brute = (rows: number, cols: number) => (c: Float32Array) => {
 const exactSolver = (rows: number, cols: number) => (c: Float32Array) => native._exactAssignmentTotals(c, c.length / (rows * cols), rows, cols);
 
 describe('auction assignment (host run of the GPU per-problem code)', () => {
-  for (const kind of ['random', 'ties', 'integer'] as const) {
-    it(`matches brute force on ${kind} matrices, n = 1..7 and rectangular`, () => {
-      for (let n = 1; n <= 7; n++) checkAgainst(kind, 6, n, n, 100 + n, brute(n, n));
-      checkAgainst(kind, 6, 3, 7, 7, brute(3, 7));
-      checkAgainst(kind, 6, 1, 5, 8, brute(1, 5));
-    });
-  }
+  for (const [variant, jacobi] of [['Gauss-Seidel', false], ['Jacobi', true]] as const) {
+    for (const kind of ['random', 'ties', 'integer'] as const) {
+      it(`${variant}: matches brute force on ${kind} matrices, n = 1..7 and rectangular`, () => {
+        for (let n = 1; n <= 7; n++) checkAgainst(kind, 6, n, n, 100 + n, brute(n, n), jacobi);
+        checkAgainst(kind, 6, 3, 7, 7, brute(3, 7), jacobi);
+        checkAgainst(kind, 6, 1, 5, 8, brute(1, 5), jacobi);
+      });
+    }
 
-  for (const kind of ['random', 'ties', 'integer', 'cosine'] as const) {
-    it(`matches the exact solver on ${kind} matrices, n = 2..100, within the documented 1e-5 bound`, () => {
-      for (const n of [2, 8, 9, 16, 25, 33, 49, 64, 100]) {
-        const batch = n <= 25 ? 20 : n <= 64 ? 4 : 2;
-        const bound = checkAgainst(kind, batch, n, n, 1000 * n + kind.length, exactSolver(n, n));
-        // Documented: < 1e-5 whenever the cost range is at most 2^12 / 2^ceil(log2 n) (integer costs span 1000).
-        if (kind !== 'integer') for (const b of bound) expect(b).toBeLessThan(1e-5);
-      }
-      checkAgainst(kind, 5, 20, 45, 3, exactSolver(20, 45));
-    });
+    for (const kind of ['random', 'ties', 'integer', 'cosine'] as const) {
+      it(`${variant}: matches the exact solver on ${kind} matrices, n = 2..100, within the documented 1e-5 bound`, () => {
+        for (const n of [2, 8, 9, 16, 25, 33, 49, 64, 100]) {
+          const batch = n <= 25 ? 20 : n <= 64 ? 4 : 2;
+          const bound = checkAgainst(kind, batch, n, n, 1000 * n + kind.length, exactSolver(n, n), jacobi);
+          // Documented: < 1e-5 whenever the cost range is at most 2^12 / 2^ceil(log2 n) (integer costs span 1000).
+          if (kind !== 'integer') for (const b of bound) expect(b).toBeLessThan(1e-5);
+        }
+        checkAgainst(kind, 5, 20, 45, 3, exactSolver(20, 45), jacobi);
+      });
+    }
   }
 
   it('stays optimal for the quantized costs on wide-range matrices, with a bound relative to the range', () => {
@@ -140,16 +150,18 @@ describe('auction assignment (host run of the GPU per-problem code)', () => {
     expect(new Set(assignment.slice(0, 3)).size).toBe(3);
   });
 
-  it('gives the identical assignment when a team of threads runs the GPU block-team protocol', () => {
+  it('gives the identical assignment when a team of threads runs the GPU team protocol (both variants)', () => {
     // Real threads with barriers where the GPU has __syncthreads: a misplaced sync would
     // race (different bids) or deadlock; more members than columns leaves some idle.
     for (const [n, members] of [[5, 3], [9, 4], [12, 16], [20, 8]] as const) {
       for (const kind of ['random', 'ties'] as const) {
         const costs = makeCosts(kind, 3, n, n, 77 + n);
-        const serial = native._auctionSolveSync(costs, 3, n, n);
-        const team = native._auctionSolveTeamSync(costs, 3, n, n, members);
-        expect(Array.from(team.converged)).toEqual([1, 1, 1]);
-        expect(Array.from(team.assignment)).toEqual(Array.from(serial.assignment));
+        for (const jacobi of [false, true]) {
+          const serial = native._auctionSolveSync(costs, 3, n, n, jacobi);
+          const team = native._auctionSolveTeamSync(costs, 3, n, n, members, jacobi);
+          expect(Array.from(team.converged)).toEqual([1, 1, 1]);
+          expect(Array.from(team.assignment)).toEqual(Array.from(serial.assignment));
+        }
       }
     }
   });

@@ -47,7 +47,8 @@ Napi::Value CudaInfo(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// _auctionSolveSync(costs, batch, rows, cols): the GPU's per-problem auction, run on the CPU.
+// _auctionSolveSync(costs, batch, rows, cols, jacobi?): the GPU's per-problem auction
+// (Gauss-Seidel as in the thread/warp kernels, or the block kernel's Jacobi variant), on the CPU.
 Napi::Value AuctionSolveSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const BatchArgs a = ReadBatchArgs(info, "_auctionSolveSync");
@@ -55,11 +56,12 @@ Napi::Value AuctionSolveSync(const Napi::CallbackInfo& info) {
   Napi::Uint8Array converged = Napi::Uint8Array::New(env, size_t(a.batch));
   Napi::Float64Array bound = Napi::Float64Array::New(env, size_t(a.batch));
   auction::HostAuctionWorkspace ws;
+  const bool jacobi = info.Length() > 4 && info[4].ToBoolean().Value();
   const int64_t cells = int64_t(a.rows) * a.cols;
   for (int64_t b = 0; b < a.batch; ++b) {
     double bd = 0;
     converged.Data()[b] = auction::SolveAuctionHost(a.costs + b * cells, a.rows, a.cols,
-                                             assignment.Data() + b * a.rows, &bd, ws)
+                                             assignment.Data() + b * a.rows, &bd, ws, jacobi)
                        ? 1
                        : 0;
     bound.Data()[b] = bd;
@@ -71,12 +73,13 @@ Napi::Value AuctionSolveSync(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// _auctionSolveTeamSync(costs, batch, rows, cols, members): the same auction driven by a
+// _auctionSolveTeamSync(costs, batch, rows, cols, members, jacobi?): the same auction driven by a
 // team of `members` real threads with the GPU block team's sync protocol (race check).
 Napi::Value AuctionSolveTeamSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const BatchArgs a = ReadBatchArgs(info, "_auctionSolveTeamSync");
   const int members = int(ReadCount(info, 4, "members", "_auctionSolveTeamSync", 1, 64));
+  const bool jacobi = info.Length() > 5 && info[5].ToBoolean().Value();
   Napi::Int32Array assignment = Napi::Int32Array::New(env, size_t(a.batch * a.rows));
   Napi::Uint8Array converged = Napi::Uint8Array::New(env, size_t(a.batch));
   const int64_t cells = int64_t(a.rows) * a.cols;
@@ -89,7 +92,7 @@ Napi::Value AuctionSolveTeamSync(const Napi::CallbackInfo& info) {
       const auction::AuctionScaling s = auction::ChooseScaling(cmin, cmax, a.rows);
       for (int64_t k = 0; k < cells; ++k) cost[k] = auction::Quantize(a.costs[b * cells + k], s);
       auction::AuctionState st{cost.data(), price.data(), owner.data(), col4row.data(), stack.data()};
-      ok = auction::RunAuctionWithThreads(members, st, a.rows, a.cols, s);
+      ok = auction::RunAuctionWithThreads(members, st, a.rows, a.cols, s, jacobi);
     }
     for (int i = 0; i < a.rows; ++i) assignment.Data()[b * a.rows + i] = ok ? col4row[i] : -1;
     converged.Data()[b] = ok ? 1 : 0;

@@ -1,6 +1,6 @@
 // Test-and-benchmark executable for scripts/device-check.sh: runs on a GPU machine without
 // Node. Checks the GPU auction against the exact CPU solver (and against the same auction
-// code run on the host: the assignments must be identical), the GPU head against its CPU
+// code run on the host, Gauss-Seidel or Jacobi as the kernel: assignments must be identical), the GPU head against its CPU
 // emulation (head_host.h, itself checked against a literal SPEC implementation in npm test),
 // then times the issue-5 workloads and prints one table. Exits 0 with a message when no
 // device is usable, 1 when a correctness check fails.
@@ -114,7 +114,7 @@ void CheckAuction(const char* label, Kind kind, int64_t batch, int rows, int col
       continue;
     }
     double bound = 0;
-    auction::SolveAuctionHost(m, rows, cols, host.data(), &bound, ws);
+    auction::SolveAuctionHost(m, rows, cols, host.data(), &bound, ws, std::string(kernel) == "block");
     if (!std::equal(host.begin(), host.end(), gpu.begin() + b * rows)) ++differsFromHost;
     worst = std::max(worst, tg - te);
     if (tg - te > bound + 1e-9) ++overBound;
@@ -297,9 +297,12 @@ int main(int argc, char** argv) {
     CheckAuction("9x9 ties x20000", Kind::kTies, 20000, 9, 9, "thread");
     CheckAuction("9x9 cosine x20000", Kind::kCosine, 20000, 9, 9, "warp");
     CheckAuction("9x9 cosine x2000", Kind::kCosine, 2000, 9, 9, "block");
+    CheckAuction("9x9 ties x2000", Kind::kTies, 2000, 9, 9, "block-gs");
     CheckAuction("25x25 uniform x5000", Kind::kUniform, 5000, 25, 25, "warp");
     CheckAuction("25x25 ties x5000", Kind::kTies, 5000, 25, 25, "warp");
     CheckAuction("49x49 cosine x2000", Kind::kCosine, 2000, 49, 49, "block");
+    CheckAuction("49x49 ties x2000", Kind::kTies, 2000, 49, 49, "block");
+    CheckAuction("49x49 cosine x2000", Kind::kCosine, 2000, 49, 49, "block-gs");
     CheckAuction("64x64 ties x1000", Kind::kTies, 1000, 64, 64, "block");
     CheckAuction("100x100 uniform x500", Kind::kUniform, 500, 100, 100, "block");
     CheckAuction("7x30 cosine x5000", Kind::kCosine, 5000, 7, 30, "warp");
@@ -314,7 +317,10 @@ int main(int argc, char** argv) {
     BenchAuction("1,000,000 9x9", 1000000 / scale, 9, "warp", 2.0, "< 2 ms kernel");
     BenchAuction("100,000 25x25", 100000 / scale, 25, "warp", 1e9, "-");
     BenchAuction("100,000 49x49", 100000 / scale, 49, "block", 20.0, "< 20 ms kernel");
+    BenchAuction("100,000 49x49", 100000 / scale, 49, "block-gs", 20.0, "< 20 ms kernel");
     BenchAuction("256 64x64", 256, 64, "block", 256 * 2e-3, "< 2 us/problem");
+    BenchAuction("256 64x64", 256, 64, "block-gs", 256 * 2e-3, "< 2 us/problem");
+    BenchAuction("10,000 100x100", 10000 / scale, 100, "block", 1e9, "-");
     BenchHead();
     std::printf("\ntotal %.1f s\n", Ms(t0, Clock::now()) / 1000);
   } catch (const std::exception& e) {
