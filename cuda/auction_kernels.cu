@@ -34,7 +34,7 @@ constexpr int kThreadBlock = 64;
 constexpr int kWarpMaxCols = 32;
 constexpr int kWarpsPerBlock = 4;
 
-__global__ void AuctionThreadKernel(const float* __restrict__ costs, int64_t batch, int rows,
+__global__ void AuctionThreadKernel(const float* __restrict__ costs, float sign, int64_t batch, int rows,
                                     int cols, int32_t* __restrict__ colForRow,
                                     uint8_t* __restrict__ converged) {
   extern __shared__ float staging[];  // kThreadBlock * rows * cols
@@ -43,7 +43,7 @@ __global__ void AuctionThreadKernel(const float* __restrict__ costs, int64_t bat
   const int64_t count = batch - first < kThreadBlock ? batch - first : int64_t(kThreadBlock);
   // Coalesced: the block's problems are contiguous in global memory.
   const float* src = costs + first * cells;
-  for (int64_t k = threadIdx.x; k < count * cells; k += blockDim.x) staging[k] = src[k];
+  for (int64_t k = threadIdx.x; k < count * cells; k += blockDim.x) staging[k] = sign * src[k];
   __syncthreads();
   if (threadIdx.x >= count) return;
   const int64_t b = first + threadIdx.x;
@@ -80,7 +80,7 @@ __device__ __forceinline__ void WarpMinMax(float& lo, float& hi, bool& finite) {
   finite = __all_sync(0xffffffffu, finite);
 }
 
-__global__ void AuctionWarpKernel(const float* __restrict__ costs, int64_t batch, int rows,
+__global__ void AuctionWarpKernel(const float* __restrict__ costs, float sign, int64_t batch, int rows,
                                   int cols, int32_t* __restrict__ colForRow,
                                   uint8_t* __restrict__ converged) {
   __shared__ WarpSlot slots[kWarpsPerBlock];
@@ -93,7 +93,7 @@ __global__ void AuctionWarpKernel(const float* __restrict__ costs, int64_t batch
   float lo = INFINITY, hi = -INFINITY;
   bool finite = true;
   for (int k = lane; k < cells; k += 32) {
-    const float c = src[k];
+    const float c = sign * src[k];
     finite = finite && (c - c == 0.0f);
     lo = fminf(lo, c);
     hi = fmaxf(hi, c);
@@ -102,7 +102,7 @@ __global__ void AuctionWarpKernel(const float* __restrict__ costs, int64_t batch
   bool ok = finite;
   if (ok) {
     const AuctionScaling s = auction::ChooseScaling(lo, hi, rows);
-    for (int k = lane; k < cells; k += 32) w.cost[k] = auction::Quantize(src[k], s);
+    for (int k = lane; k < cells; k += 32) w.cost[k] = auction::Quantize(sign * src[k], s);
     __syncwarp();
     AuctionState st{w.cost, w.price, w.owner, w.col4row, w.stack};
     auction::WarpTeam team{lane};
@@ -116,7 +116,7 @@ __global__ void AuctionWarpKernel(const float* __restrict__ costs, int64_t batch
 // kJacobi: all unassigned rows bid at once (RunAuctionJacobi), one thread per row; else the
 // Gauss-Seidel driver with the block reducing each single bid.
 template <bool kJacobi>
-__global__ void AuctionBlockKernel(const float* __restrict__ costs, int rows, int cols,
+__global__ void AuctionBlockKernel(const float* __restrict__ costs, float sign, int rows, int cols,
                                    int32_t* __restrict__ colForRow,
                                    uint8_t* __restrict__ converged) {
   extern __shared__ int64_t dyn[];
@@ -137,7 +137,7 @@ __global__ void AuctionBlockKernel(const float* __restrict__ costs, int rows, in
   float lo = INFINITY, hi = -INFINITY;
   bool finite = true;
   for (int k = threadIdx.x; k < cells; k += blockDim.x) {
-    const float c = src[k];
+    const float c = sign * src[k];
     finite = finite && (c - c == 0.0f);
     lo = fminf(lo, c);
     hi = fmaxf(hi, c);
@@ -161,7 +161,7 @@ __global__ void AuctionBlockKernel(const float* __restrict__ costs, int rows, in
   bool ok = finite;
   if (ok) {
     const AuctionScaling s = auction::ChooseScaling(lo, hi, rows);
-    for (int k = threadIdx.x; k < cells; k += blockDim.x) cost[k] = auction::Quantize(src[k], s);
+    for (int k = threadIdx.x; k < cells; k += blockDim.x) cost[k] = auction::Quantize(sign * src[k], s);
     __syncthreads();
     AuctionState st{cost, price, owner, col4row, stack};
     auction::BlockTeam team{slots};
@@ -182,16 +182,16 @@ size_t BlockSharedBytes(int rows, int cols) {
          size_t(rows) * cols * 4;
 }
 
-void Launch(const std::string& kernel, const float* dCosts, int64_t batch, int rows, int cols,
+void Launch(const std::string& kernel, const float* dCosts, float sign, int64_t batch, int rows, int cols,
             int32_t* dOut, uint8_t* dConv, cudaStream_t stream) {
   if (batch == 0) return;
   if (kernel == "thread") {
     const size_t shared = size_t(kThreadBlock) * rows * cols * sizeof(float);
     const int64_t blocks = (batch + kThreadBlock - 1) / kThreadBlock;
-    AuctionThreadKernel<<<unsigned(blocks), kThreadBlock, shared, stream>>>(dCosts, batch, rows, cols, dOut, dConv);
+    AuctionThreadKernel<<<unsigned(blocks), kThreadBlock, shared, stream>>>(dCosts, sign, batch, rows, cols, dOut, dConv);
   } else if (kernel == "warp") {
     const int64_t blocks = (batch + kWarpsPerBlock - 1) / kWarpsPerBlock;
-    AuctionWarpKernel<<<unsigned(blocks), 32 * kWarpsPerBlock, 0, stream>>>(dCosts, batch, rows, cols, dOut, dConv);
+    AuctionWarpKernel<<<unsigned(blocks), 32 * kWarpsPerBlock, 0, stream>>>(dCosts, sign, batch, rows, cols, dOut, dConv);
   } else {
     const bool jacobi = kernel == "block";
     const size_t shared = BlockSharedBytes(rows, cols);
@@ -200,8 +200,8 @@ void Launch(const std::string& kernel, const float* dCosts, int64_t batch, int r
                                            cudaFuncAttributeMaxDynamicSharedMemorySize, int(shared)));
     }
     const int threads = std::min(128, 32 * ((cols + 31) / 32));
-    if (jacobi) AuctionBlockKernel<true><<<unsigned(batch), threads, shared, stream>>>(dCosts, rows, cols, dOut, dConv);
-    else AuctionBlockKernel<false><<<unsigned(batch), threads, shared, stream>>>(dCosts, rows, cols, dOut, dConv);
+    if (jacobi) AuctionBlockKernel<true><<<unsigned(batch), threads, shared, stream>>>(dCosts, sign, rows, cols, dOut, dConv);
+    else AuctionBlockKernel<false><<<unsigned(batch), threads, shared, stream>>>(dCosts, sign, rows, cols, dOut, dConv);
   }
   LWFM_CUDA_CHECK(cudaGetLastError());
 }
@@ -216,7 +216,7 @@ const char* AuctionKernelFor(int cols) {
 
 void SolveAuctionBatchWith(const char* kernelName, const float* costs, int64_t batch, int rows,
                            int cols, int32_t* colForRow, uint8_t* converged,
-                           AuctionTimings* timings) {
+                           AuctionTimings* timings, bool maximize) {
   RequireDevice();
   if (rows < 1 || rows > cols || cols > kMaxGpuCols) {
     throw std::invalid_argument("SolveAuctionBatch needs 1 <= rows <= cols <= " +
@@ -251,7 +251,7 @@ void SolveAuctionBatchWith(const char* kernelName, const float* costs, int64_t b
     LWFM_CUDA_CHECK(cudaEventRecord(e0));
     LWFM_CUDA_CHECK(cudaMemcpy(dCosts.get(), costs + start * cells, size_t(n * cells) * sizeof(float), cudaMemcpyHostToDevice));
     LWFM_CUDA_CHECK(cudaEventRecord(e1));
-    Launch(kernel, dCosts.get(), n, rows, cols, dOut.get(), dConv.get(), 0);
+    Launch(kernel, dCosts.get(), maximize ? -1.0f : 1.0f, n, rows, cols, dOut.get(), dConv.get(), 0);
     LWFM_CUDA_CHECK(cudaEventRecord(e2));
     LWFM_CUDA_CHECK(cudaMemcpy(colForRow + start * rows, dOut.get(), size_t(n * rows) * sizeof(int32_t), cudaMemcpyDeviceToHost));
     LWFM_CUDA_CHECK(cudaMemcpy(converged + start, dConv.get(), size_t(n), cudaMemcpyDeviceToHost));
@@ -271,8 +271,8 @@ void SolveAuctionBatchWith(const char* kernelName, const float* costs, int64_t b
 }
 
 void SolveAuctionBatch(const float* costs, int64_t batch, int rows, int cols, int32_t* colForRow,
-                       uint8_t* converged, AuctionTimings* timings) {
-  SolveAuctionBatchWith(nullptr, costs, batch, rows, cols, colForRow, converged, timings);
+                       uint8_t* converged, AuctionTimings* timings, bool maximize) {
+  SolveAuctionBatchWith(nullptr, costs, batch, rows, cols, colForRow, converged, timings, maximize);
 }
 
 }  // namespace cuda

@@ -50,10 +50,11 @@ struct AuctionTimings {
 // the auction of auction.cuh: colForRow[b * rows + i], converged[b] = 1 when the auction
 // finished (0 for non-finite costs or a hit iteration cap: callers fall back to the exact
 // solver). Thread per problem for cols <= 10, warp per problem up to 32, block beyond.
+// maximize: maximizes the total instead (costs negated as they are loaded).
 constexpr int kMaxGpuCols = 128;
 void SolveAuctionBatch(const float* costs, std::int64_t batch, int rows, int cols,
                        std::int32_t* colForRow, std::uint8_t* converged,
-                       AuctionTimings* timings = nullptr);
+                       AuctionTimings* timings = nullptr, bool maximize = false);
 
 // Which kernel SolveAuctionBatch uses for `cols` ("thread", "warp", "block" = Jacobi block per
 // problem; "block-gs" = Gauss-Seidel block per problem, for comparison). SolveAuctionBatchWith
@@ -61,7 +62,7 @@ void SolveAuctionBatch(const float* costs, std::int64_t batch, int rows, int col
 const char* AuctionKernelFor(int cols);
 void SolveAuctionBatchWith(const char* kernel, const float* costs, std::int64_t batch, int rows,
                            int cols, std::int32_t* colForRow, std::uint8_t* converged,
-                           AuctionTimings* timings);
+                           AuctionTimings* timings, bool maximize = false);
 
 }  // namespace cuda
 }  // namespace lwfm

@@ -35,7 +35,7 @@ export interface NativeBinding {
   // --- head (native/bindings/head_binding.cc) ---
   // --- cuda (native/bindings/cuda_binding.cc) ---
   cudaInfo(): NativeCudaInfo;
-  solveAssignmentsCuda(costs: Float32Array, batch: number, rows: number, cols: number): Promise<Int32Array>;
+  solveAssignmentsCuda(costs: Float32Array, batch: number, rows: number, cols: number, maximize?: boolean): Promise<Int32Array>;
   _auctionSolveSync(costs: Float32Array, batch: number, rows: number, cols: number, jacobi?: boolean): NativeAuctionResult;
   _auctionSolveTeamSync(costs: Float32Array, batch: number, rows: number, cols: number, members: number, jacobi?: boolean): { assignment: Int32Array; converged: Uint8Array };
   _exactAssignmentTotals(costs: Float32Array, batch: number, rows: number, cols: number): Float64Array;

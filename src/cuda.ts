@@ -4,7 +4,7 @@
  */
 import { native } from './binding.js';
 import { DeviceUnavailableError } from './errors.js';
-import { expectFloat32Array, expectNonNegativeInteger, expectOneOf, expectOptions, expectPositiveInteger } from './validate.js';
+import { expectBoolean, expectFloat32Array, expectNonNegativeInteger, expectOneOf, expectOptions, expectPositiveInteger } from './validate.js';
 
 /** One CUDA device as the runtime reports it. */
 export interface CudaDevice {
@@ -115,7 +115,7 @@ export function toDeviceError(err: unknown): unknown {
 
 /**
  * Solves `batch` row-major `rows x cols` cost matrices (rows <= cols <= 128) on the GPU with
- * the integer auction, minimizing total cost; problems the auction does not finish fall
+ * the integer auction, minimizing total cost (maximizing with `maximize: true`); problems the auction does not finish fall
  * back to the exact CPU solver. result[b * rows + i] = column of row i. The total of each
  * problem is within rows / 2^(ceil(log2 rows) + 18) (< 4e-6) of the exact optimum for cost
  * ranges up to 32 (see cuda/auction.cuh). Rejects with DeviceUnavailableError without a GPU.
@@ -125,16 +125,17 @@ export function toDeviceError(err: unknown): unknown {
  */
 export async function solveAssignmentsCuda(
   costs: Float32Array,
-  options: { batch: number; rows: number; cols: number },
+  options: { batch: number; rows: number; cols: number; maximize?: boolean },
 ): Promise<Int32Array> {
   const o = expectOptions(options, 'options');
   const batch = expectNonNegativeInteger(o.batch, 'batch');
   const rows = expectPositiveInteger(o.rows, 'rows');
   const cols = expectPositiveInteger(o.cols, 'cols', CUDA_MAX_ASSIGNMENT_COLS);
   if (rows > cols) throw new RangeError(`Expected rows <= cols for solveAssignmentsCuda but received rows ${rows} and cols ${cols}`);
+  const maximize = o.maximize === undefined ? false : expectBoolean(o.maximize, 'maximize');
   expectFloat32Array(costs, 'costs', batch * rows * cols, 'batch * rows * cols');
   try {
-    return await native.solveAssignmentsCuda(costs, batch, rows, cols);
+    return await native.solveAssignmentsCuda(costs, batch, rows, cols, maximize);
   } catch (err) {
     throw toDeviceError(err);
   }

@@ -207,6 +207,18 @@ describe(`solveAssignmentsCuda on the GPU${info.available ? '' : ` (skipped: ${g
     }
   });
 
+  it.skipIf(!info.available)('maximizes with maximize: true', async () => {
+    const costs = makeCosts('random', 300, 9, 9, 5);
+    const got = await solveAssignmentsCuda(costs, { batch: 300, rows: 9, cols: 9, maximize: true });
+    const negated = costs.map((c) => -c);
+    const want = native._exactAssignmentTotals(negated, 300, 9, 9);
+    for (let b = 0; b < 300; b++) {
+      let t = 0;
+      for (let i = 0; i < 9; i++) t += costs[(b * 9 + i) * 9 + got[b * 9 + i]!]!;
+      expect(Math.abs(-t - want[b]!)).toBeLessThan(1e-5);
+    }
+  });
+
   it.skipIf(!info.available)('rejects a NaN problem with a RangeError naming its batch index', async () => {
     const costs = makeCosts('random', 4, 9, 9, 1);
     costs[2 * 81 + 5] = NaN;
@@ -225,6 +237,7 @@ describe('solveAssignmentsCuda without a usable GPU', () => {
   it('validates arguments before touching the device', async () => {
     await expect(solveAssignmentsCuda(new Float32Array(8), { batch: 1, rows: 3, cols: 3 })).rejects.toThrow(RangeError);
     await expect(solveAssignmentsCuda(new Float32Array(6), { batch: 1, rows: 3, cols: 2 })).rejects.toThrow(/rows <= cols/);
+    await expect(solveAssignmentsCuda(new Float32Array(9), { batch: 1, rows: 3, cols: 3, maximize: 1 as unknown as boolean })).rejects.toThrow(TypeError);
     await expect(solveAssignmentsCuda(new Float32Array(200 * 200), { batch: 1, rows: 200, cols: 200 })).rejects.toThrow(/at most 128/);
   });
 });

@@ -126,11 +126,12 @@ Napi::Value ExactAssignmentTotals(const Napi::CallbackInfo& info) {
 }
 
 #ifdef LWFM_WITH_CUDA
-// GPU auction, then the exact CPU solver for every problem the auction did not finish.
+// solveAssignmentsCuda(costs, batch, rows, cols, maximize?): GPU auction, then the exact CPU
+// solver for every problem the auction did not finish.
 class SolveAssignmentsWorker : public Napi::AsyncWorker {
  public:
-  SolveAssignmentsWorker(Napi::Env env, const BatchArgs& a, Napi::Object costsArray)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), a_(a) {
+  SolveAssignmentsWorker(Napi::Env env, const BatchArgs& a, bool maximize, Napi::Object costsArray)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), a_(a), maximize_(maximize) {
     costsRef_ = Napi::Persistent(costsArray);
     out_.resize(size_t(a.batch * a.rows));
   }
@@ -140,13 +141,13 @@ class SolveAssignmentsWorker : public Napi::AsyncWorker {
   void Execute() override {
     try {
       std::vector<uint8_t> converged(size_t(a_.batch));
-      cuda::SolveAuctionBatch(a_.costs, a_.batch, a_.rows, a_.cols, out_.data(), converged.data());
+      cuda::SolveAuctionBatch(a_.costs, a_.batch, a_.rows, a_.cols, out_.data(), converged.data(), nullptr, maximize_);
       AssignWorkspace ws;
       const int64_t cells = int64_t(a_.rows) * a_.cols;
       for (int64_t b = 0; b < a_.batch; ++b) {
         if (converged[b]) continue;
         const AssignStatus st =
-            SolveAssignment(a_.costs + b * cells, a_.rows, a_.cols, false, out_.data() + b * a_.rows, ws);
+            SolveAssignment(a_.costs + b * cells, a_.rows, a_.cols, maximize_, out_.data() + b * a_.rows, ws);
         if (st != AssignStatus::kOk) {
           failure_ = DeviceFailure{false, false,
                                    "Expected finite costs with a finite assignment for costs of batch index " +
@@ -176,6 +177,7 @@ class SolveAssignmentsWorker : public Napi::AsyncWorker {
  private:
   Napi::Promise::Deferred deferred_;
   BatchArgs a_;
+  bool maximize_;
   Napi::ObjectReference costsRef_;
   std::vector<int32_t> out_;
   DeviceFailure failure_;
@@ -193,7 +195,8 @@ Napi::Value SolveAssignmentsCuda(const Napi::CallbackInfo& info) {
   }
   const cuda::RuntimeStatus& s = cuda::QueryRuntime();
   if (!s.available) throw MakeDeviceError(env, DeviceFailure{true, false, s.reason});
-  auto* worker = new SolveAssignmentsWorker(env, a, info[0].As<Napi::Object>());
+  const bool maximize = info.Length() > 4 && info[4].ToBoolean().Value();
+  auto* worker = new SolveAssignmentsWorker(env, a, maximize, info[0].As<Napi::Object>());
   Napi::Promise p = worker->Promise();
   worker->Queue();
   return p;

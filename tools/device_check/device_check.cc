@@ -82,12 +82,17 @@ std::vector<float> MakeCosts(Kind kind, int64_t batch, int rows, int cols, uint3
 
 // Auction correctness on `check` problems: valid, within the bound of the exact optimum,
 // identical to the host run of the same code.
-void CheckAuction(const char* label, Kind kind, int64_t batch, int rows, int cols, const char* kernel) {
-  const std::vector<float> c = MakeCosts(kind, batch, rows, cols, 7 + rows);
+// maximize: the GPU maximizes the generated costs; every check then runs on their negation.
+void CheckAuction(const char* label, Kind kind, int64_t batch, int rows, int cols, const char* kernel,
+                  bool maximize = false) {
+  const std::vector<float> generated = MakeCosts(kind, batch, rows, cols, 7 + rows);
+  std::vector<float> c = generated;
+  if (maximize)
+    for (float& v : c) v = -v;
   std::vector<int32_t> gpu(size_t(batch) * rows), exact(size_t(batch) * rows);
   std::vector<uint8_t> conv(static_cast<size_t>(batch));
   cuda::AuctionTimings t;
-  cuda::SolveAuctionBatchWith(kernel, c.data(), batch, rows, cols, gpu.data(), conv.data(), &t);
+  cuda::SolveAuctionBatchWith(kernel, generated.data(), batch, rows, cols, gpu.data(), conv.data(), &t, maximize);
   std::vector<AssignStatus> st(static_cast<size_t>(batch));
   SolveAssignmentBatch(c.data(), size_t(batch), rows, cols, false, 0, exact.data(), st.data());
   int64_t unconverged = 0, invalid = 0, overBound = 0, differsFromHost = 0;
@@ -125,7 +130,8 @@ void CheckAuction(const char* label, Kind kind, int64_t batch, int rows, int col
   std::snprintf(res, sizeof res, "%s: max excess %.2e, unconverged %lld, invalid %lld, >bound %lld, !=host %lld",
                 good ? "PASS" : "FAIL", worst, (long long)unconverged, (long long)invalid, (long long)overBound,
                 (long long)differsFromHost);
-  table.push_back({std::string("auction ") + label + " [" + kernel + "]", res, Fmt("%.3f ms kernel", t.kernelMs), ""});
+  table.push_back({std::string("auction ") + label + (maximize ? " maximize" : "") + " [" + kernel + "]", res,
+                   Fmt("%.3f ms kernel", t.kernelMs), ""});
 }
 
 void BenchAuction(const char* label, int64_t batch, int n, const char* kernel, double targetMs, const char* targetText) {
@@ -306,6 +312,8 @@ int main(int argc, char** argv) {
     CheckAuction("64x64 ties x1000", Kind::kTies, 1000, 64, 64, "block");
     CheckAuction("100x100 uniform x500", Kind::kUniform, 500, 100, 100, "block");
     CheckAuction("7x30 cosine x5000", Kind::kCosine, 5000, 7, 30, "warp");
+    CheckAuction("9x9 uniform x5000", Kind::kUniform, 5000, 9, 9, "thread", true);
+    CheckAuction("64x64 uniform x500", Kind::kUniform, 500, 64, 64, "block", true);
     CheckHead("5-way 1-shot x75 [512,512] F=3 MLP", {512, 512}, 3, 5, 1, 75, 0.25f, 1, true);
     CheckHead("5-way 5-shot x75 [512,512] F=3 MLP", {512, 512}, 3, 5, 5, 75, 0.25f, 1, true);
     CheckHead("20-way 2-shot x40 [64,128,256] F=3 no MLP topK 3", {64, 128, 256}, 3, 20, 2, 40, 1.0f, 3, false);
