@@ -178,6 +178,19 @@ describe(`GPU head (cudaHeadPrepare / cudaHeadScore)${info.available ? '' : ` (s
     await expect(support.score(e.queries)).rejects.toThrow(/dispose/);
   });
 
+  it.skipIf(!info.available)('rejects NaN queries with a RangeError naming the index, and keeps working', async () => {
+    const e = cases[0]![1];
+    const support = prepareCudaSupport(e.cfg, e.support, e.labels);
+    try {
+      const bad = e.queries.slice();
+      bad[11] = NaN;
+      await expect(support.score(bad)).rejects.toThrow(/index 11/);
+      expect((await support.score(e.queries)).length).toBe((e.queries.length / support.featureLength) * e.cfg.way);
+    } finally {
+      support.dispose();
+    }
+  });
+
   it.skipIf(info.available)('prepareCudaSupport throws DeviceUnavailableError without a device', () => {
     const e = cases[0]![1];
     expect(() => prepareCudaSupport(e.cfg, e.support, e.labels)).toThrow(DeviceUnavailableError);

@@ -2,6 +2,7 @@
 // emulation of the GPU head's per-pair and per-class code (_cudaHeadScoreHost, both builds).
 #include <napi.h>
 
+#include <cmath>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -82,6 +83,16 @@ class HeadScoreWorker : public Napi::AsyncWorker {
 
  protected:
   void Execute() override {
+    const size_t count = size_t(Q_) * size_t(head_->featureLength());
+    for (size_t i = 0; i < count; ++i) {
+      if (!std::isfinite(data_[i])) {
+        failure_ = DeviceFailure{false, true,
+                                 "Expected finite values for queries of cudaHeadScore but received " +
+                                     std::to_string(data_[i]) + " at index " + std::to_string(i)};
+        SetError(failure_.message);
+        return;
+      }
+    }
     try {
       head_->Score(data_, Q_, out_.data());
     } catch (const cuda::CudaError& e) {
@@ -153,10 +164,7 @@ Napi::Value CudaHeadScore(const Napi::CallbackInfo& info) {
   if (length == 0 || length % per != 0 || length / per > size_t(1) << 24)
     throw Napi::RangeError::New(env, "Expected Float32Array of length a positive multiple of C * P = " + std::to_string(per) +
                                          " for queries of cudaHeadScore but received length " + std::to_string(length));
-  for (size_t i = 0; i < length; ++i)
-    if (!std::isfinite(data[i]))
-      throw Napi::RangeError::New(env, "Expected finite values for queries of cudaHeadScore but received " +
-                                           std::to_string(data[i]) + " at index " + std::to_string(i));
+  (void)data;  // finiteness is checked off the event loop, in the worker
   auto* worker = new HeadScoreWorker(env, head, info[1].As<Napi::Float32Array>(), int(length / per));
   Napi::Promise p = worker->Promise();
   worker->Queue();
