@@ -38,7 +38,48 @@ export interface NativeBinding {
   solveAssignments(costs: Float32Array, batch: number, rows: number, cols: number, maximize: boolean, threads?: number): Promise<Int32Array>;
   // --- head (native/bindings/head_binding.cc) ---
   // --- cuda (native/bindings/cuda_binding.cc) ---
+  cudaInfo(): NativeCudaInfo;
+  solveAssignmentsCuda(costs: Float32Array, batch: number, rows: number, cols: number, maximize?: boolean): Promise<Int32Array>;
+  _auctionSolveSync(costs: Float32Array, batch: number, rows: number, cols: number, jacobi?: boolean): NativeAuctionResult;
+  _auctionSolveTeamSync(costs: Float32Array, batch: number, rows: number, cols: number, members: number, jacobi?: boolean): { assignment: Int32Array; converged: Uint8Array };
+  _exactAssignmentTotals(costs: Float32Array, batch: number, rows: number, cols: number): Float64Array;
+  cudaHeadPrepare(config: NativeCudaHeadConfig, features: Float32Array, labels: Int32Array): NativeCudaHeadHandle;
+  cudaHeadScore(handle: NativeCudaHeadHandle, queries: Float32Array): Promise<Float32Array>;
+  cudaHeadDispose(handle: NativeCudaHeadHandle): void;
+  _gemmNTHost(a: Float32Array, b: Float32Array, M: number, N: number, K: number, relu: boolean): Float32Array;
+  _cudaHeadScoreHost(config: NativeCudaHeadConfig, features: Float32Array, labels: Int32Array, queries: Float32Array): Float32Array;
 }
+
+/** cudaInfo() of the addon (see src/cuda.ts). */
+export interface NativeCudaInfo {
+  compiled: boolean;
+  available: boolean;
+  reason?: string;
+  devices: { name: string; computeCapability: string; memoryBytes: number }[];
+}
+
+/** _auctionSolveSync(): the GPU's per-problem auction run on the CPU (tests). */
+export interface NativeAuctionResult {
+  assignment: Int32Array;
+  converged: Uint8Array;
+  /** Per problem: the auction's total exceeds the float optimum by at most this. */
+  bound: Float64Array;
+}
+
+/** Head configuration passed to cudaHeadPrepare / _cudaHeadScoreHost. */
+export interface NativeCudaHeadConfig {
+  channels: number[];
+  featureSize: number;
+  way: number;
+  temperatureAttn: number;
+  temperature: number;
+  matcherWeight: number;
+  topK: number;
+  matcher?: { w1: Float32Array; w2: Float32Array }[];
+}
+
+/** Opaque device-side prepared support. */
+export type NativeCudaHeadHandle = { readonly __cudaHead: unique symbol };
 
 /** Where the addon was loaded from, and which kind of build it is. */
 export interface NativeOrigin {

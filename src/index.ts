@@ -17,3 +17,8 @@ export { runConverter } from './model/convert.js';
 export { Backbone } from './backbone/backbone.js';
 export type { BackboneOptions } from './backbone/backbone.js';
 export type { ImageInput, ImageTensor, EmbedBatch } from './backbone/types.js';
+// --- cuda ---
+export { cudaInfo, resolveDevice, solveAssignmentsCuda, CUDA_AUTO_MIN_PAIRS, CUDA_AUTO_MIN_PROBLEMS, CUDA_MAX_ASSIGNMENT_COLS } from './cuda.js';
+export type { CudaInfo, CudaDevice, DeviceRequest } from './cuda.js';
+export { prepareCudaSupport, CudaSupport } from './cuda_head.js';
+export type { CudaHeadOptions } from './cuda_head.js';
