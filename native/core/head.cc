@@ -1,0 +1,194 @@
+#include "core/head.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/assignment.h"
+#include "core/gemm.h"
+#include "core/pair_attention.h"
+#include "core/thread_pool.h"
+
+namespace lwfm {
+namespace {
+
+double Now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Correlation tiles hold S P x Qt P floats per tap; this bounds them (and so peak memory).
+constexpr std::size_t kCorrelationBudgetBytes = 48u << 20;
+constexpr int kMaxQueryTile = 128;
+constexpr int kPairQueryBlock = 8;
+
+int QueryTile(int support, int pixels, int taps, int queries) {
+  const std::size_t per_query = static_cast<std::size_t>(support) * pixels * pixels * taps * sizeof(float);
+  const std::size_t fit = std::max<std::size_t>(1, kCorrelationBudgetBytes / std::max<std::size_t>(1, per_query));
+  return static_cast<int>(std::min<std::size_t>({fit, static_cast<std::size_t>(kMaxQueryTile),
+                                                 static_cast<std::size_t>(queries)}));
+}
+
+// Sum of the k largest of v[0..n).
+float TopKSum(float* v, int n, int k) {
+  if (k == 1) return *std::max_element(v, v + n);
+  std::partial_sort(v, v + k, v + n, [](float a, float b) { return a > b; });
+  float s = 0;
+  for (int i = 0; i < k; ++i) s += v[i];
+  return s;
+}
+
+}  // namespace
+
+std::shared_ptr<const PreparedSupport> HeadEngine::Prepare(const float* features, int size, const int32_t* labels,
+                                                           HeadTimings* timings) const {
+  const SimdLevel level = ActiveSimd();
+  return std::make_shared<PreparedSupport>(PrepareSupport(model_, features, size, labels, level,
+                                                          model_.options().threads,
+                                                          timings ? &timings->support : nullptr));
+}
+
+void HeadEngine::Score(const PreparedSupport& sup, const float* queries, int count, float* logits,
+                       HeadTimings* timings) const {
+  if (count <= 0) return;
+  const SimdLevel level = ActiveSimd();
+  const int threads = model_.options().threads;
+  const int taps = model_.taps(), p = model_.pixels(), pp = p * p, s_count = sup.size, way = sup.way;
+  const bool matching = model_.matching();
+  const float matcher_weight = model_.options().matcher_weight;
+  const float inv_t_attn = 1.0f / model_.options().temperature_attn;
+  const double inv_t = 1.0 / model_.options().temperature;
+  const int top_k = model_.options().top_k;
+  const std::size_t image_floats = static_cast<std::size_t>(model_.total_channels()) * p;
+  const DotFn dot = DotFor(level);
+  const ExpFn exp_fn = ExpFor(level);
+  const int tile = QueryTile(s_count, p, taps, count);
+
+  std::vector<std::vector<float>> corr(taps);
+  // Per (query in tile, support, tap): a_s then a_q (2 P floats); per (query, support): m.
+  std::vector<float> attention;
+  std::vector<float> match_score;
+
+  for (int q0 = 0; q0 < count; q0 += tile) {
+    const int qt = std::min(tile, count - q0);
+    EmbedRequest request;
+    request.want_gram = true;
+    const EmbeddedImages q = EmbedImages(model_, queries + static_cast<std::size_t>(q0) * image_floats, qt,
+                                         "query features", request, level, threads,
+                                         timings ? &timings->query : nullptr);
+    double t0 = Now();
+    // All correlations of one tap: [S P, C_l] x [C_l, Qt P] of unit vectors (SPEC §4).
+    const std::size_t ld = static_cast<std::size_t>(qt) * p;
+    for (int l = 0; l < taps; ++l) {
+      const int cl = model_.channels(l);
+      const PackedB packed = PackB(q.unit[l].data(), qt * p, cl, cl, level, threads);
+      corr[l].resize(static_cast<std::size_t>(s_count) * p * ld);
+      GemmABt(sup.images.unit[l].data(), s_count * p, cl, packed, corr[l].data(), ld, GemmEpilogue::kNone, threads);
+    }
+    double t1 = Now();
+
+    // Pass 1, per pair: attention weights and the matching score. Supports outer so one
+    // support's vectors stay in cache across a block of queries.
+    attention.resize(static_cast<std::size_t>(qt) * s_count * taps * 2 * p);
+    match_score.assign(static_cast<std::size_t>(qt) * s_count, 0.0f);
+    const int q_blocks = (qt + kPairQueryBlock - 1) / kPairQueryBlock;
+    ParallelFor(static_cast<std::size_t>(s_count) * q_blocks, threads, 1, [&](std::size_t begin, std::size_t end) {
+      std::vector<float> scratch(2 * pp), cost(pp), cosines(p);
+      std::vector<int32_t> sigma(p);
+      AssignWorkspace ws;
+      for (std::size_t task = begin; task < end; ++task) {
+        const int s = static_cast<int>(task / q_blocks);
+        const int qb = static_cast<int>(task % q_blocks);
+        const int qa = qb * kPairQueryBlock, qz = std::min(qt, qa + kPairQueryBlock);
+        for (int qi = qa; qi < qz; ++qi) {
+          float best = -INFINITY;
+          for (int l = 0; l < taps; ++l) {
+            const float* r = corr[l].data() + static_cast<std::size_t>(s) * p * ld + static_cast<std::size_t>(qi) * p;
+            float* a = attention.data() + ((static_cast<std::size_t>(qi) * s_count + s) * taps + l) * 2 * p;
+            PairAttention(r, ld, p, inv_t_attn, exp_fn, scratch.data(), a, a + p);
+            if (!matching) continue;
+            // K[i, j] = 1 - cos(z_s_i, z_q_j): attention-free (SPEC §4); cos from R and norms.
+            const float* fs = sup.images.cos_scale[l].data() + static_cast<std::size_t>(s) * p;
+            const float* fq = q.cos_scale[l].data() + static_cast<std::size_t>(qi) * p;
+            for (int i = 0; i < p; ++i)
+              for (int j = 0; j < p; ++j) cost[i * p + j] = 1.0f - r[i * ld + j] * fs[i] * fq[j];
+            if (SolveAssignment(cost.data(), p, p, false, sigma.data(), ws) != AssignStatus::kOk)
+              throw std::runtime_error("internal error: assignment of a finite cost matrix failed");
+            const int cl = model_.channels(l);
+            const float* hs = sup.images.match[l].data() + static_cast<std::size_t>(s) * p * cl;
+            const float* hq = q.match[l].data() + static_cast<std::size_t>(qi) * p * cl;
+            for (int i = 0; i < p; ++i) cosines[i] = dot(hs + static_cast<std::size_t>(i) * cl, hq + static_cast<std::size_t>(sigma[i]) * cl, cl);
+            best = std::max(best, TopKSum(cosines.data(), p, top_k));
+          }
+          if (matching) match_score[static_cast<std::size_t>(qi) * s_count + s] = matcher_weight * best;
+        }
+      }
+    });
+    double t2 = Now();
+
+    // Pass 2, per (query, class): pooled global cosine without materialising S~ / Q~:
+    // A_l = c sum_s Z_s a_s, B_l = c Z_q b with b = sum_s a_q^(s), c = 1 / (K P).
+    ParallelFor(qt, threads, 1, [&](std::size_t begin, std::size_t end) {
+      std::vector<double> b(p), v(p);
+      std::vector<double> w;
+      for (std::size_t qi = begin; qi < end; ++qi) {
+        for (int k = 0; k < way; ++k) {
+          const auto& shots = sup.shots[k];
+          const int kshots = static_cast<int>(shots.size()), kp = kshots * p;
+          double aa = 0, ab = 0, bb = 0, m_sum = 0;
+          w.resize(kp);
+          for (int l = 0; l < taps; ++l) {
+            std::fill(b.begin(), b.end(), 0.0);
+            for (int a = 0; a < kshots; ++a) {
+              const float* att = attention.data() + ((qi * s_count + shots[a]) * taps + l) * 2 * p;
+              for (int i = 0; i < p; ++i) {
+                w[a * p + i] = att[i];
+                b[i] += att[p + i];
+              }
+            }
+            const float* rq = q.norm[l].data() + qi * p;
+            for (int j = 0; j < p; ++j) v[j] = b[j] * rq[j];
+            for (int a = 0; a < kshots; ++a) {
+              const int s = shots[a];
+              const float* r = corr[l].data() + static_cast<std::size_t>(s) * p * ld + qi * p;
+              const float* rs = sup.images.norm[l].data() + static_cast<std::size_t>(s) * p;
+              for (int i = 0; i < p; ++i) {
+                double row = 0;
+                for (int j = 0; j < p; ++j) row += static_cast<double>(r[i * ld + j]) * v[j];
+                ab += w[a * p + i] * static_cast<double>(rs[i]) * row;
+              }
+            }
+            const double* gq = q.gram[l].data() + qi * pp;
+            for (int i = 0; i < p; ++i) {
+              double row = 0;
+              for (int j = 0; j < p; ++j) row += gq[i * p + j] * b[j];
+              bb += b[i] * row;
+            }
+            const double* gk = sup.class_gram[k][l].data();
+            for (int i = 0; i < kp; ++i) {
+              double row = 0;
+              const double* gi = gk + static_cast<std::size_t>(i) * kp;
+              for (int j = 0; j < kp; ++j) row += gi[j] * w[j];
+              aa += w[i] * row;
+            }
+          }
+          for (int a = 0; a < kshots; ++a) m_sum += match_score[qi * s_count + shots[a]];
+          const double c = 1.0 / kp;
+          const double g = (c * c * ab) / (std::max(c * std::sqrt(std::max(aa, 0.0)), 1e-8) *
+                                           std::max(c * std::sqrt(std::max(bb, 0.0)), 1e-8));
+          logits[(static_cast<std::size_t>(q0) + qi) * way + k] = static_cast<float>((g + m_sum / kshots) * inv_t);
+        }
+      }
+    });
+    double t3 = Now();
+    if (timings) {
+      timings->correlate += t1 - t0;
+      timings->pairs += t2 - t1;
+      timings->global += t3 - t2;
+    }
+  }
+}
+
+}  // namespace lwfm
