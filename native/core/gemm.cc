@@ -25,16 +25,22 @@ MicroKernel KernelFor(SimdLevel level) {
 }
 
 // Packs rows [m0, m0 + rows) of A into mr-row panels, each k-major over [0, k), zero padded.
+// Writes are sequential; the mr source rows are read as parallel streams.
 void PackA(const float* a, std::size_t lda, int m0, int rows, int k, int mr, float* out) {
   for (int p = 0; p < rows; p += mr) {
     const int valid = std::min(mr, rows - p);
     float* dst = out + static_cast<std::size_t>(p) * k;
-    for (int r = 0; r < valid; ++r) {
-      const float* src = a + static_cast<std::size_t>(m0 + p + r) * lda;
-      for (int kk = 0; kk < k; ++kk) dst[kk * mr + r] = src[kk];
+    const float* src[16];
+    for (int r = 0; r < valid; ++r) src[r] = a + static_cast<std::size_t>(m0 + p + r) * lda;
+    if (valid == mr) {
+      for (int kk = 0; kk < k; ++kk, dst += mr)
+        for (int r = 0; r < mr; ++r) dst[r] = src[r][kk];
+    } else {
+      for (int kk = 0; kk < k; ++kk, dst += mr) {
+        for (int r = 0; r < valid; ++r) dst[r] = src[r][kk];
+        for (int r = valid; r < mr; ++r) dst[r] = 0.0f;
+      }
     }
-    for (int r = valid; r < mr; ++r)
-      for (int kk = 0; kk < k; ++kk) dst[kk * mr + r] = 0.0f;
   }
 }
 
@@ -57,21 +63,16 @@ PackedB PackB(const float* b, int n, int k, std::size_t ldb, SimdLevel level, in
   const int nr = out.nr;
   const int panels = (n + nr - 1) / nr;
   out.data.assign(static_cast<std::size_t>(panels) * nr * k, 0.0f);
-  ParallelFor(panels, threads, 4, [&](std::size_t begin, std::size_t end) {
-    for (std::size_t p = begin; p < end; ++p) {
-      float* dst = out.data.data() + p * nr * k;
-      const int valid = std::min(nr, n - static_cast<int>(p) * nr);
-      for (int j = 0; j < valid; ++j) {
-        const float* src = b + (p * nr + j) * ldb;
-        for (int kk = 0; kk < k; ++kk) dst[kk * nr + j] = src[kk];
-      }
-    }
+  ParallelFor(panels, threads, 8, [&](std::size_t begin, std::size_t end) {
+    const int first = static_cast<int>(begin) * nr;
+    const int rows = std::min(n, static_cast<int>(end) * nr) - first;
+    PackA(b, ldb, first, rows, k, nr, out.data.data() + static_cast<std::size_t>(first) * k);
   });
   return out;
 }
 
 void GemmABt(const float* a, int m, std::size_t lda, const PackedB& b, float* c, std::size_t ldc,
-             GemmEpilogue epilogue, int threads) {
+             GemmEpilogue epilogue, int threads, std::vector<float>* pack_buffer) {
   const int n = b.n, k = b.k;
   if (m <= 0 || n <= 0) return;
   if (k == 0) {
@@ -84,16 +85,23 @@ void GemmABt(const float* a, int m, std::size_t lda, const PackedB& b, float* c,
   const bool relu = epilogue == GemmEpilogue::kRelu;
   const int m_blocks = (m + kMc - 1) / kMc;
   const int n_blocks = (n + kNc - 1) / kNc;
+  // A is packed once (in parallel) and shared by every tile.
+  const int m_padded = (m + mr - 1) / mr * mr;
+  std::vector<float> local;
+  std::vector<float>& a_pack = pack_buffer ? *pack_buffer : local;
+  if (a_pack.size() < static_cast<std::size_t>(m_padded) * k) a_pack.resize(static_cast<std::size_t>(m_padded) * k);
+  const int m_panels = m_padded / mr;
+  ParallelFor(m_panels, threads, 8, [&](std::size_t begin, std::size_t end) {
+    const int first = static_cast<int>(begin) * mr;
+    const int rows = std::min(m, static_cast<int>(end) * mr) - first;
+    PackA(a, lda, first, rows, k, mr, a_pack.data() + static_cast<std::size_t>(first) * k);
+  });
   ParallelFor(static_cast<std::size_t>(m_blocks) * n_blocks, threads, 1,
               [&](std::size_t begin, std::size_t end) {
-    thread_local std::vector<float> a_pack;
     for (std::size_t t = begin; t < end; ++t) {
       const int mb = static_cast<int>(t / n_blocks), nb = static_cast<int>(t % n_blocks);
       const int m0 = mb * kMc, rows = std::min(kMc, m - m0);
       const int n0 = nb * kNc, cols = std::min(kNc, n - n0);
-      const int rows_padded = (rows + mr - 1) / mr * mr;
-      a_pack.resize(static_cast<std::size_t>(rows_padded) * k);
-      PackA(a, lda, m0, rows, k, mr, a_pack.data());
       for (int k0 = 0; k0 < k; k0 += kKc) {
         const int kc = std::min(kKc, k - k0);
         const bool accumulate = k0 > 0;
@@ -103,7 +111,7 @@ void GemmABt(const float* a, int m, std::size_t lda, const PackedB& b, float* c,
                             static_cast<std::size_t>(k0) * nr;
           const int valid_cols = std::min(nr, cols - j);
           for (int i = 0; i < rows; i += mr) {
-            const float* ap = a_pack.data() + static_cast<std::size_t>(i) * k +
+            const float* ap = a_pack.data() + static_cast<std::size_t>(m0 + i) * k +
                               static_cast<std::size_t>(k0) * mr;
             const int valid_rows = std::min(mr, rows - i);
             float* ct = c + static_cast<std::size_t>(m0 + i) * ldc + n0 + j;

@@ -34,7 +34,9 @@ enum class GemmEpilogue { kNone, kRelu };
 
 // c[i * ldc + j] = epilogue(sum_k a[i * lda + k] * B[j][k]) for i < m, j < b.n, with the kernel
 // of b.level. Parallel over (row block, column block) tiles on the shared pool.
+// pack_buffer (optional) is reused for the packed copy of A, so repeated calls of one shape
+// touch no fresh pages.
 void GemmABt(const float* a, int m, std::size_t lda, const PackedB& b, float* c, std::size_t ldc,
-             GemmEpilogue epilogue, int threads);
+             GemmEpilogue epilogue, int threads, std::vector<float>* pack_buffer = nullptr);
 
 }  // namespace lwfm

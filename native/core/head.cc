@@ -31,6 +31,13 @@ int QueryTile(int support, int pixels, int taps, int queries) {
                                                  static_cast<std::size_t>(queries)}));
 }
 
+// Copies R_(q,s) (support pixel i, query pixel j) out of the correlation tile into r[i * p + j].
+void LoadBlock(const float* corr, std::size_t ld, int p, int q, int s, float* r) {
+  const float* base = corr + static_cast<std::size_t>(q) * p * ld + static_cast<std::size_t>(s) * p;
+  for (int j = 0; j < p; ++j)
+    for (int i = 0; i < p; ++i) r[i * p + j] = base[j * ld + i];
+}
+
 // Sum of the k largest of v[0..n).
 float TopKSum(float* v, int n, int k) {
   if (k == 1) return *std::max_element(v, v + n);
@@ -41,6 +48,43 @@ float TopKSum(float* v, int n, int k) {
 }
 
 }  // namespace
+
+struct HeadEngine::Workspace {
+  EmbeddedImages query;
+  EmbedScratch embed;
+  std::vector<std::vector<float>> corr;
+  std::vector<float> attention, match_score;
+
+  std::size_t Bytes() const {
+    std::size_t floats = embed.hidden.capacity() + embed.pack.capacity() + attention.capacity() + match_score.capacity();
+    for (const auto& v : corr) floats += v.capacity();
+    for (const auto* group : {&query.centered, &query.unit, &query.match, &query.norm, &query.cos_scale})
+      for (const auto& v : *group) floats += v.capacity();
+    for (const auto& v : query.gram) floats += 2 * v.capacity();
+    return floats * sizeof(float);
+  }
+};
+
+// Workspaces bigger than this (huge supports) are freed after the call instead of kept.
+constexpr std::size_t kKeepWorkspaceBytes = 96u << 20;
+constexpr std::size_t kMaxFreeWorkspaces = 4;
+
+HeadEngine::HeadEngine(HeadOptions options) : model_(std::move(options)) {}
+HeadEngine::~HeadEngine() = default;
+
+std::unique_ptr<HeadEngine::Workspace> HeadEngine::AcquireWorkspace() const {
+  std::lock_guard<std::mutex> lock(workspace_mutex_);
+  if (free_workspaces_.empty()) return std::make_unique<Workspace>();
+  auto ws = std::move(free_workspaces_.back());
+  free_workspaces_.pop_back();
+  return ws;
+}
+
+void HeadEngine::ReleaseWorkspace(std::unique_ptr<Workspace> ws) const {
+  if (ws->Bytes() > kKeepWorkspaceBytes) return;
+  std::lock_guard<std::mutex> lock(workspace_mutex_);
+  if (free_workspaces_.size() < kMaxFreeWorkspaces) free_workspaces_.push_back(std::move(ws));
+}
 
 std::shared_ptr<const PreparedSupport> HeadEngine::Prepare(const float* features, int size, const int32_t* labels,
                                                            HeadTimings* timings) const {
@@ -63,39 +107,51 @@ void HeadEngine::Score(const PreparedSupport& sup, const float* queries, int cou
   const int top_k = model_.options().top_k;
   const std::size_t image_floats = static_cast<std::size_t>(model_.total_channels()) * p;
   const DotFn dot = DotFor(level);
-  const ExpFn exp_fn = ExpFor(level);
+  const PairAttentionFn attention_fn = PairAttentionFor(level);
   const int tile = QueryTile(s_count, p, taps, count);
 
-  std::vector<std::vector<float>> corr(taps);
+  std::unique_ptr<Workspace> ws_owner = AcquireWorkspace();
+  Workspace& ws = *ws_owner;
+  auto& corr = ws.corr;
+  corr.resize(taps);
   // Per (query in tile, support, tap): a_s then a_q (2 P floats); per (query, support): m.
-  std::vector<float> attention;
-  std::vector<float> match_score;
+  auto& attention = ws.attention;
+  auto& match_score = ws.match_score;
 
   for (int q0 = 0; q0 < count; q0 += tile) {
     const int qt = std::min(tile, count - q0);
     EmbedRequest request;
     request.want_gram = true;
-    const EmbeddedImages q = EmbedImages(model_, queries + static_cast<std::size_t>(q0) * image_floats, qt,
-                                         "query features", request, level, threads,
-                                         timings ? &timings->query : nullptr);
+    request.keep_centered = true;  // kept only so the next call reuses the buffer
+    EmbedImages(model_, queries + static_cast<std::size_t>(q0) * image_floats, qt, "query features", request, level,
+                threads, timings ? &timings->query : nullptr, ws.query, ws.embed);
+    const EmbeddedImages& q = ws.query;
     double t0 = Now();
-    // All correlations of one tap: [S P, C_l] x [C_l, Qt P] of unit vectors (SPEC §4).
-    const std::size_t ld = static_cast<std::size_t>(qt) * p;
+    // All correlations of one tap are one product of unit vectors (SPEC §4):
+    // [Qt P, C_l] x [C_l, S P], the support side packed once in PrepareSupport.
+    // corr[l][(q P + j) * ld + s P + i] = R_(q,s)[i, j].
+    const std::size_t ld = static_cast<std::size_t>(s_count) * p;
     for (int l = 0; l < taps; ++l) {
       const int cl = model_.channels(l);
-      const PackedB packed = PackB(q.unit[l].data(), qt * p, cl, cl, level, threads);
-      corr[l].resize(static_cast<std::size_t>(s_count) * p * ld);
-      GemmABt(sup.images.unit[l].data(), s_count * p, cl, packed, corr[l].data(), ld, GemmEpilogue::kNone, threads);
+      PackedB repacked;
+      const PackedB* packed = &sup.packed_unit[l];
+      if (packed->level != level) {
+        repacked = PackB(sup.images.unit[l].data(), s_count * p, cl, cl, level, threads);
+        packed = &repacked;
+      }
+      corr[l].resize(static_cast<std::size_t>(qt) * p * ld);
+      GemmABt(q.unit[l].data(), qt * p, cl, *packed, corr[l].data(), ld, GemmEpilogue::kNone, threads, &ws.embed.pack);
     }
     double t1 = Now();
 
     // Pass 1, per pair: attention weights and the matching score. Supports outer so one
     // support's vectors stay in cache across a block of queries.
     attention.resize(static_cast<std::size_t>(qt) * s_count * taps * 2 * p);
-    match_score.assign(static_cast<std::size_t>(qt) * s_count, 0.0f);
+    match_score.resize(static_cast<std::size_t>(qt) * s_count);
+    std::fill(match_score.begin(), match_score.end(), 0.0f);
     const int q_blocks = (qt + kPairQueryBlock - 1) / kPairQueryBlock;
     ParallelFor(static_cast<std::size_t>(s_count) * q_blocks, threads, 1, [&](std::size_t begin, std::size_t end) {
-      std::vector<float> scratch(2 * pp), cost(pp), cosines(p);
+      std::vector<float> scratch(PairAttentionScratch(p)), cost(pp), cosines(p), block(pp);
       std::vector<int32_t> sigma(p);
       AssignWorkspace ws;
       for (std::size_t task = begin; task < end; ++task) {
@@ -105,15 +161,16 @@ void HeadEngine::Score(const PreparedSupport& sup, const float* queries, int cou
         for (int qi = qa; qi < qz; ++qi) {
           float best = -INFINITY;
           for (int l = 0; l < taps; ++l) {
-            const float* r = corr[l].data() + static_cast<std::size_t>(s) * p * ld + static_cast<std::size_t>(qi) * p;
+            LoadBlock(corr[l].data(), ld, p, qi, s, block.data());
+            const float* r = block.data();
             float* a = attention.data() + ((static_cast<std::size_t>(qi) * s_count + s) * taps + l) * 2 * p;
-            PairAttention(r, ld, p, inv_t_attn, exp_fn, scratch.data(), a, a + p);
+            attention_fn(r, p, inv_t_attn, scratch.data(), a, a + p);
             if (!matching) continue;
             // K[i, j] = 1 - cos(z_s_i, z_q_j): attention-free (SPEC §4); cos from R and norms.
             const float* fs = sup.images.cos_scale[l].data() + static_cast<std::size_t>(s) * p;
             const float* fq = q.cos_scale[l].data() + static_cast<std::size_t>(qi) * p;
             for (int i = 0; i < p; ++i)
-              for (int j = 0; j < p; ++j) cost[i * p + j] = 1.0f - r[i * ld + j] * fs[i] * fq[j];
+              for (int j = 0; j < p; ++j) cost[i * p + j] = 1.0f - r[i * p + j] * fs[i] * fq[j];
             if (SolveAssignment(cost.data(), p, p, false, sigma.data(), ws) != AssignStatus::kOk)
               throw std::runtime_error("internal error: assignment of a finite cost matrix failed");
             const int cl = model_.channels(l);
@@ -133,6 +190,7 @@ void HeadEngine::Score(const PreparedSupport& sup, const float* queries, int cou
     ParallelFor(qt, threads, 1, [&](std::size_t begin, std::size_t end) {
       std::vector<double> b(p), v(p);
       std::vector<double> w;
+      std::vector<float> block(pp);
       for (std::size_t qi = begin; qi < end; ++qi) {
         for (int k = 0; k < way; ++k) {
           const auto& shots = sup.shots[k];
@@ -152,11 +210,12 @@ void HeadEngine::Score(const PreparedSupport& sup, const float* queries, int cou
             for (int j = 0; j < p; ++j) v[j] = b[j] * rq[j];
             for (int a = 0; a < kshots; ++a) {
               const int s = shots[a];
-              const float* r = corr[l].data() + static_cast<std::size_t>(s) * p * ld + qi * p;
+              LoadBlock(corr[l].data(), ld, p, static_cast<int>(qi), s, block.data());
+              const float* r = block.data();
               const float* rs = sup.images.norm[l].data() + static_cast<std::size_t>(s) * p;
               for (int i = 0; i < p; ++i) {
                 double row = 0;
-                for (int j = 0; j < p; ++j) row += static_cast<double>(r[i * ld + j]) * v[j];
+                for (int j = 0; j < p; ++j) row += static_cast<double>(r[i * p + j]) * v[j];
                 ab += w[a * p + i] * static_cast<double>(rs[i]) * row;
               }
             }
@@ -189,6 +248,7 @@ void HeadEngine::Score(const PreparedSupport& sup, const float* queries, int cou
       timings->global += t3 - t2;
     }
   }
+  ReleaseWorkspace(std::move(ws_owner));
 }
 
 }  // namespace lwfm

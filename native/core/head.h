@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <vector>
 
 #include "core/head_model.h"
 #include "core/prepared_support.h"
@@ -21,7 +23,8 @@ struct HeadTimings {
 
 class HeadEngine {
  public:
-  explicit HeadEngine(HeadOptions options) : model_(std::move(options)) {}
+  explicit HeadEngine(HeadOptions options);
+  ~HeadEngine();
 
   const HeadModel& model() const { return model_; }
 
@@ -33,7 +36,15 @@ class HeadEngine {
              HeadTimings* timings = nullptr) const;
 
  private:
+  struct Workspace;
+  // Buffers of finished score calls, reused by the next ones (one per concurrent call), so a
+  // steady stream of same-shaped episodes allocates and page-faults nothing.
+  std::unique_ptr<Workspace> AcquireWorkspace() const;
+  void ReleaseWorkspace(std::unique_ptr<Workspace> workspace) const;
+
   HeadModel model_;
+  mutable std::mutex workspace_mutex_;
+  mutable std::vector<std::unique_ptr<Workspace>> free_workspaces_;
 };
 
 }  // namespace lwfm

@@ -35,12 +35,12 @@ double CenteredDot(const EmbeddedImages& images, int tap, int channels, std::siz
   return dot(z + row_a * channels, z + row_b * channels, channels);
 }
 
-EmbeddedImages EmbedImages(const HeadModel& model, const float* features, int count, const char* name,
-                           const EmbedRequest& request, SimdLevel level, int threads, EmbedTimings* timings) {
+void EmbedImages(const HeadModel& model, const float* features, int count, const char* name,
+                 const EmbedRequest& request, SimdLevel level, int threads, EmbedTimings* timings,
+                 EmbeddedImages& out, EmbedScratch& scratch) {
   const int taps = model.taps(), p = model.pixels(), c_total = model.total_channels();
   const std::size_t rows = static_cast<std::size_t>(count) * p;
   const DotFn dot = DotFor(level);
-  EmbeddedImages out;
   out.count = count;
   out.centered.resize(taps);
   out.unit.resize(taps);
@@ -117,17 +117,18 @@ EmbeddedImages EmbedImages(const HeadModel& model, const float* features, int co
       h.resize(rows * cl);
       if (model.has_matcher()) {
         const int hidden = cl / 2;
-        std::vector<float> h1(rows * hidden);
-        GemmABt(out.centered[l].data(), static_cast<int>(rows), cl, model.PackedW1(l, level), h1.data(), hidden,
-                GemmEpilogue::kRelu, threads);
-        GemmABt(h1.data(), static_cast<int>(rows), hidden, model.PackedW2(l, level), h.data(), cl,
-                GemmEpilogue::kRelu, threads);
+        if (scratch.hidden.size() < rows * hidden) scratch.hidden.resize(rows * hidden);
+        float* h1 = scratch.hidden.data();
+        GemmABt(out.centered[l].data(), static_cast<int>(rows), cl, model.PackedW1(l, level), h1, hidden,
+                GemmEpilogue::kRelu, threads, &scratch.pack);
+        GemmABt(h1, static_cast<int>(rows), hidden, model.PackedW2(l, level), h.data(), cl,
+                GemmEpilogue::kRelu, threads, &scratch.pack);
         const float* z = out.centered[l].data();
         ParallelFor(rows, threads, 256, [&](std::size_t begin, std::size_t end) {
           for (std::size_t i = begin * cl; i < end * cl; ++i) h[i] += z[i];
         });
       } else {
-        h = out.centered[l];
+        std::copy(out.centered[l].begin(), out.centered[l].end(), h.begin());
       }
       NormalizeRows(h.data(), rows, cl, dot, threads);
     }
@@ -157,7 +158,6 @@ EmbeddedImages EmbedImages(const HeadModel& model, const float* features, int co
     out.centered.shrink_to_fit();
   }
   if (timings) timings->gram += Now() - t2;
-  return out;
 }
 
 }  // namespace lwfm

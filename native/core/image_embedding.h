@@ -36,10 +36,17 @@ struct EmbedTimings {
   double center = 0, mlp = 0, gram = 0;
 };
 
+// Buffers reused across calls (hidden layer, packed GEMM operand).
+struct EmbedScratch {
+  std::vector<float> hidden, pack;
+};
+
+// Fills `out` (whose vectors are reused: same-shape calls allocate nothing).
 // features: count x C x P (SPEC layout). Throws std::range_error naming the first non-finite
 // value as "<name> ... at index i (image, channel, pixel)".
-EmbeddedImages EmbedImages(const HeadModel& model, const float* features, int count, const char* name,
-                           const EmbedRequest& request, SimdLevel level, int threads, EmbedTimings* timings);
+void EmbedImages(const HeadModel& model, const float* features, int count, const char* name,
+                 const EmbedRequest& request, SimdLevel level, int threads, EmbedTimings* timings,
+                 EmbeddedImages& out, EmbedScratch& scratch);
 
 // z rows of a tap: a . b over C_l channels, as used for Gram entries.
 double CenteredDot(const EmbeddedImages& images, int tap, int channels, std::size_t row_a, std::size_t row_b, DotFn dot);

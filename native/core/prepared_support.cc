@@ -32,7 +32,8 @@ PreparedSupport PrepareSupport(const HeadModel& model, const float* features, in
 
   EmbedRequest request;
   request.keep_centered = true;
-  out.images = EmbedImages(model, features, size, "support features", request, level, threads, timings);
+  EmbedScratch scratch;
+  EmbedImages(model, features, size, "support features", request, level, threads, timings, out.images, scratch);
 
   const int taps = model.taps(), p = model.pixels();
   const DotFn dot = DotFor(level);
@@ -55,6 +56,8 @@ PreparedSupport PrepareSupport(const HeadModel& model, const float* features, in
       }
     }
   });
+  for (int l = 0; l < taps; ++l)
+    out.packed_unit.push_back(PackB(out.images.unit[l].data(), size * p, model.channels(l), model.channels(l), level, threads));
   // Centred vectors were only needed for the Grams; queries use unit/match vectors and norms.
   out.images.centered.clear();
   out.images.centered.shrink_to_fit();

@@ -18,6 +18,8 @@ struct PreparedSupport {
   // [class][tap]: (K P) x (K P), entry (a P + i, b P + j) = z_{shot a, i} . z_{shot b, j}.
   std::vector<std::vector<std::vector<double>>> class_gram;
   SimdLevel level = SimdLevel::kScalar;
+  // Per tap: unit vectors packed as the B operand of the correlation GEMM for `level`.
+  std::vector<PackedB> packed_unit;
 };
 
 // Labels must cover 0..way-1 with at least one shot each (way = max label + 1). Throws
