@@ -10,6 +10,7 @@
 #include "core/assignment.h"
 #include "core/gemm.h"
 #include "core/pair_attention.h"
+#include "core/pixel_matching.h"
 #include "core/thread_pool.h"
 
 namespace lwfm {
@@ -36,6 +37,26 @@ void LoadBlock(const float* corr, std::size_t ld, int p, int q, int s, float* r)
   const float* base = corr + static_cast<std::size_t>(q) * p * ld + static_cast<std::size_t>(s) * p;
   for (int j = 0; j < p; ++j)
     for (int i = 0; i < p; ++i) r[i * p + j] = base[j * ld + i];
+}
+
+// x^T G x for symmetric n x n G, in double with independent partial sums (the compiler may
+// not reassociate a single double chain, which would leave it latency-bound).
+double QuadraticForm(const double* g, const double* x, int n) {
+  double total = 0;
+  for (int i = 0; i < n; ++i) {
+    const double* gi = g + static_cast<std::size_t>(i) * n;
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int j = 0;
+    for (; j + 4 <= n; j += 4) {
+      s0 += gi[j] * x[j];
+      s1 += gi[j + 1] * x[j + 1];
+      s2 += gi[j + 2] * x[j + 2];
+      s3 += gi[j + 3] * x[j + 3];
+    }
+    for (; j < n; ++j) s0 += gi[j] * x[j];
+    total += x[i] * ((s0 + s1) + (s2 + s3));
+  }
+  return total;
 }
 
 // Sum of the k largest of v[0..n).
@@ -153,7 +174,7 @@ void HeadEngine::Score(const PreparedSupport& sup, const float* queries, int cou
     ParallelFor(static_cast<std::size_t>(s_count) * q_blocks, threads, 1, [&](std::size_t begin, std::size_t end) {
       std::vector<float> scratch(PairAttentionScratch(p)), cost(pp), cosines(p), block(pp);
       std::vector<int32_t> sigma(p);
-      AssignWorkspace ws;
+      AssignWorkspace assign_ws;
       for (std::size_t task = begin; task < end; ++task) {
         const int s = static_cast<int>(task / q_blocks);
         const int qb = static_cast<int>(task % q_blocks);
@@ -171,7 +192,7 @@ void HeadEngine::Score(const PreparedSupport& sup, const float* queries, int cou
             const float* fq = q.cos_scale[l].data() + static_cast<std::size_t>(qi) * p;
             for (int i = 0; i < p; ++i)
               for (int j = 0; j < p; ++j) cost[i * p + j] = 1.0f - r[i * p + j] * fs[i] * fq[j];
-            if (SolveAssignment(cost.data(), p, p, false, sigma.data(), ws) != AssignStatus::kOk)
+            if (!MatchPixels(cost.data(), p, sigma.data(), assign_ws))
               throw std::runtime_error("internal error: assignment of a finite cost matrix failed");
             const int cl = model_.channels(l);
             const float* hs = sup.images.match[l].data() + static_cast<std::size_t>(s) * p * cl;
@@ -219,19 +240,9 @@ void HeadEngine::Score(const PreparedSupport& sup, const float* queries, int cou
                 ab += w[a * p + i] * static_cast<double>(rs[i]) * row;
               }
             }
-            const double* gq = q.gram[l].data() + qi * pp;
-            for (int i = 0; i < p; ++i) {
-              double row = 0;
-              for (int j = 0; j < p; ++j) row += gq[i * p + j] * b[j];
-              bb += b[i] * row;
-            }
+            bb += QuadraticForm(q.gram[l].data() + qi * pp, b.data(), p);
             const double* gk = sup.class_gram[k][l].data();
-            for (int i = 0; i < kp; ++i) {
-              double row = 0;
-              const double* gi = gk + static_cast<std::size_t>(i) * kp;
-              for (int j = 0; j < kp; ++j) row += gi[j] * w[j];
-              aa += w[i] * row;
-            }
+            aa += QuadraticForm(gk, w.data(), kp);
           }
           for (int a = 0; a < kshots; ++a) m_sum += match_score[qi * s_count + shots[a]];
           const double c = 1.0 / kp;

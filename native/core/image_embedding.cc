@@ -15,12 +15,17 @@ double Now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// Normalises each row of `rows x c` in place to unit length, with SPEC's max(|.|, 1e-8).
-void NormalizeRows(float* data, std::size_t rows, int c, DotFn dot, int threads) {
+// h <- (h + z) / max(|h + z|, 1e-8) per row (z may be null): the matched vector of SPEC §3.3
+// up to the positive attention factor, which the cosine ignores.
+void AddAndNormalizeRows(float* h, const float* z, std::size_t rows, int c, DotFn dot, int threads) {
   ParallelFor(rows, threads, 64, [&](std::size_t begin, std::size_t end) {
     for (std::size_t r = begin; r < end; ++r) {
-      float* row = data + r * c;
-      const float n = std::sqrt(static_cast<float>(dot(row, row, c)));
+      float* row = h + r * c;
+      if (z) {
+        const float* zr = z + r * c;
+        for (int i = 0; i < c; ++i) row[i] += zr[i];
+      }
+      const float n = std::sqrt(dot(row, row, c));
       const float inv = 1.0f / std::max(n, 1e-8f);
       for (int i = 0; i < c; ++i) row[i] *= inv;
     }
@@ -57,7 +62,6 @@ void EmbedImages(const HeadModel& model, const float* features, int count, const
   std::vector<long long> bad(count, -1);
   ParallelFor(count, threads, 1, [&](std::size_t begin, std::size_t end) {
     std::vector<double> mean(p);
-    std::vector<double> sumsq(p);
     for (std::size_t img = begin; img < end; ++img) {
       const float* x = features + img * static_cast<std::size_t>(c_total) * p;
       std::fill(mean.begin(), mean.end(), 0.0);
@@ -76,23 +80,22 @@ void EmbedImages(const HeadModel& model, const float* features, int count, const
       for (int l = 0; l < taps; ++l) {
         const int cl = model.channels(l), off = model.offset(l);
         float* z = out.centered[l].data() + img * p * cl;
-        std::fill(sumsq.begin(), sumsq.end(), 0.0);
+        // Transpose to pixel-major while centring: p sequential write streams.
         for (int c = 0; c < cl; ++c) {
           const float* xc = x + static_cast<std::size_t>(off + c) * p;
-          for (int q = 0; q < p; ++q) {
-            const float v = static_cast<float>(xc[q] - mean[q]);
-            z[q * cl + c] = v;
-            sumsq[q] += static_cast<double>(v) * v;
-          }
+          for (int q = 0; q < p; ++q) z[q * cl + c] = static_cast<float>(xc[q] - mean[q]);
         }
         float* u = out.unit[l].data() + img * p * cl;
         for (int q = 0; q < p; ++q) {
-          const double r = std::sqrt(sumsq[q] + 1e-6);
-          const double len = std::sqrt(sumsq[q]);
+          const float* zq = z + q * cl;
+          const double sumsq = dot(zq, zq, cl);
+          const double r = std::sqrt(sumsq + 1e-6);
+          const double len = std::sqrt(sumsq);
           out.norm[l][img * p + q] = static_cast<float>(r);
           out.cos_scale[l][img * p + q] = len > 0 ? static_cast<float>(r / len) : 0.0f;
           const float inv = static_cast<float>(1.0 / r);
-          for (int c = 0; c < cl; ++c) u[q * cl + c] = z[q * cl + c] * inv;
+          float* uq = u + q * cl;
+          for (int c = 0; c < cl; ++c) uq[c] = zq[c] * inv;
         }
       }
     }
@@ -123,14 +126,11 @@ void EmbedImages(const HeadModel& model, const float* features, int count, const
                 GemmEpilogue::kRelu, threads, &scratch.pack);
         GemmABt(h1, static_cast<int>(rows), hidden, model.PackedW2(l, level), h.data(), cl,
                 GemmEpilogue::kRelu, threads, &scratch.pack);
-        const float* z = out.centered[l].data();
-        ParallelFor(rows, threads, 256, [&](std::size_t begin, std::size_t end) {
-          for (std::size_t i = begin * cl; i < end * cl; ++i) h[i] += z[i];
-        });
+        AddAndNormalizeRows(h.data(), out.centered[l].data(), rows, cl, dot, threads);
       } else {
         std::copy(out.centered[l].begin(), out.centered[l].end(), h.begin());
+        AddAndNormalizeRows(h.data(), nullptr, rows, cl, dot, threads);
       }
-      NormalizeRows(h.data(), rows, cl, dot, threads);
     }
   }
   double t2 = Now();
