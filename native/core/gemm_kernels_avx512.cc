@@ -6,6 +6,12 @@
 #include <immintrin.h>
 #endif
 
+// GCC 12's AVX-512 intrinsics pass _mm512_undefined_ps() as a merge source and then warn that it
+// "may be used uninitialized": a false positive inside the system header, silenced here only.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
 namespace lwfm {
 namespace gemm_detail {
 
@@ -25,7 +31,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma"))) void MicroKern
     const __m512 b1 = _mm512_loadu_ps(b + 16);
 #pragma GCC unroll 12
     for (int r = 0; r < MR; ++r) {
-      const __m512 ar = _mm512_set1_ps(a[r]);
+      const __m512 ar = _mm512_broadcastss_ps(_mm_load_ss(a + r));
       acc0[r] = _mm512_fmadd_ps(ar, b0, acc0[r]);
       acc1[r] = _mm512_fmadd_ps(ar, b1, acc1[r]);
     }
