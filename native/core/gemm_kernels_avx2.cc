@@ -19,6 +19,12 @@ __attribute__((target("avx2,fma"))) void MicroKernelAvx2(int kc, const float* a,
   __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
   __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
   __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+  // The C tile is read back (accumulate) or written at the end: start fetching it now.
+  for (int r = 0; r < 6; ++r) {
+    __builtin_prefetch(c + r * ldc, 1, 3);
+    __builtin_prefetch(c + r * ldc + 15, 1, 3);
+  }
+#pragma GCC unroll 4
   for (int k = 0; k < kc; ++k, a += 6, b += 16) {
     const __m256 b0 = _mm256_loadu_ps(b);
     const __m256 b1 = _mm256_loadu_ps(b + 8);
