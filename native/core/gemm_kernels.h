@@ -11,7 +11,7 @@ namespace gemm_detail {
 using MicroKernel = void (*)(int kc, const float* a, const float* b, float* c, long ldc,
                              bool accumulate, bool relu);
 
-constexpr int kScalarMr = 6, kScalarNr = 16;
+constexpr int kScalarMr = 4, kScalarNr = 8;  // 8 SSE accumulators: no spills on baseline x86-64
 constexpr int kAvx2Mr = 6, kAvx2Nr = 16;
 constexpr int kAvx512Mr = 12, kAvx512Nr = 32;
 
