@@ -18,7 +18,11 @@ import {
 
 export type { HeadDevice, ResolvedHeadDevice } from './head_device.js';
 
-/** One tap's matcher MLP g(z) = ReLU(W2 ReLU(W1 z)), PyTorch layout, row-major. */
+/**
+ * One tap's matcher MLP g(z) = ReLU(W2 ReLU(W1 z)), PyTorch layout, row-major, no biases.
+ * @example
+ * const tap: MatcherWeights = { w1: new Float32Array(256 * 512), w2: new Float32Array(512 * 256) };
+ */
 export interface MatcherWeights {
   /** (C_l / 2) x C_l. */
   w1: Float32Array;
@@ -26,7 +30,11 @@ export interface MatcherWeights {
   w2: Float32Array;
 }
 
-/** Options of {@link Head}. Defaults are the authors' (SPEC §3). */
+/**
+ * Options of {@link Head}. Defaults are the authors' (SPEC §3).
+ * @example
+ * const options: HeadOptions = { channels: [512, 512], featureSize: 3, matcherWeight: 1, matcher: [tap7, tap8] };
+ */
 export interface HeadOptions {
   /** Channels C_l of each tap, in tap order, e.g. [512, 512] for taps [7, 8]. */
   channels: number[];

@@ -4,10 +4,18 @@
  */
 import { DeviceUnavailableError } from './errors.js';
 
-/** Device a Head may be asked for. */
+/**
+ * Device a Head may be asked for.
+ * @example
+ * const device: HeadDevice = 'auto';
+ */
 export type HeadDevice = 'auto' | 'cpu' | 'cuda';
 
-/** Device a Head actually runs on. */
+/**
+ * Device a Head actually runs on.
+ * @example
+ * const used: ResolvedHeadDevice = new Head({ channels: [512] }).device; // 'cpu'
+ */
 export type ResolvedHeadDevice = 'cpu' | 'cuda';
 
 /**
