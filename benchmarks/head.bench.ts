@@ -168,12 +168,13 @@ export async function runHeadBenchmarks(opts: HeadBenchOptions = {}): Promise<Be
     } else {
       for (const [shots, seed] of [[1, 11], [5, 55]] as const) {
         const c = episodeCase(shots, seed);
-        const ms = timeReference(c, opts.referenceRepeats ?? 1, opts.threads ?? 2);
+                // One torch thread: its per-pair ops are tiny, and 2 threads run them ~3x slower here.
+        const ms = timeReference(c, opts.referenceRepeats ?? 1, 1);
         rows.push({
           name: `reference PyTorch head ${c.name} (tools/reference/lwfm_head.py, float32)`,
           ms,
           ratioVsOurs: ms / ours.get(shots)!,
-          note: 'literal per-pair SPEC §3 implementation in float32 (not the authors\' batched code, which the issue quotes at ~110 / ~860 ms); median of the timed runs after a one-query warm-up',
+          note: 'literal per-pair SPEC §3 implementation in float32, 1 torch thread (not the authors\' batched code, which the issue quotes at ~110 / ~860 ms); after a one-query warm-up',
         });
         log(`${rows.at(-1)!.name}: ${ms.toFixed(1)} ms (${rows.at(-1)!.ratioVsOurs!.toFixed(1)}x ours)`);
       }
