@@ -62,6 +62,7 @@ void EmbedImages(const HeadModel& model, const float* features, int count, const
   std::vector<long long> bad(count, -1);
   ParallelFor(count, threads, 1, [&](std::size_t begin, std::size_t end) {
     std::vector<double> mean(p);
+    std::vector<float> mean_f(p);
     for (std::size_t img = begin; img < end; ++img) {
       const float* x = features + img * static_cast<std::size_t>(c_total) * p;
       std::fill(mean.begin(), mean.end(), 0.0);
@@ -71,6 +72,7 @@ void EmbedImages(const HeadModel& model, const float* features, int count, const
       for (int q = 0; q < p; ++q) {
         finite = finite && std::isfinite(mean[q]);
         mean[q] /= c_total;
+        mean_f[q] = static_cast<float>(mean[q]);
       }
       if (!finite) {
         for (std::size_t i = 0; i < static_cast<std::size_t>(c_total) * p; ++i)
@@ -80,11 +82,20 @@ void EmbedImages(const HeadModel& model, const float* features, int count, const
       for (int l = 0; l < taps; ++l) {
         const int cl = model.channels(l), off = model.offset(l);
         float* z = out.centered[l].data() + img * p * cl;
-        // Transpose to pixel-major while centring: p sequential write streams.
-        for (int c = 0; c < cl; ++c) {
-          const float* xc = x + static_cast<std::size_t>(off + c) * p;
-          for (int q = 0; q < p; ++q) z[q * cl + c] = static_cast<float>(xc[q] - mean[q]);
+        // Transpose to pixel-major while centring, 8 channels at a time so every pixel row
+        // receives whole 32-byte runs.
+        const float* xt = x + static_cast<std::size_t>(off) * p;
+        int c = 0;
+        for (; c + 8 <= cl; c += 8) {
+          const float* xc = xt + static_cast<std::size_t>(c) * p;
+          for (int q = 0; q < p; ++q) {
+            float* zq = z + q * cl + c;
+            const float m = mean_f[q];
+            for (int cc = 0; cc < 8; ++cc) zq[cc] = xc[cc * p + q] - m;
+          }
         }
+        for (; c < cl; ++c)
+          for (int q = 0; q < p; ++q) z[q * cl + c] = xt[static_cast<std::size_t>(c) * p + q] - mean_f[q];
         float* u = out.unit[l].data() + img * p * cl;
         for (int q = 0; q < p; ++q) {
           const float* zq = z + q * cl;
