@@ -318,6 +318,13 @@ describe('Head bad input: documented errors, process survives', () => {
     q[smallImage + 7] = Number.POSITIVE_INFINITY;
     await expect(head.score(support, q)).rejects.toThrow(/query features.*\(image 1, channel 0, pixel 7\)/);
     expect(() => head.scoreSync(support, q)).toThrow(RangeError);
+    // Beyond the first query tile the message still names the caller's image and index.
+    const many = new Float32Array(300 * smallImage);
+    for (let i = 0; i < 300; i++) many.set(smallEpisode.query.subarray(0, smallImage), i * smallImage);
+    many[250 * smallImage + 3 * 9 + 1] = Number.NaN;
+    await expect(head.score(support, many)).rejects.toThrow(
+      new RegExp(`index ${250 * smallImage + 3 * 9 + 1} \\(image 250, channel 3, pixel 1\\)`),
+    );
     expect(maxAbsDiff(await head.score(support, smallEpisode.query), small.expected)).toBeLessThan(1e-4);
     head.dispose();
   });

@@ -144,6 +144,7 @@ void HeadEngine::Score(const PreparedSupport& sup, const float* queries, int cou
     EmbedRequest request;
     request.want_gram = true;
     request.keep_centered = true;  // kept only so the next call reuses the buffer
+    request.first_image = q0;
     EmbedImages(model_, queries + static_cast<std::size_t>(q0) * image_floats, qt, "query features", request, level,
                 threads, timings ? &timings->query : nullptr, ws.query, ws.embed);
     const EmbeddedImages& q = ws.query;

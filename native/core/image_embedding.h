@@ -29,6 +29,8 @@ struct EmbeddedImages {
 struct EmbedRequest {
   bool keep_centered = false;
   bool want_gram = false;
+  // Index of features[0] in the caller's whole array (query tiles), for error messages.
+  long long first_image = 0;
 };
 
 // Seconds spent in each stage, accumulated across calls.
