@@ -180,29 +180,35 @@ void HeadEngine::Score(const PreparedSupport& sup, const float* queries, int cou
         const int s = static_cast<int>(task / q_blocks);
         const int qb = static_cast<int>(task % q_blocks);
         const int qa = qb * kPairQueryBlock, qz = std::min(qt, qa + kPairQueryBlock);
-        for (int qi = qa; qi < qz; ++qi) {
-          float best = -INFINITY;
-          for (int l = 0; l < taps; ++l) {
+        // Tap outer, query inner: one support's match vectors of one tap (P x C_l floats, 18 KB
+        // for C_l = 512) stay in L1 while the block's queries stream past.
+        float best[kPairQueryBlock];
+        std::fill(best, best + kPairQueryBlock, -INFINITY);
+        for (int l = 0; l < taps; ++l) {
+          const int cl = model_.channels(l);
+          const float* fs = sup.images.cos_scale[l].data() + static_cast<std::size_t>(s) * p;
+          const float* hs = matching ? sup.images.match[l].data() + static_cast<std::size_t>(s) * p * cl : nullptr;
+          for (int qi = qa; qi < qz; ++qi) {
             LoadBlock(corr[l].data(), ld, p, qi, s, block.data());
             const float* r = block.data();
             float* a = attention.data() + ((static_cast<std::size_t>(qi) * s_count + s) * taps + l) * 2 * p;
             attention_fn(r, p, inv_t_attn, scratch.data(), a, a + p);
             if (!matching) continue;
             // K[i, j] = 1 - cos(z_s_i, z_q_j): attention-free (SPEC §4); cos from R and norms.
-            const float* fs = sup.images.cos_scale[l].data() + static_cast<std::size_t>(s) * p;
             const float* fq = q.cos_scale[l].data() + static_cast<std::size_t>(qi) * p;
             for (int i = 0; i < p; ++i)
               for (int j = 0; j < p; ++j) cost[i * p + j] = 1.0f - r[i * p + j] * fs[i] * fq[j];
             if (!MatchPixels(cost.data(), p, sigma.data(), assign_ws))
               throw std::runtime_error("internal error: assignment of a finite cost matrix failed");
-            const int cl = model_.channels(l);
-            const float* hs = sup.images.match[l].data() + static_cast<std::size_t>(s) * p * cl;
             const float* hq = q.match[l].data() + static_cast<std::size_t>(qi) * p * cl;
-            for (int i = 0; i < p; ++i) cosines[i] = dot(hs + static_cast<std::size_t>(i) * cl, hq + static_cast<std::size_t>(sigma[i]) * cl, cl);
-            best = std::max(best, TopKSum(cosines.data(), p, top_k));
+            for (int i = 0; i < p; ++i)
+              cosines[i] = dot(hs + static_cast<std::size_t>(i) * cl, hq + static_cast<std::size_t>(sigma[i]) * cl, cl);
+            best[qi - qa] = std::max(best[qi - qa], TopKSum(cosines.data(), p, top_k));
           }
-          if (matching) match_score[static_cast<std::size_t>(qi) * s_count + s] = matcher_weight * best;
         }
+        if (matching)
+          for (int qi = qa; qi < qz; ++qi)
+            match_score[static_cast<std::size_t>(qi) * s_count + s] = matcher_weight * best[qi - qa];
       }
     });
     double t2 = Now();
