@@ -26,11 +26,17 @@ MicroKernel KernelFor(SimdLevel level) {
 
 // Packs rows [m0, m0 + rows) of A into mr-row panels, each k-major over [0, k), zero padded.
 // Writes are sequential; the mr source rows are read as parallel streams.
+// Widest panel PackA is used for: mr of any kernel, and nr when it packs B (32 for AVX-512).
+constexpr int kMaxPanel = 32;
+static_assert(gemm_detail::kAvx512Nr <= kMaxPanel && gemm_detail::kAvx2Nr <= kMaxPanel &&
+                  gemm_detail::kScalarNr <= kMaxPanel && gemm_detail::kAvx512Mr <= kMaxPanel,
+              "PackA's source-row table is too small for a kernel shape");
+
 void PackA(const float* a, std::size_t lda, int m0, int rows, int k, int mr, float* out) {
   for (int p = 0; p < rows; p += mr) {
     const int valid = std::min(mr, rows - p);
     float* dst = out + static_cast<std::size_t>(p) * k;
-    const float* src[16];
+    const float* src[kMaxPanel];
     for (int r = 0; r < valid; ++r) src[r] = a + static_cast<std::size_t>(m0 + p + r) * lda;
     if (valid == mr) {
       for (int kk = 0; kk < k; ++kk, dst += mr)
