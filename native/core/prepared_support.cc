@@ -38,7 +38,7 @@ PreparedSupport PrepareSupport(const HeadModel& model, const float* features, in
   const int taps = model.taps(), p = model.pixels();
   const DotFn dot = DotFor(level);
   out.class_gram.assign(way, std::vector<std::vector<double>>(taps));
-  ParallelFor(way, threads, 8, [&](std::size_t begin, std::size_t end) {
+  ParallelFor(way, threads, 1, [&](std::size_t begin, std::size_t end) {
     for (std::size_t k = begin; k < end; ++k) {
       const auto& shots = out.shots[k];
       const int kp = static_cast<int>(shots.size()) * p;
