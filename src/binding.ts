@@ -28,6 +28,22 @@ export interface NativeBuildInfo {
   napiVersion: number;
 }
 
+/** Opaque native object (a type-tagged N-API External). */
+export type NativeHandle<Kind extends string> = { readonly __native: Kind };
+
+/** Options the native head takes (already validated by src/head.ts). */
+export interface NativeHeadOptions {
+  channels: number[];
+  featureSize: number;
+  temperatureAttn: number;
+  temperature: number;
+  matcherWeight: number;
+  topK: number;
+  matcher?: { w1: Float32Array; w2: Float32Array }[];
+  /** 0 = all hardware threads. */
+  threads: number;
+}
+
 /** Shape of the addon's exports. Each native module adds its own section. */
 export interface NativeBinding {
   buildInfo(): NativeBuildInfo;
@@ -37,6 +53,16 @@ export interface NativeBinding {
   /** Same off the event loop, the batch split over `threads` (undefined: all hardware threads). */
   solveAssignments(costs: Float32Array, batch: number, rows: number, cols: number, maximize: boolean, threads?: number): Promise<Int32Array>;
   // --- head (native/bindings/head_binding.cc) ---
+  headCreate(options: NativeHeadOptions): NativeHandle<'head'>;
+  headDispose(head: NativeHandle<'head'>): void;
+  headPrepareSupport(head: NativeHandle<'head'>, features: Float32Array, labels: Int32Array): Promise<NativeHandle<'support'>>;
+  headPrepareSupportSync(head: NativeHandle<'head'>, features: Float32Array, labels: Int32Array): NativeHandle<'support'>;
+  headScore(head: NativeHandle<'head'>, support: NativeHandle<'support'>, query: Float32Array): Promise<Float32Array>;
+  headScoreSync(head: NativeHandle<'head'>, support: NativeHandle<'support'>, query: Float32Array): Float32Array;
+  /** Milliseconds per stage of the latest prepare and score calls. */
+  headTimings(head: NativeHandle<'head'>): { prepare: Record<string, number>; score: Record<string, number> };
+  supportInfo(support: NativeHandle<'support'>): { way: number; size: number; shotsPerClass: Int32Array };
+  supportDispose(support: NativeHandle<'support'>): void;
   // --- cuda (native/bindings/cuda_binding.cc) ---
   cudaInfo(): NativeCudaInfo;
   solveAssignmentsCuda(costs: Float32Array, batch: number, rows: number, cols: number, maximize?: boolean): Promise<Int32Array>;

@@ -22,3 +22,7 @@ export { cudaInfo, resolveDevice, solveAssignmentsCuda, CUDA_AUTO_MIN_PAIRS, CUD
 export type { CudaInfo, CudaDevice, DeviceRequest } from './cuda.js';
 export { prepareCudaSupport, CudaSupport } from './cuda_head.js';
 export type { CudaHeadOptions } from './cuda_head.js';
+// --- head ---
+export { Head, PreparedSupport } from './head.js';
+export type { HeadOptions, MatcherWeights, HeadDevice, ResolvedHeadDevice } from './head.js';
+export { resolveHeadDevice } from './head_device.js';
