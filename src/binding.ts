@@ -28,13 +28,84 @@ export interface NativeBuildInfo {
   napiVersion: number;
 }
 
+/** Opaque native object (a type-tagged N-API External). */
+export type NativeHandle<Kind extends string> = { readonly __native: Kind };
+
+/** Options the native head takes (already validated by src/head.ts). */
+export interface NativeHeadOptions {
+  channels: number[];
+  featureSize: number;
+  temperatureAttn: number;
+  temperature: number;
+  matcherWeight: number;
+  topK: number;
+  matcher?: { w1: Float32Array; w2: Float32Array }[];
+  /** 0 = all hardware threads. */
+  threads: number;
+}
+
 /** Shape of the addon's exports. Each native module adds its own section. */
 export interface NativeBinding {
   buildInfo(): NativeBuildInfo;
   // --- assignment (native/bindings/assignment_binding.cc) ---
+  /** Solves `batch` row-major rows x cols problems on the calling thread; throws RangeError naming a bad matrix. */
+  solveAssignmentsSync(costs: Float32Array, batch: number, rows: number, cols: number, maximize: boolean): Int32Array;
+  /** Same off the event loop, the batch split over `threads` (undefined: all hardware threads). */
+  solveAssignments(costs: Float32Array, batch: number, rows: number, cols: number, maximize: boolean, threads?: number): Promise<Int32Array>;
   // --- head (native/bindings/head_binding.cc) ---
+  headCreate(options: NativeHeadOptions): NativeHandle<'head'>;
+  headDispose(head: NativeHandle<'head'>): void;
+  headPrepareSupport(head: NativeHandle<'head'>, features: Float32Array, labels: Int32Array): Promise<NativeHandle<'support'>>;
+  headPrepareSupportSync(head: NativeHandle<'head'>, features: Float32Array, labels: Int32Array): NativeHandle<'support'>;
+  headScore(head: NativeHandle<'head'>, support: NativeHandle<'support'>, query: Float32Array): Promise<Float32Array>;
+  headScoreSync(head: NativeHandle<'head'>, support: NativeHandle<'support'>, query: Float32Array): Float32Array;
+  /** Milliseconds per stage of the latest prepare and score calls. */
+  headTimings(head: NativeHandle<'head'>): { prepare: Record<string, number>; score: Record<string, number> };
+  supportInfo(support: NativeHandle<'support'>): { way: number; size: number; shotsPerClass: Int32Array };
+  supportDispose(support: NativeHandle<'support'>): void;
   // --- cuda (native/bindings/cuda_binding.cc) ---
+  cudaInfo(): NativeCudaInfo;
+  solveAssignmentsCuda(costs: Float32Array, batch: number, rows: number, cols: number, maximize?: boolean): Promise<Int32Array>;
+  _auctionSolveSync(costs: Float32Array, batch: number, rows: number, cols: number, jacobi?: boolean): NativeAuctionResult;
+  _auctionSolveTeamSync(costs: Float32Array, batch: number, rows: number, cols: number, members: number, jacobi?: boolean): { assignment: Int32Array; converged: Uint8Array };
+  _exactAssignmentTotals(costs: Float32Array, batch: number, rows: number, cols: number): Float64Array;
+  cudaHeadPrepare(config: NativeCudaHeadConfig, features: Float32Array, labels: Int32Array): NativeCudaHeadHandle;
+  cudaHeadScore(handle: NativeCudaHeadHandle, queries: Float32Array): Promise<Float32Array>;
+  cudaHeadDispose(handle: NativeCudaHeadHandle): void;
+  _gemmNTHost(a: Float32Array, b: Float32Array, M: number, N: number, K: number, relu: boolean): Float32Array;
+  _cudaHeadScoreHost(config: NativeCudaHeadConfig, features: Float32Array, labels: Int32Array, queries: Float32Array): Float32Array;
 }
+
+/** cudaInfo() of the addon (see src/cuda.ts). */
+export interface NativeCudaInfo {
+  compiled: boolean;
+  available: boolean;
+  reason?: string;
+  devices: { name: string; computeCapability: string; memoryBytes: number }[];
+}
+
+/** _auctionSolveSync(): the GPU's per-problem auction run on the CPU (tests). */
+export interface NativeAuctionResult {
+  assignment: Int32Array;
+  converged: Uint8Array;
+  /** Per problem: the auction's total exceeds the float optimum by at most this. */
+  bound: Float64Array;
+}
+
+/** Head configuration passed to cudaHeadPrepare / _cudaHeadScoreHost. */
+export interface NativeCudaHeadConfig {
+  channels: number[];
+  featureSize: number;
+  way: number;
+  temperatureAttn: number;
+  temperature: number;
+  matcherWeight: number;
+  topK: number;
+  matcher?: { w1: Float32Array; w2: Float32Array }[];
+}
+
+/** Opaque device-side prepared support. */
+export type NativeCudaHeadHandle = { readonly __cudaHead: unique symbol };
 
 /** Where the addon was loaded from, and which kind of build it is. */
 export interface NativeOrigin {

@@ -5,6 +5,9 @@
 export { LwfmError, NativeLoadError, DeviceUnavailableError, DisposedError, ModelBundleError, ImageDecodeError } from './errors.js';
 export { nativeInfo } from './native_info.js';
 export type { NativeInfo } from './native_info.js';
+// --- assignment ---
+export { solveAssignments, solveAssignmentsSync, MAX_ASSIGNMENT_SIDE } from './assignment.js';
+export type { AssignmentShape, AssignmentOptions, AssignmentRangeError } from './assignment.js';
 // --- backbone and model bundle (src/model, src/backbone) ---
 export { loadBundle } from './model/bundle.js';
 export type { ModelBundle } from './model/bundle.js';
@@ -14,6 +17,15 @@ export { runConverter } from './model/convert.js';
 export { Backbone } from './backbone/backbone.js';
 export type { BackboneOptions } from './backbone/backbone.js';
 export type { ImageInput, ImageTensor, EmbedBatch } from './backbone/types.js';
+// --- cuda ---
+export { cudaInfo, resolveDevice, solveAssignmentsCuda, CUDA_AUTO_MIN_PAIRS, CUDA_AUTO_MIN_PROBLEMS, CUDA_MAX_ASSIGNMENT_COLS } from './cuda.js';
+export type { CudaInfo, CudaDevice, DeviceRequest } from './cuda.js';
+export { prepareCudaSupport, CudaSupport } from './cuda_head.js';
+export type { CudaHeadOptions } from './cuda_head.js';
+// --- head ---
+export { Head, PreparedSupport } from './head.js';
+export type { HeadOptions, MatcherWeights, HeadDevice, ResolvedHeadDevice } from './head.js';
+export { resolveHeadDevice } from './head_device.js';
 // --- classifier (src/classifier) ---
 export { FewShotClassifier } from './classifier/classifier.js';
 export type {

@@ -1,115 +1,117 @@
-// Shortest augmenting path (Jonker-Volgenant family, as in Crouse 2016): one Dijkstra-like
-// search per row over reduced costs, duals in double so ties and huge costs stay exact.
+// Entry points of the exact assignment solver: validate and widen the costs to double
+// (sign-flipped for maximize), then solve with Jonker-Volgenant (assignment_lapjv_impl.h,
+// compiled per SIMD level in assignment_lapjv_<level>.cc),
+// or with the forbidden-pair solver when some entry is +inf.
+// Problems with at most kSmallCols columns (the head's 9x9 and 25x25) live entirely
+// in stack arrays: no heap traffic, everything in L1.
 #include "core/assignment.h"
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <limits>
 
+#include "core/assignment_internal.h"
 #include "core/thread_pool.h"
 
 namespace lwfm {
 
 namespace {
 
+using assign_detail::LapBuffers;
+using assign_detail::PaddedCols;
+
+constexpr int kSmallCols = 32;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-AssignStatus SolveMinimize(const float* cost, int nr, int nc, int32_t* col4row, AssignWorkspace& ws) {
-  ws.u.assign(nr, 0.0);
-  ws.v.assign(nc, 0.0);
-  ws.shortest.resize(nc);
-  ws.path.assign(nc, -1);
-  ws.row4col.assign(nc, -1);
-  ws.remaining.resize(nc);
-  ws.seen_rows.resize(nr);
-  ws.seen_cols.resize(nc);
-  for (int i = 0; i < nr; ++i) col4row[i] = -1;
-  double* u = ws.u.data();
-  double* v = ws.v.data();
-  double* shortest = ws.shortest.data();
-  int32_t* path = ws.path.data();
-  int32_t* row4col = ws.row4col.data();
-  int32_t* remaining = ws.remaining.data();
-  uint8_t* seen_rows = ws.seen_rows.data();
-  uint8_t* seen_cols = ws.seen_cols.data();
+enum class Scan { kFinite, kForbidden, kInvalid };
 
-  for (int cur = 0; cur < nr; ++cur) {
-    for (int j = 0; j < nc; ++j) {
-      remaining[j] = nc - 1 - j;  // reversed so ties prefer low column indices, like SciPy
-      shortest[j] = kInf;
-      seen_cols[j] = 0;
-    }
-    for (int i = 0; i < nr; ++i) seen_rows[i] = 0;
-    int n_remaining = nc;
-    double min_val = 0.0;
-    int i = cur;
-    int sink = -1;
-    while (sink < 0) {
-      seen_rows[i] = 1;
-      int index = -1;
-      double lowest = kInf;
-      const float* row = cost + static_cast<std::size_t>(i) * nc;
-      for (int it = 0; it < n_remaining; ++it) {
-        const int j = remaining[it];
-        const double r = min_val + static_cast<double>(row[j]) - u[i] - v[j];
-        if (r < shortest[j]) {
-          path[j] = i;
-          shortest[j] = r;
-        }
-        if (shortest[j] < lowest || (shortest[j] == lowest && row4col[j] < 0)) {
-          lowest = shortest[j];
-          index = it;
-        }
-      }
-      min_val = lowest;
-      if (min_val == kInf) return AssignStatus::kInfeasible;
-      const int j = remaining[index];
-      if (row4col[j] < 0) sink = j; else i = row4col[j];
-      seen_cols[j] = 1;
-      remaining[index] = remaining[--n_remaining];
-    }
-    u[cur] += min_val;
-    for (int r = 0; r < nr; ++r)
-      if (seen_rows[r] && r != cur) u[r] += min_val - shortest[col4row[r]];
-    for (int c = 0; c < nc; ++c)
-      if (seen_cols[c]) v[c] -= min_val - shortest[c];
-    int j = sink;
-    for (;;) {
-      const int r = path[j];
-      row4col[j] = r;
-      const int previous = col4row[r];
-      col4row[r] = j;
-      j = previous;
-      if (r == cur) break;
+// Copies rows x cols floats into a rows x stride double matrix (+inf padding), negated for
+// maximize, and classifies it: NaN or -inf (after the flip) has no optimum, +inf forbids a pair.
+// The common all-finite case is one integer test per entry (exponent bits all ones means
+// inf or NaN), which compilers vectorize; only a matrix that fails it is classified in detail.
+Scan WidenCosts(const float* cost, int rows, int cols, bool maximize, double* out, int stride) {
+  const std::size_t count = static_cast<std::size_t>(rows) * cols;
+  std::uint32_t nonfinite = 0;
+  for (std::size_t k = 0; k < count; ++k) {
+    std::uint32_t bits;
+    std::memcpy(&bits, cost + k, sizeof bits);
+    nonfinite |= static_cast<std::uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
+  }
+  const double sign = maximize ? -1.0 : 1.0;
+  for (int i = 0; i < rows; ++i) {
+    const float* src = cost + static_cast<std::size_t>(i) * cols;
+    double* dst = out + static_cast<std::size_t>(i) * stride;
+    for (int j = 0; j < cols; ++j) dst[j] = sign * static_cast<double>(src[j]);
+    for (int j = cols; j < stride; ++j) dst[j] = kInf;
+  }
+  if (!nonfinite) return Scan::kFinite;
+  bool forbidden = false;
+  for (int i = 0; i < rows; ++i) {
+    for (int j = 0; j < cols; ++j) {
+      const double x = out[static_cast<std::size_t>(i) * stride + j];
+      if (std::isnan(x) || x == -kInf) return Scan::kInvalid;
+      forbidden |= x == kInf;
     }
   }
-  return AssignStatus::kOk;
+  return forbidden ? Scan::kForbidden : Scan::kFinite;
+}
+
+AssignStatus SolveWidened(const LapBuffers& b, Scan scan, SimdLevel simd, int32_t* col_for_row) {
+  if (scan == Scan::kInvalid) return AssignStatus::kInvalid;
+  if (scan == Scan::kFinite && b.cols >= 2 && assign_detail::SolveLapjv(b, simd)) {
+    std::copy(b.col4row, b.col4row + b.rows, col_for_row);
+    return AssignStatus::kOk;
+  }
+  // +inf entries, a single column, or (never expected) a search that found no column.
+  return assign_detail::SolveWithForbidden(b.cost, b.rows, b.cols, b.stride, col_for_row)
+             ? AssignStatus::kOk
+             : AssignStatus::kInfeasible;
+}
+
+AssignStatus SolveSmall(const float* cost, int rows, int cols, bool maximize, int32_t* col_for_row,
+                        SimdLevel simd) {
+  const int stride = PaddedCols(cols, simd);
+  alignas(64) double widened[kSmallCols * kSmallCols];
+  alignas(64) double v[kSmallCols], w[kSmallCols], dist[kSmallCols], settled[kSmallCols];
+  alignas(64) std::int64_t pred[kSmallCols];
+  std::int32_t row4col[kSmallCols], col4row[kSmallCols], free_rows[kSmallCols], settled_cols[kSmallCols];
+  const Scan scan = WidenCosts(cost, rows, cols, maximize, widened, stride);
+  const LapBuffers b{widened, rows, cols, stride, v, w, dist, settled, pred, row4col, col4row, free_rows, settled_cols};
+  return SolveWidened(b, scan, simd, col_for_row);
 }
 
 }  // namespace
 
+AssignWorkspace::AssignWorkspace() : simd(ActiveSimd()) {}
+
 AssignStatus SolveAssignment(const float* cost, int rows, int cols, bool maximize,
                              int32_t* col_for_row, AssignWorkspace& ws) {
-  const std::size_t n = static_cast<std::size_t>(rows) * cols;
-  for (std::size_t k = 0; k < n; ++k) {
-    const float c = cost[k];
-    if (std::isnan(c) || c == (maximize ? std::numeric_limits<float>::infinity()
-                                        : -std::numeric_limits<float>::infinity()))
-      return AssignStatus::kInvalid;
-  }
-  if (maximize) {
-    ws.scratch.resize(n);
-    for (std::size_t k = 0; k < n; ++k) ws.scratch[k] = -cost[k];
-    cost = ws.scratch.data();
-  }
-  return SolveMinimize(cost, rows, cols, col_for_row, ws);
+  if (rows < 1 || cols < rows) return AssignStatus::kInvalid;
+  if (cols <= kSmallCols) return SolveSmall(cost, rows, cols, maximize, col_for_row, ws.simd);
+  const int stride = PaddedCols(cols, ws.simd);
+  ws.cost.resize(static_cast<std::size_t>(rows) * stride);
+  ws.v.resize(stride);
+  ws.w.resize(stride);
+  ws.dist.resize(stride);
+  ws.settled.resize(stride);
+  ws.pred.resize(stride);
+  ws.row4col.resize(stride);
+  ws.col4row.resize(stride);
+  ws.free_rows.resize(stride);
+  ws.settled_cols.resize(stride);
+  const Scan scan = WidenCosts(cost, rows, cols, maximize, ws.cost.data(), stride);
+  const LapBuffers b{ws.cost.data(), rows, cols, stride, ws.v.data(), ws.w.data(), ws.dist.data(),
+                     ws.settled.data(), ws.pred.data(), ws.row4col.data(), ws.col4row.data(),
+                     ws.free_rows.data(), ws.settled_cols.data()};
+  return SolveWidened(b, scan, ws.simd, col_for_row);
 }
 
 std::int64_t SolveAssignmentBatch(const float* costs, std::size_t batch, int rows, int cols,
                                   bool maximize, int threads, int32_t* col_for_row,
                                   AssignStatus* status) {
   const std::size_t size = static_cast<std::size_t>(rows) * cols;
-  const std::size_t grain = std::max<std::size_t>(1, 4096 / (size + 1));
+  const std::size_t grain = std::max<std::size_t>(1, 16384 / (size + 1));
   ParallelFor(batch, threads, grain, [&](std::size_t begin, std::size_t end) {
     AssignWorkspace ws;
     for (std::size_t b = begin; b < end; ++b) {

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/cpu_features.h"
+
 namespace lwfm {
 
 enum class AssignStatus {
@@ -14,17 +16,21 @@ enum class AssignStatus {
   kInfeasible = 2,  // every complete assignment uses a +inf cost
 };
 
-// Scratch memory reused across problems so a batch allocates once per thread.
+// Scratch memory reused across problems so a batch allocates once per thread (problems
+// with at most 32 columns use stack arrays instead). It also fixes the SIMD path, read
+// from ActiveSimd() when the workspace is made, so the per-problem cost stays tiny.
 struct AssignWorkspace {
-  std::vector<double> u, v, shortest;
-  std::vector<int32_t> path, row4col, remaining;
-  std::vector<uint8_t> seen_rows, seen_cols;
-  std::vector<float> scratch;  // sign-flipped copy for maximize
+  AssignWorkspace();
+  SimdLevel simd;
+  std::vector<double> cost, v, w, dist, settled;
+  std::vector<std::int64_t> pred;
+  std::vector<std::int32_t> row4col, col4row, free_rows, settled_cols;
 };
 
 // Solves min (or max) sum_i cost[i * cols + col_for_row[i]] over injective
 // col_for_row: [0, rows) -> [0, cols). Requires 1 <= rows <= cols. Same optimum as
-// scipy.optimize.linear_sum_assignment; ties may resolve differently.
+// scipy.optimize.linear_sum_assignment; ties may resolve differently. Every SIMD path
+// gives bit-identical results. Thread-safe with one workspace per thread.
 AssignStatus SolveAssignment(const float* cost, int rows, int cols, bool maximize,
                              int32_t* col_for_row, AssignWorkspace& ws);
 

@@ -1,0 +1,190 @@
+/**
+ * Head latency: 5-way 1-shot and 5-way 5-shot episodes (15 queries per class, channels
+ * [512, 512], F = 3, matcher MLP), prepareSupport + score, median over repeats after warm-up;
+ * the 1000-way 1-shot x 1000 queries case (ms and peak RSS, in a child process); and the
+ * literal PyTorch reference (tools/reference/lwfm_head.py) on the same episodes when
+ * /usr/bin/python3 has torch.
+ *
+ *   node --import tsx benchmarks/head.bench.ts
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Head } from '../src/head.js';
+import { makeEpisode, type EpisodeCase } from '../test/helpers/episode_rng.js';
+
+export interface BenchRow {
+  name: string;
+  ms: number;
+  ratioVsOurs?: number;
+  note?: string;
+}
+
+export interface HeadBenchOptions {
+  /** Timed repeats per episode (median reported). Default 20. */
+  repeats?: number;
+  /** Untimed warm-up runs. Default 3. */
+  warmup?: number;
+  /** Run the 1000-way case (slow on 2 shared cores). Default true. */
+  large?: boolean;
+  /** Time the PyTorch reference when available. Default true. */
+  reference?: boolean;
+  /** Reference repeats (it is slow: seconds per episode). Default 1. */
+  referenceRepeats?: number;
+  threads?: number;
+  log?: (line: string) => void;
+}
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+function episodeCase(shots: number, seed: number): EpisodeCase {
+  const labels: number[] = [];
+  for (let k = 0; k < 5; k++) for (let s = 0; s < shots; s++) labels.push(k);
+  return {
+    name: `5-way ${shots}-shot`,
+    seed,
+    labels,
+    queries: 75,
+    channels: [512, 512],
+    feature_size: 3,
+    temperature_attn: 5,
+    temperature: 0.2,
+    matcher_weight: 0.25,
+    top_k: 1,
+    matcher: true,
+  };
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function timeEpisode(c: EpisodeCase, repeats: number, warmup: number, threads?: number) {
+  const ep = makeEpisode(c);
+  const head = new Head({ channels: c.channels, featureSize: c.feature_size, matcher: ep.matcher, threads });
+  const times: number[] = [];
+  const stages: Record<string, number[]> = {};
+  for (let r = 0; r < warmup + repeats; r++) {
+    const t0 = performance.now();
+    const support = head.prepareSupportSync(ep.support, c.labels);
+    head.scoreSync(support, ep.query);
+    const t1 = performance.now();
+    support.dispose();
+    if (r < warmup) continue;
+    times.push(t1 - t0);
+    const t = head.stageTimings();
+    for (const [k, v] of Object.entries(t.prepare)) (stages[`prepare.${k}`] ??= []).push(v);
+    for (const [k, v] of Object.entries(t.score)) (stages[`score.${k}`] ??= []).push(v);
+  }
+  head.dispose();
+  const split = Object.entries(stages)
+    .map(([k, v]) => [k, median(v)] as const)
+    .filter(([, v]) => v >= 0.05)
+    .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+    .join(', ');
+  return { ms: median(times), split };
+}
+
+const referenceScript = `
+import json, sys, time
+sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[2])
+import torch
+torch.set_num_threads(int(sys.argv[5]))
+from episode_rng import make_episode
+from lwfm_head import head_logits
+case = json.loads(sys.argv[3]); repeats = int(sys.argv[4])
+s, q, m = make_episode(case)
+args = (s, case["labels"], q, case["channels"], case["feature_size"], case["temperature_attn"],
+        case["temperature"], case["matcher_weight"], case["top_k"], m)
+# Warm-up on one query (library loading, allocator); the literal reference is slow, so the
+# timed runs are few.
+head_logits(s, case["labels"], q[:1], *args[3:], dtype=torch.float32)
+times = []
+for _ in range(repeats):
+    t0 = time.perf_counter(); head_logits(*args, dtype=torch.float32); times.append((time.perf_counter() - t0) * 1e3)
+times.sort(); print(json.dumps(dict(ms=times[len(times) // 2])))
+`;
+
+function torchAvailable(): boolean {
+  if (!existsSync('/usr/bin/python3')) return false;
+  return spawnSync('/usr/bin/python3', ['-c', 'import torch, scipy'], { encoding: 'utf8' }).status === 0;
+}
+
+function timeReference(c: EpisodeCase, repeats: number, threads: number): number {
+  const dir = mkdtempSync(join(tmpdir(), 'lwfm-headref-'));
+  try {
+    const script = join(dir, 'ref.py');
+    writeFileSync(script, referenceScript);
+    const r = spawnSync(
+      '/usr/bin/python3',
+      [script, join(root, 'tools', 'fixtures'), join(root, 'tools', 'reference'), JSON.stringify(c), String(repeats), String(threads)],
+      { encoding: 'utf8', maxBuffer: 1 << 20 },
+    );
+    if (r.status !== 0) throw new Error(`reference failed: ${r.stderr}`);
+    return (JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms: number }).ms;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function runHeadBenchmarks(opts: HeadBenchOptions = {}): Promise<BenchRow[]> {
+  const repeats = opts.repeats ?? 20;
+  const warmup = opts.warmup ?? 3;
+  const log = opts.log ?? (() => {});
+  const rows: BenchRow[] = [];
+  const ours = new Map<number, number>();
+  for (const [shots, seed] of [[1, 11], [5, 55]] as const) {
+    const c = episodeCase(shots, seed);
+    const r = timeEpisode(c, repeats, warmup, opts.threads);
+    ours.set(shots, r.ms);
+    rows.push({ name: `head ${c.name} (prepare + score, 75 queries)`, ms: r.ms, note: `median of ${repeats}; stages ms: ${r.split}` });
+    log(`${rows.at(-1)!.name}: ${r.ms.toFixed(2)} ms (${r.split})`);
+  }
+  if (opts.large ?? true) {
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'test', 'helpers', 'large_head_case.ts'), String(opts.threads ?? 0)],
+      { encoding: 'utf8', cwd: root, maxBuffer: 1 << 20 },
+    );
+    if (child.status === 0) {
+      const r = JSON.parse(child.stdout.trim().split('\n').pop()!) as { ms: number; prepareMs: number; maxRssMB: number; split: string; accuracy: number };
+      rows.push({
+        name: 'head 1000-way 1-shot x 1000 queries (prepare + score)',
+        ms: r.ms,
+        note: `peak RSS ${r.maxRssMB.toFixed(0)} MB (child process, incl. Node and inputs); top-1 ${(100 * r.accuracy).toFixed(1)}% on the synthetic classes; prepare ${r.prepareMs.toFixed(0)} ms; stages ms: ${r.split}`,
+      });
+    } else {
+      rows.push({ name: 'head 1000-way 1-shot x 1000 queries', ms: NaN, note: `failed: ${child.stderr.slice(-500)}` });
+    }
+    log(`${rows.at(-1)!.name}: ${rows.at(-1)!.ms.toFixed(0)} ms, ${rows.at(-1)!.note}`);
+  }
+  if (opts.reference ?? true) {
+    if (!torchAvailable()) {
+      rows.push({ name: 'reference PyTorch head', ms: NaN, note: 'skipped: /usr/bin/python3 has no torch/scipy' });
+    } else {
+      for (const [shots, seed] of [[1, 11], [5, 55]] as const) {
+        const c = episodeCase(shots, seed);
+                // One torch thread: its per-pair ops are tiny, and 2 threads run them ~3x slower here.
+        const ms = timeReference(c, opts.referenceRepeats ?? 1, 1);
+        rows.push({
+          name: `reference PyTorch head ${c.name} (tools/reference/lwfm_head.py, float32)`,
+          ms,
+          ratioVsOurs: ms / ours.get(shots)!,
+          note: 'literal per-pair SPEC §3 implementation in float32, 1 torch thread (not the authors\' batched code, which the issue quotes at ~110 / ~860 ms); after a one-query warm-up',
+        });
+        log(`${rows.at(-1)!.name}: ${ms.toFixed(1)} ms (${rows.at(-1)!.ratioVsOurs!.toFixed(1)}x ours)`);
+      }
+    }
+  }
+  return rows;
+}
+
+const isMain = process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (isMain) {
+  const rows = await runHeadBenchmarks({ log: (l) => console.error(l) });
+  console.table(rows.map((r) => ({ ...r, ms: Number.isFinite(r.ms) ? Number(r.ms.toFixed(2)) : r.ms })));
+}

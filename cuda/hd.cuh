@@ -1,0 +1,11 @@
+// One macro set so the same per-problem code compiles with nvcc (host + device) and with a
+// plain C++ compiler (the node-gyp CPU build, the CPU unit tests).
+#pragma once
+
+#ifdef __CUDACC__
+#define LWFM_HD __host__ __device__ __forceinline__
+#define LWFM_HD_NOINLINE __host__ __device__
+#else
+#define LWFM_HD inline
+#define LWFM_HD_NOINLINE inline
+#endif

@@ -1,0 +1,321 @@
+// CudaHead: the prepared support lives on the device; Score uploads the queries once,
+// prepares them, then per query chunk runs the tiled matrix products, the pair kernel
+// (attention sums, auction assignment, matching scores) and the class kernel, and
+// downloads the logits.
+#include "cuda_head.h"
+
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <mutex>
+#include <vector>
+
+#include "head_host.h"
+#include "head_kernels.cuh"
+#include "runtime.cuh"
+
+namespace lwfm {
+namespace cuda {
+
+namespace {
+
+unsigned Blocks(int64_t threads, int per) { return unsigned((threads + per - 1) / per); }
+
+// One side (supports or queries) prepared on the device, per tap.
+struct DeviceSide {
+  int count = 0;
+  DeviceBuffer<float> Z[kMaxTaps], E[kMaxTaps], U[kMaxTaps], norm[kMaxTaps];
+  const float* unit(int l) const { return U[l].get() ? U[l].get() : E[l].get(); }
+};
+
+}  // namespace
+
+struct CudaHead::Impl {
+  HeadConfig cfg;
+  int S = 0;
+  cudaStream_t stream = nullptr;
+  std::mutex mutex;
+  DeviceBuffer<float> w1[kMaxTaps], w2[kMaxTaps];
+  DeviceSide sup;
+  DeviceBuffer<float> classGram[kMaxTaps];
+  DeviceBuffer<int64_t> classGramOffset;
+  DeviceBuffer<int32_t> memberStart, members;
+  DeviceBuffer<unsigned int> fallbacks;
+  // Scratch reused across Score calls.
+  DeviceBuffer<float> raw, mean, hidden, mlpOut;
+  DeviceSide qry;
+  DeviceBuffer<float> qryGram[kMaxTaps], G[kMaxTaps], M[kMaxTaps], aS, aQ, m, logits;
+  DeviceBuffer<int32_t> qStart, qMembers;
+  DeviceBuffer<int64_t> qOffset;
+  int qCapacity = 0;
+
+  ~Impl() {
+    if (stream) cudaStreamDestroy(stream);
+  }
+
+  void Gemm(const float* A, const float* B, float* C, int M_, int N_, int K, int64_t ldc, bool relu) {
+    const dim3 grid(Blocks(N_, kernels::kTile), Blocks(M_, kernels::kTile));
+    const bool vec4 = K % 4 == 0 && reinterpret_cast<uintptr_t>(A) % 16 == 0 && reinterpret_cast<uintptr_t>(B) % 16 == 0;
+    if (relu && vec4) kernels::GemmNT<true, true><<<grid, 256, 0, stream>>>(A, B, C, M_, N_, K, ldc);
+    else if (relu) kernels::GemmNT<true, false><<<grid, 256, 0, stream>>>(A, B, C, M_, N_, K, ldc);
+    else if (vec4) kernels::GemmNT<false, true><<<grid, 256, 0, stream>>>(A, B, C, M_, N_, K, ldc);
+    else kernels::GemmNT<false, false><<<grid, 256, 0, stream>>>(A, B, C, M_, N_, K, ldc);
+    LWFM_CUDA_CHECK(cudaGetLastError());
+  }
+
+  // Centering, unit vectors and matcher MLP for `count` images already in `raw`.
+  void PrepareSide(DeviceSide& side, int count) {
+    const int P = cfg.pixels(), C = cfg.totalChannels();
+    side.count = count;
+    const int64_t rows = int64_t(count) * P;
+    mean.resize(size_t(rows));
+    kernels::ChannelMean<<<Blocks(rows, 256), 256, 0, stream>>>(raw.get(), count, C, P, mean.get());
+    LWFM_CUDA_CHECK(cudaGetLastError());
+    int offset = 0;
+    for (int l = 0; l < cfg.taps(); ++l) {
+      const int Cl = cfg.channels[l];
+      side.Z[l].resize(size_t(rows * Cl));
+      side.E[l].resize(size_t(rows * Cl));
+      side.norm[l].resize(size_t(rows));
+      kernels::CenterTranspose<<<Blocks(rows * Cl, 256), 256, 0, stream>>>(raw.get(), count, C, P, mean.get(), offset, Cl,
+                                                                           side.Z[l].get());
+      LWFM_CUDA_CHECK(cudaGetLastError());
+      kernels::RowNormalize<<<Blocks(rows * 32, 256), 256, 0, stream>>>(side.Z[l].get(), nullptr, rows, Cl,
+                                                                        side.E[l].get(), side.norm[l].get());
+      LWFM_CUDA_CHECK(cudaGetLastError());
+      if (cfg.hasMlp() && cfg.matching()) {
+        const int H = Cl / 2;
+        hidden.resize(size_t(rows * H));
+        mlpOut.resize(size_t(rows * Cl));
+        side.U[l].resize(size_t(rows * Cl));
+        Gemm(side.Z[l].get(), w1[l].get(), hidden.get(), int(rows), H, Cl, H, true);
+        Gemm(hidden.get(), w2[l].get(), mlpOut.get(), int(rows), Cl, H, Cl, true);
+        kernels::RowNormalize<<<Blocks(rows * 32, 256), 256, 0, stream>>>(side.Z[l].get(), mlpOut.get(), rows, Cl,
+                                                                          side.U[l].get(), nullptr);
+        LWFM_CUDA_CHECK(cudaGetLastError());
+      }
+      offset += Cl;
+    }
+  }
+};
+
+CudaHead::CudaHead(const HeadConfig& config, const float* support, const int32_t* labels, int supportCount)
+    : impl_(new Impl) {
+  RequireDevice();
+  if (config.pixels() > kMaxGpuPixels) throw std::invalid_argument("CudaHead: featureSize must be at most 5 on the GPU");
+  Impl& d = *impl_;
+  d.cfg = config;
+  d.cfg.w1.clear();  // host pointers are not kept; the weights live on the device
+  d.cfg.w2.clear();
+  d.S = supportCount;
+  const int P = config.pixels(), C = config.totalChannels(), L = config.taps();
+  std::vector<int32_t> start, members;
+  if (!GroupByClass(labels, supportCount, config.way, start, members))
+    throw std::invalid_argument("CudaHead: labels must cover 0..way-1 with every class present");
+  LWFM_CUDA_CHECK(cudaStreamCreateWithFlags(&d.stream, cudaStreamNonBlocking));
+  if (config.hasMlp()) {
+    for (int l = 0; l < L; ++l) {
+      const size_t n = size_t(config.channels[l]) * (config.channels[l] / 2);
+      d.w1[l].resize(n);
+      d.w2[l].resize(n);
+      LWFM_CUDA_CHECK(cudaMemcpyAsync(d.w1[l].get(), config.w1[l], n * 4, cudaMemcpyHostToDevice, d.stream));
+      LWFM_CUDA_CHECK(cudaMemcpyAsync(d.w2[l].get(), config.w2[l], n * 4, cudaMemcpyHostToDevice, d.stream));
+    }
+    // Marks "has MLP" for PrepareSide without keeping host pointers.
+    d.cfg.w1.assign(size_t(L), nullptr);
+    d.cfg.w2.assign(size_t(L), nullptr);
+  }
+  const size_t rawCount = size_t(supportCount) * C * P;
+  d.raw.resize(rawCount);
+  LWFM_CUDA_CHECK(cudaMemcpyAsync(d.raw.get(), support, rawCount * 4, cudaMemcpyHostToDevice, d.stream));
+  d.PrepareSide(d.sup, supportCount);
+  // Class Gram blocks for the global term's |A|^2.
+  std::vector<int64_t> offset(size_t(config.way) + 1, 0);
+  for (int k = 0; k < config.way; ++k) {
+    const int64_t n = int64_t(start[k + 1] - start[k]) * P;
+    offset[k + 1] = offset[k] + n * n;
+  }
+  d.memberStart.resize(start.size());
+  d.members.resize(members.size());
+  d.classGramOffset.resize(offset.size());
+  LWFM_CUDA_CHECK(cudaMemcpyAsync(d.memberStart.get(), start.data(), start.size() * 4, cudaMemcpyHostToDevice, d.stream));
+  LWFM_CUDA_CHECK(cudaMemcpyAsync(d.members.get(), members.data(), members.size() * 4, cudaMemcpyHostToDevice, d.stream));
+  LWFM_CUDA_CHECK(cudaMemcpyAsync(d.classGramOffset.get(), offset.data(), offset.size() * 8, cudaMemcpyHostToDevice, d.stream));
+  for (int l = 0; l < L; ++l) {
+    d.classGram[l].resize(size_t(offset.back()));
+    kernels::GroupGram<<<unsigned(config.way), 128, 0, d.stream>>>(d.sup.Z[l].get(), config.channels[l], P,
+                                                                  d.memberStart.get(), d.members.get(),
+                                                                  d.classGramOffset.get(), d.classGram[l].get());
+    LWFM_CUDA_CHECK(cudaGetLastError());
+  }
+  d.fallbacks.resize(1);
+  LWFM_CUDA_CHECK(cudaStreamSynchronize(d.stream));
+  for (int l = 0; l < L; ++l) d.sup.Z[l].reset();  // only needed for the Gram blocks
+}
+
+CudaHead::~CudaHead() = default;
+
+int CudaHead::supportCount() const { return impl_->S; }
+int CudaHead::way() const { return impl_->cfg.way; }
+int CudaHead::featureLength() const { return impl_->cfg.totalChannels() * impl_->cfg.pixels(); }
+
+void CudaHead::Score(const float* queries, int Q, float* hostLogits, HeadTimings* timings) {
+  Impl& d = *impl_;
+  std::lock_guard<std::mutex> lock(d.mutex);
+  if (Q <= 0) return;
+  const HeadConfig& cfg = d.cfg;
+  const int P = cfg.pixels(), C = cfg.totalChannels(), L = cfg.taps(), S = d.S, way = cfg.way;
+  const bool separateM = cfg.hasMlp() && cfg.matching();
+  cudaEvent_t ev[8];
+  for (auto& e : ev) LWFM_CUDA_CHECK(cudaEventCreate(&e));
+  struct EventGuard {
+    cudaEvent_t* e;
+    ~EventGuard() { for (int k = 0; k < 8; ++k) cudaEventDestroy(e[k]); }
+  } guard{ev};
+  float ms[8] = {};
+  double gemmMs = 0, pairMs = 0, classMs = 0;
+
+  LWFM_CUDA_CHECK(cudaEventRecord(ev[0], d.stream));
+  const size_t rawCount = size_t(Q) * C * P;
+  d.raw.resize(rawCount);
+  LWFM_CUDA_CHECK(cudaMemcpyAsync(d.raw.get(), queries, rawCount * 4, cudaMemcpyHostToDevice, d.stream));
+  LWFM_CUDA_CHECK(cudaEventRecord(ev[1], d.stream));
+  d.PrepareSide(d.qry, Q);
+  // Per-query Gram blocks (|B|^2): each query is its own group.
+  if (Q > d.qCapacity) {
+    std::vector<int32_t> start(Q + 1), members(Q);
+    std::vector<int64_t> offset(Q + 1);
+    for (int q = 0; q <= Q; ++q) {
+      start[q] = q;
+      offset[q] = int64_t(q) * P * P;
+      if (q < Q) members[q] = q;
+    }
+    d.qStart.resize(start.size());
+    d.qMembers.resize(members.size());
+    d.qOffset.resize(offset.size());
+    LWFM_CUDA_CHECK(cudaMemcpyAsync(d.qStart.get(), start.data(), start.size() * 4, cudaMemcpyHostToDevice, d.stream));
+    LWFM_CUDA_CHECK(cudaMemcpyAsync(d.qMembers.get(), members.data(), members.size() * 4, cudaMemcpyHostToDevice, d.stream));
+    LWFM_CUDA_CHECK(cudaMemcpyAsync(d.qOffset.get(), offset.data(), offset.size() * 8, cudaMemcpyHostToDevice, d.stream));
+    LWFM_CUDA_CHECK(cudaStreamSynchronize(d.stream));  // host vectors die at scope end
+    d.qCapacity = Q;
+  }
+  for (int l = 0; l < L; ++l) {
+    d.qryGram[l].resize(size_t(Q) * P * P);
+    kernels::GroupGram<<<unsigned(Q), 128, 0, d.stream>>>(d.qry.Z[l].get(), cfg.channels[l], P, d.qStart.get(),
+                                                         d.qMembers.get(), d.qOffset.get(), d.qryGram[l].get());
+    LWFM_CUDA_CHECK(cudaGetLastError());
+  }
+  LWFM_CUDA_CHECK(cudaMemsetAsync(d.fallbacks.get(), 0, sizeof(unsigned int), d.stream));
+  d.logits.resize(size_t(Q) * way);
+  LWFM_CUDA_CHECK(cudaEventRecord(ev[2], d.stream));
+  LWFM_CUDA_CHECK(cudaEventSynchronize(ev[2]));
+  LWFM_CUDA_CHECK(cudaEventElapsedTime(&ms[0], ev[0], ev[1]));
+  LWFM_CUDA_CHECK(cudaEventElapsedTime(&ms[1], ev[1], ev[2]));
+
+  // Query chunk: keep the per-chunk matrices within ~1/4 of free memory (at most 4 GiB).
+  size_t freeBytes = 0, totalBytes = 0;
+  LWFM_CUDA_CHECK(cudaMemGetInfo(&freeBytes, &totalBytes));
+  const size_t budget = std::min<size_t>(freeBytes / 4, size_t(4) << 30);
+  const size_t perQuery = size_t(L) * S * P * P * 4 * (separateM ? 2 : 1) + size_t(L) * S * P * 8 + size_t(S) * 4;
+  const int Qc = int(std::max<size_t>(1, std::min<size_t>(size_t(Q), budget / std::max<size_t>(perQuery, 1))));
+  for (int l = 0; l < L; ++l) {
+    d.G[l].resize(size_t(S) * P * Qc * P);
+    if (separateM) d.M[l].resize(size_t(S) * P * Qc * P);
+  }
+  d.aS.resize(size_t(L) * S * Qc * P);
+  d.aQ.resize(size_t(L) * S * Qc * P);
+  d.m.resize(size_t(S) * Qc);
+  int chunks = 0;
+  for (int q0 = 0; q0 < Q; q0 += Qc, ++chunks) {
+    const int n = std::min(Qc, Q - q0);
+    const int64_t ld = int64_t(n) * P;
+    LWFM_CUDA_CHECK(cudaEventRecord(ev[3], d.stream));
+    for (int l = 0; l < L; ++l) {
+      const int Cl = cfg.channels[l];
+      d.Gemm(d.sup.E[l].get(), d.qry.E[l].get() + int64_t(q0) * P * Cl, d.G[l].get(), S * P, n * P, Cl, ld, false);
+      if (separateM)
+        d.Gemm(d.sup.unit(l), d.qry.unit(l) + int64_t(q0) * P * Cl, d.M[l].get(), S * P, n * P, Cl, ld, false);
+    }
+    LWFM_CUDA_CHECK(cudaEventRecord(ev[4], d.stream));
+    PairViews pv;
+    pv.S = S;
+    pv.Qc = n;
+    pv.P = P;
+    pv.taps = L;
+    pv.topK = cfg.topK;
+    pv.temperatureAttn = cfg.temperatureAttn;
+    pv.matcherWeight = cfg.matcherWeight;
+    pv.matching = cfg.matching();
+    pv.ld = ld;
+    for (int l = 0; l < L; ++l) {
+      pv.G[l] = d.G[l].get();
+      pv.M[l] = separateM ? d.M[l].get() : d.G[l].get();
+      pv.supNorm[l] = d.sup.norm[l].get();
+      pv.qryNorm[l] = d.qry.norm[l].get() + int64_t(q0) * P;
+    }
+    pv.aS = d.aS.get();
+    pv.aQ = d.aQ.get();
+    pv.m = d.m.get();
+    pv.fallbacks = d.fallbacks.get();
+    const int64_t pairs = int64_t(n) * S;
+    if (P <= 9) kernels::Pairs<9><<<Blocks(pairs, 128), 128, 0, d.stream>>>(pv);
+    else kernels::Pairs<kMaxGpuPixels><<<Blocks(pairs, 128), 128, 0, d.stream>>>(pv);
+    LWFM_CUDA_CHECK(cudaGetLastError());
+    LWFM_CUDA_CHECK(cudaEventRecord(ev[5], d.stream));
+    ScoreViews sv;
+    sv.S = S;
+    sv.Qc = n;
+    sv.P = P;
+    sv.taps = L;
+    sv.way = way;
+    sv.temperature = cfg.temperature;
+    sv.ld = ld;
+    for (int l = 0; l < L; ++l) {
+      sv.G[l] = d.G[l].get();
+      sv.supNorm[l] = d.sup.norm[l].get();
+      sv.qryNorm[l] = d.qry.norm[l].get() + int64_t(q0) * P;
+      sv.qryGram[l] = d.qryGram[l].get() + int64_t(q0) * P * P;
+      sv.clsGram[l] = d.classGram[l].get();
+    }
+    sv.aS = d.aS.get();
+    sv.aQ = d.aQ.get();
+    sv.m = d.m.get();
+    sv.clsGramOffset = d.classGramOffset.get();
+    sv.memberStart = d.memberStart.get();
+    sv.members = d.members.get();
+    sv.logits = d.logits.get() + int64_t(q0) * way;
+    kernels::Classes<<<Blocks(int64_t(n) * way, 128), 128, 0, d.stream>>>(sv);
+    LWFM_CUDA_CHECK(cudaGetLastError());
+    LWFM_CUDA_CHECK(cudaEventRecord(ev[6], d.stream));
+    LWFM_CUDA_CHECK(cudaEventSynchronize(ev[6]));
+    float g = 0, p = 0, c = 0;
+    LWFM_CUDA_CHECK(cudaEventElapsedTime(&g, ev[3], ev[4]));
+    LWFM_CUDA_CHECK(cudaEventElapsedTime(&p, ev[4], ev[5]));
+    LWFM_CUDA_CHECK(cudaEventElapsedTime(&c, ev[5], ev[6]));
+    gemmMs += g;
+    pairMs += p;
+    classMs += c;
+  }
+  unsigned int fb = 0;
+  LWFM_CUDA_CHECK(cudaMemcpyAsync(hostLogits, d.logits.get(), size_t(Q) * way * 4, cudaMemcpyDeviceToHost, d.stream));
+  LWFM_CUDA_CHECK(cudaMemcpyAsync(&fb, d.fallbacks.get(), sizeof(fb), cudaMemcpyDeviceToHost, d.stream));
+  LWFM_CUDA_CHECK(cudaEventRecord(ev[7], d.stream));
+  LWFM_CUDA_CHECK(cudaEventSynchronize(ev[7]));
+  if (timings) {
+    float dl = 0, total = 0;
+    LWFM_CUDA_CHECK(cudaEventElapsedTime(&dl, ev[6], ev[7]));
+    LWFM_CUDA_CHECK(cudaEventElapsedTime(&total, ev[0], ev[7]));
+    timings->uploadMs = ms[0];
+    timings->prepareMs = ms[1];
+    timings->gemmMs = gemmMs;
+    timings->pairMs = pairMs;
+    timings->classMs = classMs;
+    timings->downloadMs = dl;
+    timings->totalMs = total;
+    timings->fallbacks = fb;
+    timings->chunks = chunks;
+  }
+}
+
+}  // namespace cuda
+}  // namespace lwfm

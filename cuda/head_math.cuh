@@ -1,0 +1,274 @@
+// Per-pair and per-(query, class) steps of the LWFM-SPM head (SPEC §3.2-3.4) as
+// __host__ __device__ code: the GPU kernels and the CPU emulation (head_host.h, tested in
+// npm test against an independent literal implementation) run these same functions.
+//
+// Inputs are what a tiled matrix product gives per tap l (SPEC §4):
+//   G_l[(s, i), (q, j)] = <e_s_i, e_q_j>, e = x / max(|x|, 1e-8) (x centered, per tap),
+//   M_l[(s, i), (q, j)] = <û_s_i, û_q_j>, û = u / max(|u|, 1e-8), u = x + g_l(x),
+// and the centered pixel norms |x|. From these:
+//   - correlation R = <n_s_i, n_q_j> = G * f_s_i * f_q_j, f = max(|x|, 1e-8) / sqrt(|x|^2 + 1e-6);
+//   - cost K = 1 - G (cosine with the 1e-8 guard; a zero vector gives cos 0);
+//   - raw inner products <x_s_i, x_q_j> = G * max(|x_s_i|, 1e-8) * max(|x_q_j|, 1e-8);
+//   - matched cosine cos(u_i, v_i) = M[i, sigma(i)] (positive homogeneity of g_l, §4).
+// The global term never forms the C-vectors: with w_j = sum over shots of a_q[j],
+//   A.B = sum_s sum_i a_s[i] sum_j w_j <x_s_i, x_q_j>, |B|^2 = w' Gram(q) w,
+//   |A|^2 = sum_{s, s'} a_s' Gram(s, s') a_s', times the 1 / (K P) factors of the means.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "auction.cuh"
+#include "head_config.h"
+#include "hd.cuh"
+
+namespace lwfm {
+namespace cuda {
+
+// Views of one query chunk's intermediate arrays (device or host memory).
+struct PairViews {
+  int S = 0, Qc = 0, P = 0, taps = 0, topK = 1;
+  float temperatureAttn = 5, matcherWeight = 0;
+  bool matching = false;
+  const float* G[kMaxTaps] = {};  // (S*P) x (Qc*P), row stride ld
+  const float* M[kMaxTaps] = {};  // same layout; equals G when there is no MLP
+  int64_t ld = 0;
+  const float* supNorm[kMaxTaps] = {};  // [s*P + i]
+  const float* qryNorm[kMaxTaps] = {};  // [q*P + j]
+  float* aS = nullptr;  // [((l*S + s)*Qc + q)*P + i]
+  float* aQ = nullptr;  // same layout, index j
+  float* m = nullptr;   // [s*Qc + q]: matcherWeight * max_l m_l (0 without matching)
+  unsigned int* fallbacks = nullptr;  // counts auctions that needed the exact fallback
+};
+
+// Per-thread scratch for one pair (local memory on the GPU).
+template <int kP>
+struct PairScratch {
+  float R[kP * kP];
+  int32_t cost[kP * kP];
+  int64_t price[kP];
+  int32_t owner[kP], colForRow[kP], stack[kP];
+  float cosv[kP];
+  // Exact fallback (Hungarian) state.
+  double u[kP + 1], v[kP + 1], minv[kP + 1];
+  int32_t p[kP + 1], way[kP + 1];
+  bool used[kP + 1];
+};
+
+LWFM_HD float NormGuard(float n) { return n > 1e-8f ? n : 1e-8f; }
+LWFM_HD float CorrelationFactor(float n) { return NormGuard(n) / sqrtf(n * n + 1e-6f); }
+
+// Standardize each column of R over rows (or each row over columns when byRow), divide by
+// T_attn, softmax along the standardized axis, sum the softmaxes over the other axis.
+// out[k] = sum over the other index of softmax(...)[k].
+LWFM_HD void AttentionSums(const float* R, int P, float tAttn, bool byRow, float* out) {
+  for (int k = 0; k < P; ++k) out[k] = 0.0f;
+  for (int o = 0; o < P; ++o) {
+    // Line o: entries R[k, o] (columns, support side) or R[o, k] (rows, query side).
+    float mean = 0.0f;
+    for (int k = 0; k < P; ++k) mean += byRow ? R[o * P + k] : R[k * P + o];
+    mean /= float(P);
+    float var = 0.0f;
+    for (int k = 0; k < P; ++k) {
+      const float d = (byRow ? R[o * P + k] : R[k * P + o]) - mean;
+      var += d * d;
+    }
+    var /= float(P - 1);
+    const float inv = 1.0f / (sqrtf(var + 1e-5f) * tAttn);
+    float mx = -INFINITY;
+    for (int k = 0; k < P; ++k) {
+      const float z = ((byRow ? R[o * P + k] : R[k * P + o]) - mean) * inv;
+      mx = z > mx ? z : mx;
+    }
+    float sum = 0.0f;
+    for (int k = 0; k < P; ++k) sum += expf(((byRow ? R[o * P + k] : R[k * P + o]) - mean) * inv - mx);
+    const float invSum = 1.0f / sum;
+    for (int k = 0; k < P; ++k) out[k] += expf(((byRow ? R[o * P + k] : R[k * P + o]) - mean) * inv - mx) * invSum;
+  }
+}
+
+// Exact minimum-cost assignment for the rare pair whose auction hit its iteration cap
+// (O(P^3) Hungarian with potentials; square, costs finite). colForRow[i] gets row i's column.
+template <int kP>
+LWFM_HD void HungarianSquare(const float* K, int n, int32_t* colForRow, PairScratch<kP>& w) {
+  for (int j = 0; j <= n; ++j) {
+    w.u[j] = 0;
+    w.v[j] = 0;
+    w.p[j] = 0;
+    w.way[j] = 0;
+  }
+  for (int i = 1; i <= n; ++i) {
+    w.p[0] = i;
+    int j0 = 0;
+    for (int j = 0; j <= n; ++j) {
+      w.minv[j] = INFINITY;
+      w.used[j] = false;
+    }
+    do {
+      w.used[j0] = true;
+      const int i0 = w.p[j0];
+      double delta = INFINITY;
+      int j1 = 0;
+      for (int j = 1; j <= n; ++j) {
+        if (w.used[j]) continue;
+        const double cur = double(K[(i0 - 1) * n + (j - 1)]) - w.u[i0] - w.v[j];
+        if (cur < w.minv[j]) {
+          w.minv[j] = cur;
+          w.way[j] = j0;
+        }
+        if (w.minv[j] < delta) {
+          delta = w.minv[j];
+          j1 = j;
+        }
+      }
+      for (int j = 0; j <= n; ++j) {
+        if (w.used[j]) {
+          w.u[w.p[j]] += delta;
+          w.v[j] -= delta;
+        } else {
+          w.minv[j] -= delta;
+        }
+      }
+      j0 = j1;
+    } while (w.p[j0] != 0);
+    do {
+      const int j1 = w.way[j0];
+      w.p[j0] = w.p[j1];
+      j0 = j1;
+    } while (j0);
+  }
+  for (int j = 1; j <= n; ++j) colForRow[w.p[j] - 1] = j - 1;
+}
+
+// Sum of the topK largest of v[0..n) (topK <= n; v is clobbered).
+LWFM_HD float TopKSum(float* v, int n, int topK) {
+  float total = 0.0f;
+  for (int t = 0; t < topK; ++t) {
+    int best = 0;
+    for (int k = 1; k < n; ++k)
+      if (v[k] > v[best]) best = k;
+    total += v[best];
+    v[best] = -INFINITY;
+  }
+  return total;
+}
+
+// SPEC §3.2 + §3.3 for one (query q, support s) pair, all taps: writes a_s, a_q per tap and
+// m(q, s) = matcherWeight * max_l m_l.
+template <int kP>
+LWFM_HD_NOINLINE void ProcessPair(const PairViews& v, int q, int s, PairScratch<kP>& w) {
+  const int P = v.P;
+  float best = -INFINITY;
+  for (int l = 0; l < v.taps; ++l) {
+    const float* g = v.G[l] + int64_t(s) * P * v.ld + int64_t(q) * P;
+    const float* ns = v.supNorm[l] + int64_t(s) * P;
+    const float* nq = v.qryNorm[l] + int64_t(q) * P;
+    for (int i = 0; i < P; ++i) {
+      const float fs = CorrelationFactor(ns[i]);
+      for (int j = 0; j < P; ++j) w.R[i * P + j] = g[int64_t(i) * v.ld + j] * fs * CorrelationFactor(nq[j]);
+    }
+    const int64_t base = ((int64_t(l) * v.S + s) * v.Qc + q) * P;
+    AttentionSums(w.R, P, v.temperatureAttn, false, v.aS + base);
+    AttentionSums(w.R, P, v.temperatureAttn, true, v.aQ + base);
+    if (!v.matching) continue;
+    // Cost K = 1 - G (reuse R as the float cost matrix).
+    for (int i = 0; i < P; ++i)
+      for (int j = 0; j < P; ++j) w.R[i * P + j] = 1.0f - g[int64_t(i) * v.ld + j];
+    double cmin = 0, cmax = 0;
+    bool ok = auction::CostRange(w.R, int64_t(P) * P, &cmin, &cmax);
+    if (ok) {
+      const auction::AuctionScaling sc = auction::ChooseScaling(cmin, cmax, P);
+      for (int k = 0; k < P * P; ++k) w.cost[k] = auction::Quantize(w.R[k], sc);
+      auction::AuctionState st{w.cost, w.price, w.owner, w.colForRow, w.stack};
+      auction::SerialTeam team;
+      ok = auction::RunAuction(team, st, P, P, sc);
+    }
+    if (!ok) {
+      HungarianSquare<kP>(w.R, P, w.colForRow, w);
+      if (v.fallbacks) {
+#ifdef __CUDA_ARCH__
+        atomicAdd(v.fallbacks, 1u);
+#else
+        ++*v.fallbacks;
+#endif
+      }
+    }
+    const float* mm = v.M[l] + int64_t(s) * P * v.ld + int64_t(q) * P;
+    for (int i = 0; i < P; ++i) w.cosv[i] = mm[int64_t(i) * v.ld + w.colForRow[i]];
+    const float ml = TopKSum(w.cosv, P, v.topK);
+    best = ml > best ? ml : best;
+  }
+  v.m[int64_t(s) * v.Qc + q] = v.matching ? v.matcherWeight * best : 0.0f;
+}
+
+// Views for the class scores of one query chunk.
+struct ScoreViews {
+  int S = 0, Qc = 0, P = 0, taps = 0, way = 0;
+  float temperature = 0.2f;
+  const float* G[kMaxTaps] = {};
+  int64_t ld = 0;
+  const float* aS = nullptr;
+  const float* aQ = nullptr;
+  const float* m = nullptr;
+  const float* supNorm[kMaxTaps] = {};
+  const float* qryNorm[kMaxTaps] = {};
+  const float* qryGram[kMaxTaps] = {};  // [(q*P + j)*P + j'] raw inner products (chunk-local q)
+  const float* clsGram[kMaxTaps] = {};  // per class a (K_k P)^2 block at clsGramOffset[k]
+  const int64_t* clsGramOffset = nullptr;
+  const int32_t* memberStart = nullptr;  // way + 1 entries
+  const int32_t* members = nullptr;      // support indices grouped by class
+  float* logits = nullptr;               // [q*way + k] (chunk-local q)
+};
+
+// SPEC §3.4 for query q and class k.
+LWFM_HD_NOINLINE void ClassLogit(const ScoreViews& v, int q, int k) {
+  const int P = v.P;
+  const int first = v.memberStart[k], shots = v.memberStart[k + 1] - first;
+  double ab = 0, aa = 0, bb = 0, match = 0;
+  for (int t = 0; t < shots; ++t) match += v.m[int64_t(v.members[first + t]) * v.Qc + q];
+  const double scale = 1.0 / (double(shots) * P);  // the means over shots and pixels
+  for (int l = 0; l < v.taps; ++l) {
+    double wq[kMaxPixels], h[kMaxPixels];
+    for (int j = 0; j < P; ++j) wq[j] = h[j] = 0;
+    const float* nq = v.qryNorm[l] + int64_t(q) * P;
+    for (int t = 0; t < shots; ++t) {
+      const int s = v.members[first + t];
+      const int64_t base = ((int64_t(l) * v.S + s) * v.Qc + q) * P;
+      const float* g = v.G[l] + int64_t(s) * P * v.ld + int64_t(q) * P;
+      const float* ns = v.supNorm[l] + int64_t(s) * P;
+      for (int j = 0; j < P; ++j) wq[j] += v.aQ[base + j];
+      for (int i = 0; i < P; ++i) {
+        const double ai = double(v.aS[base + i]) * NormGuard(ns[i]);
+        for (int j = 0; j < P; ++j) h[j] += ai * g[int64_t(i) * v.ld + j] * NormGuard(nq[j]);
+      }
+    }
+    for (int j = 0; j < P; ++j) ab += wq[j] * h[j];
+    const float* gq = v.qryGram[l] + int64_t(q) * P * P;
+    for (int j = 0; j < P; ++j)
+      for (int j2 = 0; j2 < P; ++j2) bb += wq[j] * wq[j2] * gq[j * P + j2];
+    const float* gc = v.clsGram[l] + v.clsGramOffset[k];
+    const int n = shots * P;
+    for (int t = 0; t < shots; ++t) {
+      const int64_t baseT = ((int64_t(l) * v.S + v.members[first + t]) * v.Qc + q) * P;
+      for (int t2 = 0; t2 < shots; ++t2) {
+        const int64_t baseT2 = ((int64_t(l) * v.S + v.members[first + t2]) * v.Qc + q) * P;
+        for (int i = 0; i < P; ++i) {
+          const double ai = v.aS[baseT + i];
+          const float* row = gc + int64_t(t * P + i) * n + t2 * P;
+          double acc = 0;
+          for (int i2 = 0; i2 < P; ++i2) acc += double(v.aS[baseT2 + i2]) * row[i2];
+          aa += ai * acc;
+        }
+      }
+    }
+  }
+  ab *= scale * scale;
+  aa *= scale * scale;
+  bb *= scale * scale;
+  const double na = sqrt(aa > 0 ? aa : 0), nb = sqrt(bb > 0 ? bb : 0);
+  const double g = ab / ((na > 1e-8 ? na : 1e-8) * (nb > 1e-8 ? nb : 1e-8));
+  v.logits[int64_t(q) * v.way + k] = float((g + match / shots) / v.temperature);
+}
+
+}  // namespace cuda
+}  // namespace lwfm

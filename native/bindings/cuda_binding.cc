@@ -1,0 +1,218 @@
+// CUDA engine exports. Compiled in both builds: the node-gyp CPU build (no LWFM_WITH_CUDA)
+// reports compiled:false and rejects GPU calls with ERR_LWFM_DEVICE_UNAVAILABLE; the
+// host/device auction code runs on the CPU in both (for tests).
+#include <napi.h>
+
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "auction_host.h"
+#include "auction_thread_team.h"
+#include "bindings/cuda_binding_util.h"
+#include "bindings/registry.h"
+#include "core/assignment.h"
+#ifdef LWFM_WITH_CUDA
+#include "cuda_engine.h"
+#endif
+
+namespace lwfm {
+namespace {
+
+Napi::Value CudaInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  Napi::Array devices = Napi::Array::New(env);
+#ifdef LWFM_WITH_CUDA
+  const cuda::RuntimeStatus& s = cuda::QueryRuntime();
+  out.Set("compiled", true);
+  out.Set("available", s.available);
+  if (!s.available) out.Set("reason", s.reason);
+  for (size_t d = 0; d < s.devices.size(); ++d) {
+    Napi::Object dev = Napi::Object::New(env);
+    dev.Set("name", s.devices[d].name);
+    dev.Set("computeCapability",
+            std::to_string(s.devices[d].major) + "." + std::to_string(s.devices[d].minor));
+    dev.Set("memoryBytes", double(s.devices[d].memoryBytes));
+    devices.Set(uint32_t(d), dev);
+  }
+#else
+  out.Set("compiled", false);
+  out.Set("available", false);
+  out.Set("reason", std::string(kNotCompiledReason));
+#endif
+  out.Set("devices", devices);
+  return out;
+}
+
+// _auctionSolveSync(costs, batch, rows, cols, jacobi?): the GPU's per-problem auction
+// (Gauss-Seidel as in the thread/warp kernels, or the block kernel's Jacobi variant), on the CPU.
+Napi::Value AuctionSolveSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const BatchArgs a = ReadBatchArgs(info, "_auctionSolveSync");
+  Napi::Int32Array assignment = Napi::Int32Array::New(env, size_t(a.batch * a.rows));
+  Napi::Uint8Array converged = Napi::Uint8Array::New(env, size_t(a.batch));
+  Napi::Float64Array bound = Napi::Float64Array::New(env, size_t(a.batch));
+  auction::HostAuctionWorkspace ws;
+  const bool jacobi = info.Length() > 4 && info[4].ToBoolean().Value();
+  const int64_t cells = int64_t(a.rows) * a.cols;
+  for (int64_t b = 0; b < a.batch; ++b) {
+    double bd = 0;
+    converged.Data()[b] = auction::SolveAuctionHost(a.costs + b * cells, a.rows, a.cols,
+                                             assignment.Data() + b * a.rows, &bd, ws, jacobi)
+                       ? 1
+                       : 0;
+    bound.Data()[b] = bd;
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("assignment", assignment);
+  out.Set("converged", converged);
+  out.Set("bound", bound);
+  return out;
+}
+
+// _auctionSolveTeamSync(costs, batch, rows, cols, members, jacobi?): the same auction driven by a
+// team of `members` real threads with the GPU block team's sync protocol (race check).
+Napi::Value AuctionSolveTeamSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const BatchArgs a = ReadBatchArgs(info, "_auctionSolveTeamSync");
+  const int members = int(ReadCount(info, 4, "members", "_auctionSolveTeamSync", 1, 64));
+  const bool jacobi = info.Length() > 5 && info[5].ToBoolean().Value();
+  Napi::Int32Array assignment = Napi::Int32Array::New(env, size_t(a.batch * a.rows));
+  Napi::Uint8Array converged = Napi::Uint8Array::New(env, size_t(a.batch));
+  const int64_t cells = int64_t(a.rows) * a.cols;
+  std::vector<int32_t> cost(size_t(a.cols) * a.cols), owner(a.cols), col4row(a.cols), stack(a.cols);
+  std::vector<int64_t> price(a.cols);
+  for (int64_t b = 0; b < a.batch; ++b) {
+    double cmin = 0, cmax = 0;
+    bool ok = auction::CostRange(a.costs + b * cells, cells, &cmin, &cmax);
+    if (ok) {
+      const auction::AuctionScaling s = auction::ChooseScaling(cmin, cmax, a.rows);
+      for (int64_t k = 0; k < cells; ++k) cost[k] = auction::Quantize(a.costs[b * cells + k], s);
+      auction::AuctionState st{cost.data(), price.data(), owner.data(), col4row.data(), stack.data()};
+      ok = auction::RunAuctionWithThreads(members, st, a.rows, a.cols, s, jacobi);
+    }
+    for (int i = 0; i < a.rows; ++i) assignment.Data()[b * a.rows + i] = ok ? col4row[i] : -1;
+    converged.Data()[b] = ok ? 1 : 0;
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("assignment", assignment);
+  out.Set("converged", converged);
+  return out;
+}
+
+// _exactAssignmentTotals(costs, batch, rows, cols): totals (in double) of the exact CPU
+// solver's optimum per problem, NaN where it reports no optimum. Test helper.
+Napi::Value ExactAssignmentTotals(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const BatchArgs a = ReadBatchArgs(info, "_exactAssignmentTotals");
+  Napi::Float64Array totals = Napi::Float64Array::New(env, size_t(a.batch));
+  AssignWorkspace ws;
+  std::vector<int32_t> cols(a.rows);
+  const int64_t cells = int64_t(a.rows) * a.cols;
+  for (int64_t b = 0; b < a.batch; ++b) {
+    const float* c = a.costs + b * cells;
+    if (SolveAssignment(c, a.rows, a.cols, false, cols.data(), ws) != AssignStatus::kOk) {
+      totals.Data()[b] = NAN;
+      continue;
+    }
+    double t = 0;
+    for (int i = 0; i < a.rows; ++i) t += double(c[int64_t(i) * a.cols + cols[i]]);
+    totals.Data()[b] = t;
+  }
+  return totals;
+}
+
+#ifdef LWFM_WITH_CUDA
+// solveAssignmentsCuda(costs, batch, rows, cols, maximize?): GPU auction, then the exact CPU
+// solver for every problem the auction did not finish.
+class SolveAssignmentsWorker : public Napi::AsyncWorker {
+ public:
+  SolveAssignmentsWorker(Napi::Env env, const BatchArgs& a, bool maximize, Napi::Object costsArray)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), a_(a), maximize_(maximize) {
+    costsRef_ = Napi::Persistent(costsArray);
+    out_.resize(size_t(a.batch * a.rows));
+  }
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    try {
+      std::vector<uint8_t> converged(size_t(a_.batch));
+      cuda::SolveAuctionBatch(a_.costs, a_.batch, a_.rows, a_.cols, out_.data(), converged.data(), nullptr, maximize_);
+      AssignWorkspace ws;
+      const int64_t cells = int64_t(a_.rows) * a_.cols;
+      for (int64_t b = 0; b < a_.batch; ++b) {
+        if (converged[b]) continue;
+        const AssignStatus st =
+            SolveAssignment(a_.costs + b * cells, a_.rows, a_.cols, maximize_, out_.data() + b * a_.rows, ws);
+        if (st != AssignStatus::kOk) {
+          failure_ = DeviceFailure{false, false,
+                                   "Expected finite costs with a finite assignment for costs of batch index " +
+                                       std::to_string(b) + " but received " +
+                                       (st == AssignStatus::kInvalid ? "NaN or -Infinity" : "no finite assignment")};
+          failure_.range = true;
+          SetError(failure_.message);
+          return;
+        }
+      }
+    } catch (const cuda::CudaError& e) {
+      failure_ = DeviceFailure{e.unavailable(), false, e.what()};
+      SetError(e.what());
+    } catch (const std::exception& e) {
+      failure_ = DeviceFailure{false, false, e.what()};
+      SetError(e.what());
+    }
+  }
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::Int32Array result = Napi::Int32Array::New(env, out_.size());
+    std::copy(out_.begin(), out_.end(), result.Data());
+    deferred_.Resolve(result);
+  }
+  void OnError(const Napi::Error&) override { deferred_.Reject(MakeDeviceError(Env(), failure_).Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  BatchArgs a_;
+  bool maximize_;
+  Napi::ObjectReference costsRef_;
+  std::vector<int32_t> out_;
+  DeviceFailure failure_;
+};
+#endif
+
+Napi::Value SolveAssignmentsCuda(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const BatchArgs a = ReadBatchArgs(info, "solveAssignmentsCuda");
+#ifdef LWFM_WITH_CUDA
+  if (a.cols > cuda::kMaxGpuCols) {
+    throw Napi::RangeError::New(env, "Expected cols at most " + std::to_string(cuda::kMaxGpuCols) +
+                                         " for solveAssignmentsCuda but received " + std::to_string(a.cols) +
+                                         " (use the CPU solver)");
+  }
+  const cuda::RuntimeStatus& s = cuda::QueryRuntime();
+  if (!s.available) throw MakeDeviceError(env, DeviceFailure{true, false, s.reason});
+  const bool maximize = info.Length() > 4 && info[4].ToBoolean().Value();
+  auto* worker = new SolveAssignmentsWorker(env, a, maximize, info[0].As<Napi::Object>());
+  Napi::Promise p = worker->Promise();
+  worker->Queue();
+  return p;
+#else
+  (void)a;
+  throw MakeDeviceError(env, DeviceFailure{true, false, kNotCompiledReason});
+#endif
+}
+
+const RegisterExports kRegister([](Napi::Env env, Napi::Object exports) {
+  exports.Set("cudaInfo", Napi::Function::New(env, CudaInfo, "cudaInfo"));
+  exports.Set("_auctionSolveSync", Napi::Function::New(env, AuctionSolveSync, "_auctionSolveSync"));
+  exports.Set("_auctionSolveTeamSync", Napi::Function::New(env, AuctionSolveTeamSync, "_auctionSolveTeamSync"));
+  exports.Set("_exactAssignmentTotals", Napi::Function::New(env, ExactAssignmentTotals, "_exactAssignmentTotals"));
+  exports.Set("solveAssignmentsCuda", Napi::Function::New(env, SolveAssignmentsCuda, "solveAssignmentsCuda"));
+});
+
+}  // namespace
+}  // namespace lwfm

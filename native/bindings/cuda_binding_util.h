@@ -1,0 +1,94 @@
+// Argument reading and error shaping shared by the CUDA bindings.
+#pragma once
+#include <napi.h>
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+
+namespace lwfm {
+
+constexpr const char* kNotCompiledReason =
+    "CUDA support is not compiled into this build of lwfm-spm (rebuild with `npm run build:cuda` "
+    "on a machine with the CUDA toolkit)";
+
+struct DeviceFailure {
+  bool unavailable = false;  // no usable device -> ERR_LWFM_DEVICE_UNAVAILABLE
+  bool range = false;        // bad input found while running -> RangeError
+  std::string message;
+};
+
+inline Napi::Error MakeDeviceError(Napi::Env env, const DeviceFailure& f) {
+  if (f.range) return Napi::RangeError::New(env, f.message);
+  Napi::Error e = Napi::Error::New(env, f.message);
+  e.Set("code", f.unavailable ? "ERR_LWFM_DEVICE_UNAVAILABLE" : "ERR_LWFM_CUDA");
+  e.Set("name", f.unavailable ? "DeviceUnavailableError" : "CudaError");
+  return e;
+}
+
+inline std::string Describe(const Napi::Value& v) {
+  if (v.IsNumber()) return v.ToString().Utf8Value() + " of type number";
+  if (v.IsUndefined()) return "undefined";
+  if (v.IsTypedArray()) return "typed array of type object";
+  return std::string("value of type ") + (v.IsString() ? "string" : v.IsObject() ? "object" : "other");
+}
+
+inline int64_t ReadCount(const Napi::CallbackInfo& info, size_t k, const char* name, const char* fn,
+                         int64_t min, int64_t max) {
+  Napi::Env env = info.Env();
+  const Napi::Value v = info[k];
+  if (!v.IsNumber()) {
+    throw Napi::TypeError::New(env, std::string("Expected integer for ") + name + " of " + fn +
+                                        " but received " + Describe(v));
+  }
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d == std::floor(d)) || d < double(min) || d > double(max)) {
+    throw Napi::RangeError::New(env, std::string("Expected integer in [") + std::to_string(min) + ", " +
+                                         std::to_string(max) + "] for " + name + " of " + fn +
+                                         " but received " + Describe(v));
+  }
+  return int64_t(d);
+}
+
+inline const float* ReadFloat32(const Napi::CallbackInfo& info, size_t k, const char* name, const char* fn,
+                                size_t* length) {
+  Napi::Env env = info.Env();
+  const Napi::Value v = info[k];
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    throw Napi::TypeError::New(env, std::string("Expected Float32Array for ") + name + " of " + fn +
+                                        " but received " + Describe(v));
+  }
+  Napi::Float32Array a = v.As<Napi::Float32Array>();
+  *length = a.ElementLength();
+  return a.Data();
+}
+
+struct BatchArgs {
+  const float* costs = nullptr;
+  int64_t batch = 0;
+  int rows = 0, cols = 0;
+};
+
+// (costs: Float32Array, batch, rows, cols) with costs.length == batch * rows * cols, rows <= cols.
+inline BatchArgs ReadBatchArgs(const Napi::CallbackInfo& info, const char* fn) {
+  Napi::Env env = info.Env();
+  BatchArgs a;
+  size_t length = 0;
+  a.costs = ReadFloat32(info, 0, "costs", fn, &length);
+  a.batch = ReadCount(info, 1, "batch", fn, 0, int64_t(1) << 40);
+  a.rows = int(ReadCount(info, 2, "rows", fn, 1, 1 << 20));
+  a.cols = int(ReadCount(info, 3, "cols", fn, 1, 1 << 20));
+  if (a.rows > a.cols) {
+    throw Napi::RangeError::New(env, std::string("Expected rows <= cols for ") + fn + " but received rows " +
+                                         std::to_string(a.rows) + " and cols " + std::to_string(a.cols));
+  }
+  const double want = double(a.batch) * a.rows * a.cols;
+  if (double(length) != want) {
+    throw Napi::RangeError::New(env, std::string("Expected Float32Array of length batch * rows * cols = ") +
+                                         std::to_string(int64_t(want)) + " for costs of " + fn +
+                                         " but received length " + std::to_string(length));
+  }
+  return a;
+}
+
+}  // namespace lwfm

@@ -1,0 +1,134 @@
+// Reading and checking the head configuration and feature arrays for the CUDA head bindings.
+#pragma once
+#include <napi.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "bindings/cuda_binding_util.h"
+#include "head_config.h"
+
+namespace lwfm {
+
+inline double ReadNumberField(Napi::Object o, const char* key, const char* fn) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsNumber()) {
+    throw Napi::TypeError::New(o.Env(), std::string("Expected number for config.") + key + " of " + fn +
+                                            " but received " + Describe(v));
+  }
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+inline int ReadIntField(Napi::Object o, const char* key, const char* fn) {
+  const double d = ReadNumberField(o, key, fn);
+  if (d != std::floor(d) || d < -2147483648.0 || d > 2147483647.0) {
+    throw Napi::RangeError::New(o.Env(), std::string("Expected integer for config.") + key + " of " + fn +
+                                             " but received " + std::to_string(d));
+  }
+  return int(d);
+}
+
+// Parses the config object; keeps the matcher arrays alive through `keep`.
+inline cuda::HeadConfig ReadHeadConfig(Napi::Value value, const char* fn, std::vector<Napi::ObjectReference>* keep) {
+  Napi::Env env = value.Env();
+  if (!value.IsObject()) throw Napi::TypeError::New(env, std::string("Expected config object for ") + fn);
+  Napi::Object o = value.As<Napi::Object>();
+  cuda::HeadConfig c;
+  Napi::Value ch = o.Get("channels");
+  if (!ch.IsArray()) throw Napi::TypeError::New(env, std::string("Expected array for config.channels of ") + fn);
+  Napi::Array arr = ch.As<Napi::Array>();
+  for (uint32_t k = 0; k < arr.Length(); ++k) {
+    Napi::Value x = arr.Get(k);
+    if (!x.IsNumber() || x.As<Napi::Number>().DoubleValue() != std::floor(x.As<Napi::Number>().DoubleValue()))
+      throw Napi::TypeError::New(env, std::string("Expected integer channels in config.channels of ") + fn);
+    const double d = x.As<Napi::Number>().DoubleValue();
+    c.channels.push_back(d < 0 || d > 1e9 ? -1 : int(d));
+  }
+  c.featureSize = ReadIntField(o, "featureSize", fn);
+  c.way = ReadIntField(o, "way", fn);
+  c.temperatureAttn = float(ReadNumberField(o, "temperatureAttn", fn));
+  c.temperature = float(ReadNumberField(o, "temperature", fn));
+  c.matcherWeight = float(ReadNumberField(o, "matcherWeight", fn));
+  c.topK = ReadIntField(o, "topK", fn);
+  std::string problem = cuda::ValidateHeadConfig(c);
+  if (!problem.empty()) throw Napi::RangeError::New(env, problem + " for " + fn);
+  Napi::Value m = o.Get("matcher");
+  if (!m.IsUndefined() && !m.IsNull()) {
+    if (!m.IsArray()) throw Napi::TypeError::New(env, std::string("Expected array for config.matcher of ") + fn);
+    if (m.As<Napi::Array>().Length() != uint32_t(c.taps()))
+      throw Napi::RangeError::New(env, std::string("Expected one {w1, w2} per tap (") + std::to_string(c.taps()) +
+                                           ") in config.matcher of " + fn + " but received " +
+                                           std::to_string(m.As<Napi::Array>().Length()));
+    Napi::Array ma = m.As<Napi::Array>();
+    for (int l = 0; l < c.taps(); ++l) {
+      Napi::Value e = ma.Get(uint32_t(l));
+      if (!e.IsObject()) throw Napi::TypeError::New(env, std::string("Expected {w1, w2} in config.matcher of ") + fn);
+      const int64_t Cl = c.channels[l];
+      if (Cl % 2 != 0)
+        throw Napi::RangeError::New(env, std::string("Expected even channels per tap with a matcher MLP for ") + fn);
+      for (const char* key : {"w1", "w2"}) {
+        Napi::Value w = e.As<Napi::Object>().Get(key);
+        if (!w.IsTypedArray() || w.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+          throw Napi::TypeError::New(env, std::string("Expected Float32Array for config.matcher[") + std::to_string(l) +
+                                              "]." + key + " of " + fn + " but received " + Describe(w));
+        Napi::Float32Array f = w.As<Napi::Float32Array>();
+        if (int64_t(f.ElementLength()) != Cl / 2 * Cl)
+          throw Napi::RangeError::New(env, std::string("Expected Float32Array of length ") + std::to_string(Cl / 2 * Cl) +
+                                               " for config.matcher[" + std::to_string(l) + "]." + key + " of " + fn +
+                                               " but received length " + std::to_string(f.ElementLength()));
+        (std::string(key) == "w1" ? c.w1 : c.w2).push_back(f.Data());
+        keep->push_back(Napi::Persistent(f.As<Napi::Object>()));
+      }
+    }
+  }
+  return c;
+}
+
+// A Float32Array of count x C x P finite features; returns count.
+inline int ReadFeatures(const Napi::CallbackInfo& info, size_t k, const char* name, const char* fn,
+                        const cuda::HeadConfig& c, const float** data) {
+  size_t length = 0;
+  *data = ReadFloat32(info, k, name, fn, &length);
+  const size_t per = size_t(c.totalChannels()) * c.pixels();
+  if (length == 0 || length % per != 0 || length / per > size_t(1) << 24) {
+    throw Napi::RangeError::New(info.Env(), std::string("Expected Float32Array of length a positive multiple of C * P = ") +
+                                                std::to_string(per) + " for " + name + " of " + fn +
+                                                " but received length " + std::to_string(length));
+  }
+  for (size_t i = 0; i < length; ++i) {
+    if (!std::isfinite((*data)[i])) {
+      throw Napi::RangeError::New(info.Env(), std::string("Expected finite values for ") + name + " of " + fn +
+                                                  " but received " + std::to_string((*data)[i]) + " at index " +
+                                                  std::to_string(i));
+    }
+  }
+  return int(length / per);
+}
+
+// Int32Array labels in [0, way) with every class present; S entries.
+inline const int32_t* ReadLabels(const Napi::CallbackInfo& info, size_t k, const char* fn, int S, int way) {
+  Napi::Env env = info.Env();
+  Napi::Value v = info[k];
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    throw Napi::TypeError::New(env, std::string("Expected Int32Array for labels of ") + fn + " but received " + Describe(v));
+  Napi::Int32Array a = v.As<Napi::Int32Array>();
+  if (int64_t(a.ElementLength()) != S)
+    throw Napi::RangeError::New(env, std::string("Expected Int32Array of length ") + std::to_string(S) +
+                                         " (one label per support image) for labels of " + fn + " but received length " +
+                                         std::to_string(a.ElementLength()));
+  std::vector<int> count(size_t(way), 0);
+  for (int s = 0; s < S; ++s) {
+    if (a.Data()[s] < 0 || a.Data()[s] >= way)
+      throw Napi::RangeError::New(env, std::string("Expected label in [0, ") + std::to_string(way) + ") for labels[" +
+                                           std::to_string(s) + "] of " + fn + " but received " + std::to_string(a.Data()[s]));
+    ++count[a.Data()[s]];
+  }
+  for (int k2 = 0; k2 < way; ++k2)
+    if (count[k2] == 0)
+      throw Napi::RangeError::New(env, std::string("Expected at least one support image for class ") + std::to_string(k2) +
+                                           " of " + fn + " but received none");
+  return a.Data();
+}
+
+}  // namespace lwfm

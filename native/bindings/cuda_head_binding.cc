@@ -1,0 +1,200 @@
+// GPU head exports (cudaHeadPrepare / cudaHeadScore / cudaHeadDispose) and the CPU
+// emulation of the GPU head's per-pair and per-class code (_cudaHeadScoreHost, both builds).
+#include <napi.h>
+
+#include <cmath>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "bindings/cuda_binding_util.h"
+#include "bindings/cuda_head_args.h"
+#include "bindings/registry.h"
+#include "head_host.h"
+#ifdef LWFM_WITH_CUDA
+#include "cuda_head.h"
+#endif
+
+namespace lwfm {
+namespace {
+
+// _cudaHeadScoreHost(config, support, labels, queries) -> Q x way logits.
+Napi::Value CudaHeadScoreHost(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* fn = "_cudaHeadScoreHost";
+  std::vector<Napi::ObjectReference> keep;
+  const cuda::HeadConfig cfg = ReadHeadConfig(info[0], fn, &keep);
+  const float* support = nullptr;
+  const float* queries = nullptr;
+  const int S = ReadFeatures(info, 1, "support", fn, cfg, &support);
+  const int32_t* labels = ReadLabels(info, 2, fn, S, cfg.way);
+  const int Q = ReadFeatures(info, 3, "queries", fn, cfg, &queries);
+  const std::vector<float> logits = cuda::HeadScoreHost(cfg, support, labels, S, queries, Q);
+  Napi::Float32Array out = Napi::Float32Array::New(env, logits.size());
+  std::copy(logits.begin(), logits.end(), out.Data());
+  return out;
+}
+
+// _gemmNTHost(a, b, M, N, K, relu): the GPU matrix product's tile steps run on the CPU.
+Napi::Value GemmNTHost(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* fn = "_gemmNTHost";
+  size_t la = 0, lb = 0;
+  const float* a = ReadFloat32(info, 0, "a", fn, &la);
+  const float* b = ReadFloat32(info, 1, "b", fn, &lb);
+  const int M = int(ReadCount(info, 2, "M", fn, 1, 1 << 16));
+  const int N = int(ReadCount(info, 3, "N", fn, 1, 1 << 16));
+  const int K = int(ReadCount(info, 4, "K", fn, 1, 1 << 16));
+  if (la != size_t(M) * K || lb != size_t(N) * K) throw Napi::RangeError::New(env, "Expected a: M x K and b: N x K for _gemmNTHost");
+  Napi::Float32Array out = Napi::Float32Array::New(env, size_t(M) * N);
+  cuda::GemmNT(a, b, out.Data(), M, N, K, N, info[5].ToBoolean().Value());
+  return out;
+}
+
+#ifdef LWFM_WITH_CUDA
+struct HeadHolder {
+  std::mutex mutex;
+  std::shared_ptr<cuda::CudaHead> head;  // null after dispose
+};
+
+std::shared_ptr<cuda::CudaHead> HeadFrom(const Napi::CallbackInfo& info, const char* fn) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsExternal()) throw Napi::TypeError::New(env, std::string("Expected a CUDA head handle for ") + fn);
+  HeadHolder* h = info[0].As<Napi::External<HeadHolder>>().Data();
+  std::lock_guard<std::mutex> lock(h->mutex);
+  if (!h->head) {
+    Napi::Error e = Napi::Error::New(env, "CUDA head handle was used after dispose()");
+    e.Set("code", "ERR_LWFM_DISPOSED");
+    throw e;
+  }
+  return h->head;
+}
+
+class HeadScoreWorker : public Napi::AsyncWorker {
+ public:
+  HeadScoreWorker(Napi::Env env, std::shared_ptr<cuda::CudaHead> head, Napi::Float32Array queries, int Q)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), head_(std::move(head)), Q_(Q) {
+    queriesRef_ = Napi::Persistent(queries.As<Napi::Object>());
+    data_ = queries.Data();
+    out_.resize(size_t(Q) * head_->way());
+  }
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    const size_t count = size_t(Q_) * size_t(head_->featureLength());
+    for (size_t i = 0; i < count; ++i) {
+      if (!std::isfinite(data_[i])) {
+        failure_ = DeviceFailure{false, true,
+                                 "Expected finite values for queries of cudaHeadScore but received " +
+                                     std::to_string(data_[i]) + " at index " + std::to_string(i)};
+        SetError(failure_.message);
+        return;
+      }
+    }
+    try {
+      head_->Score(data_, Q_, out_.data());
+    } catch (const cuda::CudaError& e) {
+      failure_ = DeviceFailure{e.unavailable(), false, e.what()};
+      SetError(e.what());
+    } catch (const std::exception& e) {
+      failure_ = DeviceFailure{false, false, e.what()};
+      SetError(e.what());
+    }
+  }
+  void OnOK() override {
+    Napi::Float32Array result = Napi::Float32Array::New(Env(), out_.size());
+    std::copy(out_.begin(), out_.end(), result.Data());
+    deferred_.Resolve(result);
+  }
+  void OnError(const Napi::Error&) override { deferred_.Reject(MakeDeviceError(Env(), failure_).Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::shared_ptr<cuda::CudaHead> head_;
+  Napi::ObjectReference queriesRef_;
+  const float* data_ = nullptr;
+  int Q_;
+  std::vector<float> out_;
+  DeviceFailure failure_;
+};
+#endif
+
+// cudaHeadPrepare(config, support, labels) -> handle (support prepared on the GPU).
+Napi::Value CudaHeadPrepare(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* fn = "cudaHeadPrepare";
+  std::vector<Napi::ObjectReference> keep;
+  const cuda::HeadConfig cfg = ReadHeadConfig(info[0], fn, &keep);
+  const float* support = nullptr;
+  const int S = ReadFeatures(info, 1, "support", fn, cfg, &support);
+  const int32_t* labels = ReadLabels(info, 2, fn, S, cfg.way);
+#ifdef LWFM_WITH_CUDA
+  if (cfg.pixels() > cuda::kMaxGpuPixels)
+    throw Napi::RangeError::New(env, "Expected featureSize at most 5 for cudaHeadPrepare (GPU) but received " +
+                                         std::to_string(cfg.featureSize));
+  const cuda::RuntimeStatus& s = cuda::QueryRuntime();
+  if (!s.available) throw MakeDeviceError(env, DeviceFailure{true, false, s.reason});
+  auto holder = std::make_unique<HeadHolder>();
+  try {
+    holder->head = std::make_shared<cuda::CudaHead>(cfg, support, labels, S);
+  } catch (const cuda::CudaError& e) {
+    throw MakeDeviceError(env, DeviceFailure{e.unavailable(), false, e.what()});
+  } catch (const std::exception& e) {
+    throw MakeDeviceError(env, DeviceFailure{false, false, e.what()});
+  }
+  return Napi::External<HeadHolder>::New(env, holder.release(), [](Napi::Env, HeadHolder* h) { delete h; });
+#else
+  (void)support;
+  (void)labels;
+  throw MakeDeviceError(env, DeviceFailure{true, false, kNotCompiledReason});
+#endif
+}
+
+// cudaHeadScore(handle, queries) -> Promise<Float32Array> (Q x way logits).
+Napi::Value CudaHeadScore(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+#ifdef LWFM_WITH_CUDA
+  const char* fn = "cudaHeadScore";
+  std::shared_ptr<cuda::CudaHead> head = HeadFrom(info, fn);
+  size_t length = 0;
+  const float* data = ReadFloat32(info, 1, "queries", fn, &length);
+  const size_t per = size_t(head->featureLength());
+  if (length == 0 || length % per != 0 || length / per > size_t(1) << 24)
+    throw Napi::RangeError::New(env, "Expected Float32Array of length a positive multiple of C * P = " + std::to_string(per) +
+                                         " for queries of cudaHeadScore but received length " + std::to_string(length));
+  (void)data;  // finiteness is checked off the event loop, in the worker
+  auto* worker = new HeadScoreWorker(env, head, info[1].As<Napi::Float32Array>(), int(length / per));
+  Napi::Promise p = worker->Promise();
+  worker->Queue();
+  return p;
+#else
+  throw MakeDeviceError(env, DeviceFailure{true, false, kNotCompiledReason});
+#endif
+}
+
+// cudaHeadDispose(handle): frees the device memory once running scores finish.
+Napi::Value CudaHeadDispose(const Napi::CallbackInfo& info) {
+#ifdef LWFM_WITH_CUDA
+  if (info[0].IsExternal()) {
+    HeadHolder* h = info[0].As<Napi::External<HeadHolder>>().Data();
+    std::lock_guard<std::mutex> lock(h->mutex);
+    h->head.reset();
+  }
+#else
+  (void)info;
+#endif
+  return info.Env().Undefined();
+}
+
+const RegisterExports kRegister([](Napi::Env env, Napi::Object exports) {
+  exports.Set("_cudaHeadScoreHost", Napi::Function::New(env, CudaHeadScoreHost, "_cudaHeadScoreHost"));
+  exports.Set("_gemmNTHost", Napi::Function::New(env, GemmNTHost, "_gemmNTHost"));
+  exports.Set("cudaHeadPrepare", Napi::Function::New(env, CudaHeadPrepare, "cudaHeadPrepare"));
+  exports.Set("cudaHeadScore", Napi::Function::New(env, CudaHeadScore, "cudaHeadScore"));
+  exports.Set("cudaHeadDispose", Napi::Function::New(env, CudaHeadDispose, "cudaHeadDispose"));
+});
+
+}  // namespace
+}  // namespace lwfm

@@ -1,0 +1,388 @@
+// N-API surface of the CPU head: opaque handles (type-tagged Externals) for an engine and its
+// prepared supports, sync and AsyncWorker (Promise) variants of prepare and score. src/head.ts is
+// the public API; this layer re-validates as a backstop so bad input never crashes the process.
+#include <napi.h>
+
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "bindings/registry.h"
+#include "core/head.h"
+
+namespace lwfm {
+namespace {
+
+const napi_type_tag kHeadTag = {0x6c77666d68656164ULL, 0x8f1c2a9b3d4e5f60ULL};
+const napi_type_tag kSupportTag = {0x6c77666d73757070ULL, 0x1a2b3c4d5e6f7081ULL};
+
+struct HeadState {
+  explicit HeadState(HeadOptions options) : engine(std::move(options)) {}
+  HeadEngine engine;
+  std::mutex timings_mutex;
+  HeadTimings last_prepare, last_score;
+};
+
+// What an External points at; dispose() empties it, in-flight workers keep their own shared_ptr.
+struct HeadBox {
+  std::shared_ptr<HeadState> state;
+};
+struct SupportBox {
+  std::shared_ptr<const PreparedSupport> support;
+  const HeadState* owner = nullptr;
+};
+
+enum class ErrorKind { kNone, kType, kRange, kOther };
+
+Napi::Error MakeError(Napi::Env env, ErrorKind kind, const std::string& message) {
+  if (kind == ErrorKind::kType) return Napi::TypeError::New(env, message);
+  if (kind == ErrorKind::kRange) return Napi::RangeError::New(env, message);
+  return Napi::Error::New(env, message);
+}
+
+// Runs fn, turning C++ exceptions into (kind, message).
+template <typename Fn>
+ErrorKind Guard(std::string* message, Fn&& fn) {
+  try {
+    fn();
+    return ErrorKind::kNone;
+  } catch (const std::invalid_argument& e) {
+    *message = e.what();
+    return ErrorKind::kType;
+  } catch (const std::range_error& e) {
+    *message = e.what();
+    return ErrorKind::kRange;
+  } catch (const std::bad_alloc&) {
+    *message = "Out of memory in the lwfm-spm head";
+    return ErrorKind::kRange;
+  } catch (const std::exception& e) {
+    *message = e.what();
+    return ErrorKind::kOther;
+  }
+}
+
+void ThrowIf(Napi::Env env, ErrorKind kind, const std::string& message) {
+  if (kind != ErrorKind::kNone) throw MakeError(env, kind, message);
+}
+
+std::shared_ptr<HeadState> HeadArg(const Napi::CallbackInfo& info, std::size_t index) {
+  Napi::Env env = info.Env();
+  if (index >= info.Length() || !info[index].IsExternal() ||
+      !info[index].As<Napi::External<HeadBox>>().CheckTypeTag(&kHeadTag))
+    throw Napi::TypeError::New(env, "Expected a native head handle");
+  auto state = info[index].As<Napi::External<HeadBox>>().Data()->state;
+  if (!state) throw Napi::Error::New(env, "Head was used after dispose()");
+  return state;
+}
+
+SupportBox SupportArg(const Napi::CallbackInfo& info, std::size_t index) {
+  Napi::Env env = info.Env();
+  if (index >= info.Length() || !info[index].IsExternal() ||
+      !info[index].As<Napi::External<SupportBox>>().CheckTypeTag(&kSupportTag))
+    throw Napi::TypeError::New(env, "Expected a native prepared-support handle");
+  SupportBox box = *info[index].As<Napi::External<SupportBox>>().Data();
+  if (!box.support) throw Napi::Error::New(env, "PreparedSupport was used after dispose()");
+  return box;
+}
+
+Napi::Float32Array FloatArg(const Napi::CallbackInfo& info, std::size_t index, const char* name) {
+  if (index >= info.Length() || !info[index].IsTypedArray() ||
+      info[index].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    throw Napi::TypeError::New(info.Env(), std::string("Expected Float32Array for ") + name);
+  return info[index].As<Napi::Float32Array>();
+}
+
+// Number of images in a flat features array, or a RangeError.
+int ImageCount(Napi::Env env, const HeadModel& model, std::size_t length, const char* name) {
+  const std::size_t per = static_cast<std::size_t>(model.total_channels()) * model.pixels();
+  if (length == 0 || length % per != 0 || length / per > (1u << 24))
+    throw Napi::RangeError::New(env, std::string("Expected ") + name + " of length n x " + std::to_string(per) +
+                                         " (C x P) with n >= 1 but received length " + std::to_string(length));
+  return static_cast<int>(length / per);
+}
+
+Napi::Object TimingsObject(Napi::Env env, const HeadTimings& t) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("supportCenter", t.support.center * 1e3);
+  o.Set("supportMlp", t.support.mlp * 1e3);
+  o.Set("supportGram", t.support.gram * 1e3);
+  o.Set("queryCenter", t.query.center * 1e3);
+  o.Set("queryMlp", t.query.mlp * 1e3);
+  o.Set("queryGram", t.query.gram * 1e3);
+  o.Set("correlate", t.correlate * 1e3);
+  o.Set("pairs", t.pairs * 1e3);
+  o.Set("global", t.global * 1e3);
+  return o;
+}
+
+Napi::Value HeadCreate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "Expected head options object");
+  Napi::Object o = info[0].As<Napi::Object>();
+  HeadOptions options;
+  auto number = [&](const char* key, double fallback) {
+    Napi::Value v = o.Get(key);
+    if (v.IsUndefined()) return fallback;
+    if (!v.IsNumber()) throw Napi::TypeError::New(env, std::string("Expected number for ") + key);
+    return v.As<Napi::Number>().DoubleValue();
+  };
+  Napi::Value ch = o.Get("channels");
+  if (!ch.IsArray()) throw Napi::TypeError::New(env, "Expected array of channel counts for channels");
+  Napi::Array arr = ch.As<Napi::Array>();
+  for (uint32_t i = 0; i < arr.Length(); ++i) {
+    Napi::Value v = arr.Get(i);
+    if (!v.IsNumber()) throw Napi::TypeError::New(env, "Expected number for channels[" + std::to_string(i) + "]");
+    const double d = v.As<Napi::Number>().DoubleValue();
+    if (d != static_cast<int>(d)) throw Napi::RangeError::New(env, "Expected integer channels[" + std::to_string(i) + "]");
+    options.channels.push_back(static_cast<int>(d));
+  }
+  const double fs = number("featureSize", 3), tk = number("topK", 1), th = number("threads", 0);
+  if (fs != static_cast<int>(fs) || tk != static_cast<int>(tk) || th != static_cast<int>(th))
+    throw Napi::RangeError::New(env, "Expected integer featureSize, topK and threads");
+  options.feature_size = static_cast<int>(fs);
+  options.top_k = static_cast<int>(tk);
+  options.threads = static_cast<int>(th);
+  options.temperature_attn = static_cast<float>(number("temperatureAttn", 5.0));
+  options.temperature = static_cast<float>(number("temperature", 0.2));
+  options.matcher_weight = static_cast<float>(number("matcherWeight", 0.25));
+  Napi::Value m = o.Get("matcher");
+  if (!m.IsUndefined() && !m.IsNull()) {
+    if (!m.IsArray()) throw Napi::TypeError::New(env, "Expected array of { w1, w2 } for matcher");
+    Napi::Array ma = m.As<Napi::Array>();
+    for (uint32_t i = 0; i < ma.Length(); ++i) {
+      Napi::Value e = ma.Get(i);
+      if (!e.IsObject()) throw Napi::TypeError::New(env, "Expected { w1, w2 } for matcher[" + std::to_string(i) + "]");
+      for (const char* key : {"w1", "w2"}) {
+        Napi::Value w = e.As<Napi::Object>().Get(key);
+        if (!w.IsTypedArray() || w.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+          throw Napi::TypeError::New(env, "Expected Float32Array for matcher[" + std::to_string(i) + "]." + key);
+        Napi::Float32Array f = w.As<Napi::Float32Array>();
+        (key[1] == '1' ? options.w1 : options.w2).emplace_back(f.Data(), f.Data() + f.ElementLength());
+      }
+    }
+  }
+  std::shared_ptr<HeadState> state;
+  std::string message;
+  ThrowIf(env, Guard(&message, [&] { state = std::make_shared<HeadState>(std::move(options)); }), message);
+  auto handle = Napi::External<HeadBox>::New(env, new HeadBox{state}, [](Napi::Env, HeadBox* box) { delete box; });
+  handle.TypeTag(&kHeadTag);
+  return handle;
+}
+
+Napi::Value HeadDispose(const Napi::CallbackInfo& info) {
+  if (info.Length() >= 1 && info[0].IsExternal() && info[0].As<Napi::External<HeadBox>>().CheckTypeTag(&kHeadTag))
+    info[0].As<Napi::External<HeadBox>>().Data()->state.reset();
+  return info.Env().Undefined();
+}
+
+Napi::Value WrapSupport(Napi::Env env, std::shared_ptr<const PreparedSupport> support, const HeadState* owner) {
+  auto handle = Napi::External<SupportBox>::New(env, new SupportBox{std::move(support), owner},
+                                                [](Napi::Env, SupportBox* box) { delete box; });
+  handle.TypeTag(&kSupportTag);
+  return handle;
+}
+
+struct PrepareArgs {
+  std::shared_ptr<HeadState> state;
+  Napi::Float32Array features;
+  std::vector<int32_t> labels;
+  int count;
+};
+
+PrepareArgs ReadPrepareArgs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  PrepareArgs args{HeadArg(info, 0), FloatArg(info, 1, "support features"), {}, 0};
+  args.count = ImageCount(env, args.state->engine.model(), args.features.ElementLength(), "support features");
+  if (info.Length() < 3 || !info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    throw Napi::TypeError::New(env, "Expected Int32Array for labels");
+  Napi::Int32Array labels = info[2].As<Napi::Int32Array>();
+  if (static_cast<int>(labels.ElementLength()) != args.count)
+    throw Napi::RangeError::New(env, "Expected " + std::to_string(args.count) + " labels (one per support image) but received " +
+                                         std::to_string(labels.ElementLength()));
+  args.labels.assign(labels.Data(), labels.Data() + labels.ElementLength());
+  return args;
+}
+
+Napi::Value HeadPrepareSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  PrepareArgs args = ReadPrepareArgs(info);
+  std::shared_ptr<const PreparedSupport> support;
+  HeadTimings timings;
+  std::string message;
+  ThrowIf(env, Guard(&message, [&] {
+            support = args.state->engine.Prepare(args.features.Data(), args.count, args.labels.data(), &timings);
+          }), message);
+  {
+    std::lock_guard<std::mutex> lock(args.state->timings_mutex);
+    args.state->last_prepare = timings;
+  }
+  return WrapSupport(env, std::move(support), args.state.get());
+}
+
+class PrepareWorker : public Napi::AsyncWorker {
+ public:
+  PrepareWorker(Napi::Env env, PrepareArgs args)
+      : Napi::AsyncWorker(env, "lwfm.head.prepareSupport"), deferred_(Napi::Promise::Deferred::New(env)),
+        args_(std::move(args)), features_ref_(Napi::Persistent(args_.features)) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    kind_ = Guard(&message_, [&] {
+      support_ = args_.state->engine.Prepare(args_.features.Data(), args_.count, args_.labels.data(), &timings_);
+    });
+  }
+  void OnOK() override {
+    Napi::Env env = Env();
+    features_ref_.Reset();
+    if (kind_ != ErrorKind::kNone) {
+      deferred_.Reject(MakeError(env, kind_, message_).Value());
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(args_.state->timings_mutex);
+      args_.state->last_prepare = timings_;
+    }
+    deferred_.Resolve(WrapSupport(env, std::move(support_), args_.state.get()));
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  PrepareArgs args_;
+  Napi::Reference<Napi::Float32Array> features_ref_;
+  std::shared_ptr<const PreparedSupport> support_;
+  HeadTimings timings_;
+  ErrorKind kind_ = ErrorKind::kNone;
+  std::string message_;
+};
+
+Napi::Value HeadPrepare(const Napi::CallbackInfo& info) {
+  auto* worker = new PrepareWorker(info.Env(), ReadPrepareArgs(info));
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+struct ScoreArgs {
+  std::shared_ptr<HeadState> state;
+  SupportBox support;
+  Napi::Float32Array query;
+  int count;
+};
+
+ScoreArgs ReadScoreArgs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ScoreArgs args{HeadArg(info, 0), SupportArg(info, 1), FloatArg(info, 2, "query features"), 0};
+  if (args.support.owner != args.state.get())
+    throw Napi::TypeError::New(env, "Expected a PreparedSupport made by this head's prepareSupport()");
+  args.count = ImageCount(env, args.state->engine.model(), args.query.ElementLength(), "query features");
+  return args;
+}
+
+Napi::Value HeadScoreSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ScoreArgs args = ReadScoreArgs(info);
+  const int way = args.support.support->way;
+  Napi::Float32Array out = Napi::Float32Array::New(env, static_cast<std::size_t>(args.count) * way);
+  HeadTimings timings;
+  std::string message;
+  ThrowIf(env, Guard(&message, [&] {
+            args.state->engine.Score(*args.support.support, args.query.Data(), args.count, out.Data(), &timings);
+          }), message);
+  std::lock_guard<std::mutex> lock(args.state->timings_mutex);
+  args.state->last_score = timings;
+  return out;
+}
+
+class ScoreWorker : public Napi::AsyncWorker {
+ public:
+  ScoreWorker(Napi::Env env, ScoreArgs args)
+      : Napi::AsyncWorker(env, "lwfm.head.score"), deferred_(Napi::Promise::Deferred::New(env)),
+        args_(std::move(args)), query_ref_(Napi::Persistent(args_.query)) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    kind_ = Guard(&message_, [&] {
+      logits_.resize(static_cast<std::size_t>(args_.count) * args_.support.support->way);
+      args_.state->engine.Score(*args_.support.support, args_.query.Data(), args_.count, logits_.data(), &timings_);
+    });
+  }
+  void OnOK() override {
+    Napi::Env env = Env();
+    query_ref_.Reset();
+    if (kind_ != ErrorKind::kNone) {
+      deferred_.Reject(MakeError(env, kind_, message_).Value());
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(args_.state->timings_mutex);
+      args_.state->last_score = timings_;
+    }
+    Napi::Float32Array out = Napi::Float32Array::New(env, logits_.size());
+    std::copy(logits_.begin(), logits_.end(), out.Data());
+    deferred_.Resolve(out);
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  ScoreArgs args_;
+  Napi::Reference<Napi::Float32Array> query_ref_;
+  std::vector<float> logits_;
+  HeadTimings timings_;
+  ErrorKind kind_ = ErrorKind::kNone;
+  std::string message_;
+};
+
+Napi::Value HeadScore(const Napi::CallbackInfo& info) {
+  auto* worker = new ScoreWorker(info.Env(), ReadScoreArgs(info));
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value SupportInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  SupportBox box = SupportArg(info, 0);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("way", box.support->way);
+  o.Set("size", box.support->size);
+  Napi::Int32Array shots = Napi::Int32Array::New(env, box.support->way);
+  for (int k = 0; k < box.support->way; ++k) shots[k] = static_cast<int32_t>(box.support->shots[k].size());
+  o.Set("shotsPerClass", shots);
+  return o;
+}
+
+Napi::Value SupportDispose(const Napi::CallbackInfo& info) {
+  if (info.Length() >= 1 && info[0].IsExternal() &&
+      info[0].As<Napi::External<SupportBox>>().CheckTypeTag(&kSupportTag))
+    info[0].As<Napi::External<SupportBox>>().Data()->support.reset();
+  return info.Env().Undefined();
+}
+
+Napi::Value HeadTimingsOf(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto state = HeadArg(info, 0);
+  std::lock_guard<std::mutex> lock(state->timings_mutex);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("prepare", TimingsObject(env, state->last_prepare));
+  o.Set("score", TimingsObject(env, state->last_score));
+  return o;
+}
+
+const RegisterExports kRegister([](Napi::Env env, Napi::Object exports) {
+  exports.Set("headCreate", Napi::Function::New(env, HeadCreate, "headCreate"));
+  exports.Set("headDispose", Napi::Function::New(env, HeadDispose, "headDispose"));
+  exports.Set("headPrepareSupport", Napi::Function::New(env, HeadPrepare, "headPrepareSupport"));
+  exports.Set("headPrepareSupportSync", Napi::Function::New(env, HeadPrepareSync, "headPrepareSupportSync"));
+  exports.Set("headScore", Napi::Function::New(env, HeadScore, "headScore"));
+  exports.Set("headScoreSync", Napi::Function::New(env, HeadScoreSync, "headScoreSync"));
+  exports.Set("headTimings", Napi::Function::New(env, HeadTimingsOf, "headTimings"));
+  exports.Set("supportInfo", Napi::Function::New(env, SupportInfo, "supportInfo"));
+  exports.Set("supportDispose", Napi::Function::New(env, SupportDispose, "supportDispose"));
+});
+
+}  // namespace
+}  // namespace lwfm

@@ -1,0 +1,122 @@
+/**
+ * The GPU head as a typed handle: support prepared once on the device, query batches
+ * scored asynchronously. The `Head` class uses this for `device: 'cuda'`; it is exported for
+ * callers that manage devices themselves.
+ */
+import { native, type NativeCudaHeadConfig, type NativeCudaHeadHandle } from './binding.js';
+import { toDeviceError } from './cuda.js';
+import { DisposedError } from './errors.js';
+import { expectFiniteNumber, expectFloat32Array, expectPositiveInteger, expectedMessage } from './validate.js';
+
+/** Head hyperparameters and matcher weights (SPEC §3), as for the CPU head. */
+export interface CudaHeadOptions {
+  /** C_l per tap, in tap order. */
+  channels: number[];
+  /** F (P = F * F pixels); the GPU supports 2..5. Default 3. */
+  featureSize?: number;
+  temperatureAttn?: number;
+  temperature?: number;
+  matcherWeight?: number;
+  topK?: number;
+  /** Per tap: W1 (C_l/2 x C_l) and W2 (C_l x C_l/2), row-major. */
+  matcher?: { w1: Float32Array; w2: Float32Array }[];
+}
+
+/**
+ * Support features prepared on the GPU. Call `dispose()` to free device memory early
+ * (garbage collection frees it otherwise).
+ * @example
+ * const support = prepareCudaSupport({ channels: [512, 512] }, features, labels);
+ * const logits = await support.score(queryFeatures); // Q x way
+ * support.dispose();
+ */
+export class CudaSupport {
+  #handle: NativeCudaHeadHandle | undefined;
+  /** Number of classes. */
+  readonly way: number;
+  /** Floats per image (C * P). */
+  readonly featureLength: number;
+
+  /** @internal use prepareCudaSupport() */
+  constructor(handle: NativeCudaHeadHandle, way: number, featureLength: number) {
+    this.#handle = handle;
+    this.way = way;
+    this.featureLength = featureLength;
+  }
+
+  /**
+   * Scores `queries` (Q x C x P) against the support: resolves to Q x way logits.
+   * @example
+   * const logits = await support.score(queries);
+   */
+  async score(queries: Float32Array): Promise<Float32Array> {
+    if (!this.#handle) throw new DisposedError('CudaSupport');
+    expectFloat32Array(queries, 'queries');
+    if (queries.length === 0 || queries.length % this.featureLength !== 0) {
+      throw new RangeError(expectedMessage(`Float32Array of length a positive multiple of C * P = ${this.featureLength}`, 'queries', queries));
+    }
+    try {
+      return await native.cudaHeadScore(this.#handle, queries);
+    } catch (err) {
+      throw toDeviceError(err);
+    }
+  }
+
+  /**
+   * Frees the device memory (after running scores finish). Idempotent.
+   * @example
+   * support.dispose();
+   */
+  dispose(): void {
+    if (this.#handle) native.cudaHeadDispose(this.#handle);
+    this.#handle = undefined;
+  }
+}
+
+/**
+ * Prepares support features (S x C x P, labels 0..way-1 with every class present) on the GPU.
+ * Throws DeviceUnavailableError without a usable GPU.
+ * @example
+ * import { prepareCudaSupport } from 'lwfm-spm';
+ * const support = prepareCudaSupport({ channels: [512, 512], matcher }, features, [0, 1, 2, 3, 4]);
+ */
+export function prepareCudaSupport(options: CudaHeadOptions, features: Float32Array, labels: ArrayLike<number>): CudaSupport {
+  if (options === null || typeof options !== 'object') throw new TypeError(expectedMessage('options object', 'options', options));
+  if (!Array.isArray(options.channels) || options.channels.length === 0) {
+    throw new TypeError(expectedMessage('non-empty array of channel counts', 'channels', options.channels));
+  }
+  options.channels.forEach((c, l) => expectPositiveInteger(c, `channels[${l}]`, 65536));
+  const featureSize = expectPositiveInteger(options.featureSize ?? 3, 'featureSize', 5);
+  const C = options.channels.reduce((a, b) => a + b, 0);
+  const P = featureSize * featureSize;
+  expectFloat32Array(features, 'features');
+  if (features.length === 0 || features.length % (C * P) !== 0) {
+    throw new RangeError(expectedMessage(`Float32Array of length a positive multiple of C * P = ${C * P}`, 'features', features));
+  }
+  const S = features.length / (C * P);
+  if (labels === null || typeof labels !== 'object' || typeof (labels as { length?: unknown }).length !== 'number') {
+    throw new TypeError(expectedMessage('array of labels', 'labels', labels));
+  }
+  if (labels.length !== S) throw new RangeError(expectedMessage(`${S} labels (one per support image)`, 'labels', labels));
+  const labelArray = Int32Array.from({ length: S }, (_, s) => {
+    const v = labels[s];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new RangeError(expectedMessage('non-negative integer label', `labels[${s}]`, v));
+    return v;
+  });
+  const way = labelArray.reduce((m, v) => Math.max(m, v + 1), 0);
+  const config: NativeCudaHeadConfig = {
+    channels: options.channels,
+    featureSize,
+    way,
+    temperatureAttn: expectFiniteNumber(options.temperatureAttn ?? 5, 'temperatureAttn', 'positive'),
+    temperature: expectFiniteNumber(options.temperature ?? 0.2, 'temperature', 'positive'),
+    matcherWeight: expectFiniteNumber(options.matcherWeight ?? 0.25, 'matcherWeight', 'nonNegative'),
+    topK: expectPositiveInteger(options.topK ?? 1, 'topK', P),
+  };
+  if (options.matcher !== undefined) config.matcher = options.matcher;
+  try {
+    return new CudaSupport(native.cudaHeadPrepare(config, features, labelArray), way, C * P);
+  } catch (err) {
+    throw toDeviceError(err);
+  }
+}

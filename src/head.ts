@@ -1,0 +1,312 @@
+/**
+ * The LWFM-SPM head (SPEC.md §3): turns backbone embeddings of support and query images into
+ * per-class logits. Heavy work runs in native code off the event loop.
+ */
+import { native, type NativeHandle } from './binding.js';
+import { DisposedError } from './errors.js';
+import { resolveHeadDevice, type HeadDevice, type ResolvedHeadDevice } from './head_device.js';
+import {
+  expectFiniteNumber,
+  expectFloat32Array,
+  expectAllFinite,
+  expectOneOf,
+  expectOptions,
+  expectPositiveInteger,
+  expectThreads,
+  expectedMessage,
+} from './validate.js';
+
+export type { HeadDevice, ResolvedHeadDevice } from './head_device.js';
+
+/**
+ * One tap's matcher MLP g(z) = ReLU(W2 ReLU(W1 z)), PyTorch layout, row-major, no biases.
+ * @example
+ * const tap: MatcherWeights = { w1: new Float32Array(256 * 512), w2: new Float32Array(512 * 256) };
+ */
+export interface MatcherWeights {
+  /** (C_l / 2) x C_l. */
+  w1: Float32Array;
+  /** C_l x (C_l / 2). */
+  w2: Float32Array;
+}
+
+/**
+ * Options of {@link Head}. Defaults are the authors' (SPEC §3).
+ * @example
+ * const options: HeadOptions = { channels: [512, 512], featureSize: 3, matcherWeight: 1, matcher: [tap7, tap8] };
+ */
+export interface HeadOptions {
+  /** Channels C_l of each tap, in tap order, e.g. [512, 512] for taps [7, 8]. */
+  channels: number[];
+  /** Pooled map size F (P = F * F pixels); at least 2. Default 3. */
+  featureSize?: number;
+  /** Attention temperature T_attn. Default 5. */
+  temperatureAttn?: number;
+  /** Logit temperature T. Default 0.2. */
+  temperature?: number;
+  /** Weight of the semantic-pixel matching term; 0 skips matching. Default 0.25. */
+  matcherWeight?: number;
+  /** Number of best matched pixels summed per tap. Default 1. */
+  topK?: number;
+  /** One matcher MLP per tap, or none (matching then compares the attended vectors directly). */
+  matcher?: MatcherWeights[];
+  /** Worker threads for one call; default all hardware threads. */
+  threads?: number;
+  /** 'auto' (default) picks the best available engine; 'cuda' needs a CUDA build. */
+  device?: HeadDevice;
+}
+
+const supportHandles = new WeakMap<PreparedSupport, { handle: NativeHandle<'support'>; owner: Head }>();
+
+/**
+ * A support set prepared by {@link Head.prepareSupport}: everything each query reuses.
+ * @example
+ * const support = await head.prepareSupport(features, [0, 1, 2, 3, 4]);
+ * console.log(support.way, support.size, support.shotsPerClass);
+ * support.dispose();
+ */
+export class PreparedSupport {
+  /** Number of classes (max label + 1). */
+  readonly way: number;
+  /** Number of support images S. */
+  readonly size: number;
+  /** Shots of each class 0..way-1. */
+  readonly shotsPerClass: readonly number[];
+  #disposed = false;
+
+  /** @internal Created only by Head.prepareSupport. */
+  constructor(handle: NativeHandle<'support'>, owner: Head) {
+    const info = native.supportInfo(handle);
+    this.way = info.way;
+    this.size = info.size;
+    this.shotsPerClass = Object.freeze(Array.from(info.shotsPerClass));
+    supportHandles.set(this, { handle, owner });
+  }
+
+  /** True once {@link dispose} ran. */
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  /**
+   * Frees the native memory now (otherwise the garbage collector does it later).
+   * @example
+   * support.dispose();
+   */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    const entry = supportHandles.get(this);
+    if (entry) native.supportDispose(entry.handle);
+  }
+
+  /** Same as {@link dispose}, for `using`. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
+
+/**
+ * The LWFM-SPM head on the CPU.
+ * @example
+ * import { Head } from 'lwfm-spm';
+ * const head = new Head({ channels: [512, 512], matcher }); // matcher: [{ w1, w2 }, { w1, w2 }]
+ * const support = await head.prepareSupport(supportFeatures, labels); // S x 1024 x 9 floats
+ * const logits = await head.score(support, queryFeatures);            // Q x way
+ * head.dispose();
+ */
+export class Head {
+  /** Engine in use ('cpu' until a CUDA engine exists). */
+  readonly device: ResolvedHeadDevice;
+  /** Channels per tap. */
+  readonly channels: readonly number[];
+  readonly featureSize: number;
+  readonly temperatureAttn: number;
+  readonly temperature: number;
+  readonly matcherWeight: number;
+  readonly topK: number;
+  /** Whether matcher MLPs were given. */
+  readonly hasMatcher: boolean;
+  /** Floats per image: C x P. */
+  readonly imageSize: number;
+  #handle: NativeHandle<'head'> | undefined;
+
+  constructor(options: HeadOptions) {
+    const o = expectOptions(options, 'options');
+    if (options === undefined) throw new TypeError(expectedMessage('options object', 'options', options));
+    if (!Array.isArray(o.channels) || o.channels.length === 0) {
+      throw new TypeError(expectedMessage('non-empty array of channel counts', 'options.channels', o.channels));
+    }
+    const channels = (o.channels as unknown[]).map((c, i) => expectPositiveInteger(c, `options.channels[${i}]`, 65536));
+    const featureSize = o.featureSize === undefined ? 3 : expectPositiveInteger(o.featureSize, 'options.featureSize', 64);
+    if (featureSize < 2) {
+      throw new RangeError(
+        expectedMessage('integer >= 2 (the attention uses an unbiased variance over F*F pixels)', 'options.featureSize', featureSize),
+      );
+    }
+    const temperatureAttn = o.temperatureAttn === undefined ? 5 : expectFiniteNumber(o.temperatureAttn, 'options.temperatureAttn', 'positive');
+    const temperature = o.temperature === undefined ? 0.2 : expectFiniteNumber(o.temperature, 'options.temperature', 'positive');
+    const matcherWeight = o.matcherWeight === undefined ? 0.25 : expectFiniteNumber(o.matcherWeight, 'options.matcherWeight');
+    const pixels = featureSize * featureSize;
+    const topK = o.topK === undefined ? 1 : expectPositiveInteger(o.topK, 'options.topK', pixels);
+    const threads = expectThreads(o.threads, 'options.threads');
+    const device = resolveHeadDevice(o.device === undefined ? 'auto' : expectOneOf(o.device, 'options.device', ['auto', 'cpu', 'cuda'] as const));
+    let matcher: MatcherWeights[] | undefined;
+    if (o.matcher !== undefined) {
+      if (!Array.isArray(o.matcher)) throw new TypeError(expectedMessage('array of { w1, w2 } (one per tap)', 'options.matcher', o.matcher));
+      if (o.matcher.length !== channels.length) {
+        throw new RangeError(expectedMessage(`array of ${channels.length} matcher entries (one per tap)`, 'options.matcher', o.matcher));
+      }
+      matcher = (o.matcher as unknown[]).map((entry, l) => {
+        const e = expectOptions(entry, `options.matcher[${l}]`);
+        const cl = channels[l]!;
+        if (cl % 2 !== 0) throw new RangeError(expectedMessage('even channel count (the matcher halves it)', `options.channels[${l}]`, cl));
+        const want = (cl / 2) * cl;
+        const w1 = expectFloat32Array(e.w1, `options.matcher[${l}].w1`, want, `${cl / 2} x ${cl}`);
+        const w2 = expectFloat32Array(e.w2, `options.matcher[${l}].w2`, want, `${cl} x ${cl / 2}`);
+        expectAllFinite(w1, `options.matcher[${l}].w1`);
+        expectAllFinite(w2, `options.matcher[${l}].w2`);
+        return { w1, w2 };
+      });
+    }
+    this.device = device;
+    this.channels = Object.freeze(channels);
+    this.featureSize = featureSize;
+    this.temperatureAttn = temperatureAttn;
+    this.temperature = temperature;
+    this.matcherWeight = matcherWeight;
+    this.topK = topK;
+    this.hasMatcher = matcher !== undefined;
+    this.imageSize = channels.reduce((a, b) => a + b, 0) * pixels;
+    this.#handle = native.headCreate({ channels, featureSize, temperatureAttn, temperature, matcherWeight, topK, matcher, threads: threads ?? 0 });
+  }
+
+  /**
+   * Prepares a support set once for any number of queries: centring, unit vectors, matcher MLP
+   * and per-class Gram data. Rejects with RangeError on NaN/Infinity (naming image, channel, pixel).
+   * @param features S x C x P floats (C = sum of channels, P = featureSize^2), image-major.
+   * @param labels S class indices; every class 0..way-1 needs at least one image.
+   * @example
+   * const support = await head.prepareSupport(features, [0, 0, 1, 1, 2]);
+   */
+  async prepareSupport(features: Float32Array, labels: ArrayLike<number>): Promise<PreparedSupport> {
+    const handle = this.#live();
+    const packedLabels = this.#checkSupport(features, labels);
+    const support = await native.headPrepareSupport(handle, features, packedLabels);
+    return new PreparedSupport(support, this);
+  }
+
+  /**
+   * Synchronous {@link prepareSupport} (blocks the event loop; for scripts and benchmarks).
+   * @example
+   * const support = head.prepareSupportSync(features, labels);
+   */
+  prepareSupportSync(features: Float32Array, labels: ArrayLike<number>): PreparedSupport {
+    const handle = this.#live();
+    const packedLabels = this.#checkSupport(features, labels);
+    return new PreparedSupport(native.headPrepareSupportSync(handle, features, packedLabels), this);
+  }
+
+  /**
+   * Logits of each query for each class of `support`, Q x way row-major: logit(q, k) =
+   * (global cosine + matching term) / temperature. Runs off the event loop.
+   * @param query Q x C x P floats.
+   * @example
+   * const logits = await head.score(support, query);
+   * const predicted = Array.from({ length: logits.length / support.way }, (_, q) => {
+   *   const row = logits.subarray(q * support.way, (q + 1) * support.way);
+   *   return row.indexOf(Math.max(...row));
+   * });
+   */
+  async score(support: PreparedSupport, query: Float32Array): Promise<Float32Array> {
+    const [handle, supportHandle] = this.#checkScore(support, query);
+    return native.headScore(handle, supportHandle, query);
+  }
+
+  /**
+   * Synchronous {@link score}; same result, blocks the event loop.
+   * @example
+   * const logits = head.scoreSync(support, query);
+   */
+  scoreSync(support: PreparedSupport, query: Float32Array): Float32Array {
+    const [handle, supportHandle] = this.#checkScore(support, query);
+    return native.headScoreSync(handle, supportHandle, query);
+  }
+
+  /** True once {@link dispose} ran. */
+  get disposed(): boolean {
+    return this.#handle === undefined;
+  }
+
+  /**
+   * Releases the native engine; calls in flight still finish. Later calls throw DisposedError.
+   * @example
+   * head.dispose();
+   */
+  dispose(): void {
+    if (this.#handle === undefined) return;
+    native.headDispose(this.#handle);
+    this.#handle = undefined;
+  }
+
+  /** For `await using head = new Head(...)`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.dispose();
+  }
+
+  /** @internal Milliseconds per stage of the latest prepare / score call (benchmarks). */
+  stageTimings(): { prepare: Record<string, number>; score: Record<string, number> } {
+    return native.headTimings(this.#live());
+  }
+
+  #live(): NativeHandle<'head'> {
+    if (this.#handle === undefined) throw new DisposedError('Head');
+    return this.#handle;
+  }
+
+  #checkImages(features: unknown, name: string): number {
+    const f = expectFloat32Array(features, name);
+    if (f.length === 0 || f.length % this.imageSize !== 0) {
+      throw new RangeError(expectedMessage(`Float32Array of length n x ${this.imageSize} (n images x C x P) with n >= 1`, name, f));
+    }
+    return f.length / this.imageSize;
+  }
+
+  #checkSupport(features: Float32Array, labels: ArrayLike<number>): Int32Array {
+    const size = this.#checkImages(features, 'features');
+    if (labels === null || typeof labels !== 'object' || typeof (labels as ArrayLike<number>).length !== 'number') {
+      throw new TypeError(expectedMessage('array of class indices', 'labels', labels));
+    }
+    if (labels.length !== size) {
+      throw new RangeError(expectedMessage(`${size} labels (one per support image)`, 'labels', labels));
+    }
+    const out = new Int32Array(size);
+    let way = 0;
+    for (let i = 0; i < size; i++) {
+      const v = labels[i];
+      if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(expectedMessage('integer class index', `labels[${i}]`, v));
+      if (v < 0 || v >= size) throw new RangeError(expectedMessage(`class index in [0, ${size - 1}]`, `labels[${i}]`, v));
+      out[i] = v;
+      way = Math.max(way, v + 1);
+    }
+    const counts = new Int32Array(way);
+    for (const v of out) counts[v]!++;
+    const empty = counts.indexOf(0);
+    if (empty >= 0) {
+      throw new RangeError(
+        `Expected at least one support image of every class 0..${way - 1} but class ${empty} has none (labels must be 0..way-1)`,
+      );
+    }
+    return out;
+  }
+
+  #checkScore(support: PreparedSupport, query: Float32Array): [NativeHandle<'head'>, NativeHandle<'support'>] {
+    const handle = this.#live();
+    const entry = support instanceof PreparedSupport ? supportHandles.get(support) : undefined;
+    if (!entry) throw new TypeError(expectedMessage('PreparedSupport from prepareSupport()', 'support', support));
+    if (entry.owner !== this) throw new TypeError('Expected a PreparedSupport made by this Head for support but received one from another Head');
+    if (support.disposed) throw new DisposedError('PreparedSupport');
+    this.#checkImages(query, 'query');
+    return [handle, entry.handle];
+  }
+}

@@ -1,0 +1,342 @@
+// Test-and-benchmark executable for scripts/device-check.sh: runs on a GPU machine without
+// Node. Checks the GPU auction against the exact CPU solver (and against the same auction
+// code run on the host, Gauss-Seidel or Jacobi as the kernel: assignments must be identical), the GPU head against its CPU
+// emulation (head_host.h, itself checked against a literal SPEC implementation in npm test),
+// then times the issue-5 workloads and prints one table. Exits 0 with a message when no
+// device is usable, 1 when a correctness check fails.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "auction_host.h"
+#include "core/assignment.h"
+#include "core/thread_pool.h"
+#include "cuda_engine.h"
+#include "cuda_head.h"
+#include "head_host.h"
+
+using namespace lwfm;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Row {
+  std::string name, result, time, target;
+};
+std::vector<Row> table;
+bool failed = false;
+
+double Ms(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+std::string Fmt(const char* f, double v) {
+  char b[64];
+  std::snprintf(b, sizeof b, f, v);
+  return b;
+}
+
+enum class Kind { kCosine, kUniform, kTies };
+
+// Cosine-style costs 1 - cos of random 8-dim vectors (like the head's), uniform [0, 2), or
+// tie-heavy integers 0..2. Filled in parallel: a million 9x9 problems take a while.
+std::vector<float> MakeCosts(Kind kind, int64_t batch, int rows, int cols, uint32_t seed) {
+  std::vector<float> c(size_t(batch) * rows * cols);
+  const int64_t per = int64_t(rows) * cols;
+  ParallelFor(size_t(batch), 0, 4096, [&](size_t begin, size_t end) {
+    std::mt19937 g(seed + uint32_t(begin));
+    std::normal_distribution<float> N(0, 1);
+    std::uniform_real_distribution<float> U(0, 2);
+    std::uniform_int_distribution<int> T(0, 2);
+    std::vector<float> a(size_t(rows) * 8), b(size_t(cols) * 8);
+    for (size_t p = begin; p < end; ++p) {
+      float* dst = c.data() + p * per;
+      if (kind == Kind::kUniform) {
+        for (int64_t k = 0; k < per; ++k) dst[k] = U(g);
+      } else if (kind == Kind::kTies) {
+        for (int64_t k = 0; k < per; ++k) dst[k] = float(T(g));
+      } else {
+        for (auto* v : {&a, &b})
+          for (size_t k = 0; k < v->size(); k += 8) {
+            float n = 0;
+            for (int d = 0; d < 8; ++d) n += ((*v)[k + d] = N(g)) * (*v)[k + d];
+            n = std::sqrt(n);
+            for (int d = 0; d < 8; ++d) (*v)[k + d] /= n;
+          }
+        for (int i = 0; i < rows; ++i)
+          for (int j = 0; j < cols; ++j) {
+            float d = 0;
+            for (int k = 0; k < 8; ++k) d += a[i * 8 + k] * b[j * 8 + k];
+            dst[i * cols + j] = 1 - d;
+          }
+      }
+    }
+  });
+  return c;
+}
+
+// Auction correctness on `check` problems: valid, within the bound of the exact optimum,
+// identical to the host run of the same code.
+// maximize: the GPU maximizes the generated costs; every check then runs on their negation.
+void CheckAuction(const char* label, Kind kind, int64_t batch, int rows, int cols, const char* kernel,
+                  bool maximize = false) {
+  const std::vector<float> generated = MakeCosts(kind, batch, rows, cols, 7 + rows);
+  std::vector<float> c = generated;
+  if (maximize)
+    for (float& v : c) v = -v;
+  std::vector<int32_t> gpu(size_t(batch) * rows), exact(size_t(batch) * rows);
+  std::vector<uint8_t> conv(static_cast<size_t>(batch));
+  cuda::AuctionTimings t;
+  cuda::SolveAuctionBatchWith(kernel, generated.data(), batch, rows, cols, gpu.data(), conv.data(), &t, maximize);
+  std::vector<AssignStatus> st(static_cast<size_t>(batch));
+  SolveAssignmentBatch(c.data(), size_t(batch), rows, cols, false, 0, exact.data(), st.data());
+  int64_t unconverged = 0, invalid = 0, overBound = 0, differsFromHost = 0;
+  double worst = 0;
+  auction::HostAuctionWorkspace ws;
+  std::vector<int32_t> host(static_cast<size_t>(rows));
+  for (int64_t b = 0; b < batch; ++b) {
+    const float* m = c.data() + b * rows * cols;
+    if (!conv[b]) {
+      ++unconverged;
+      continue;
+    }
+    std::vector<bool> used(static_cast<size_t>(cols));
+    double tg = 0, te = 0;
+    bool ok = true;
+    for (int i = 0; i < rows; ++i) {
+      const int j = gpu[b * rows + i];
+      if (j < 0 || j >= cols || used[j]) ok = false;
+      else used[j] = true, tg += m[i * cols + j];
+      te += m[i * cols + exact[b * rows + i]];
+    }
+    if (!ok) {
+      ++invalid;
+      continue;
+    }
+    double bound = 0;
+    auction::SolveAuctionHost(m, rows, cols, host.data(), &bound, ws, std::string(kernel) == "block");
+    if (!std::equal(host.begin(), host.end(), gpu.begin() + b * rows)) ++differsFromHost;
+    worst = std::max(worst, tg - te);
+    if (tg - te > bound + 1e-9) ++overBound;
+  }
+  const bool good = invalid == 0 && overBound == 0 && unconverged == 0 && differsFromHost == 0;
+  failed = failed || !good;
+  char res[256];
+  std::snprintf(res, sizeof res, "%s: max excess %.2e, unconverged %lld, invalid %lld, >bound %lld, !=host %lld",
+                good ? "PASS" : "FAIL", worst, (long long)unconverged, (long long)invalid, (long long)overBound,
+                (long long)differsFromHost);
+  table.push_back({std::string("auction ") + label + (maximize ? " maximize" : "") + " [" + kernel + "]", res,
+                   Fmt("%.3f ms kernel", t.kernelMs), ""});
+}
+
+void BenchAuction(const char* label, int64_t batch, int n, const char* kernel, double targetMs, const char* targetText) {
+  const std::vector<float> c = MakeCosts(Kind::kCosine, batch, n, n, 99);
+  std::vector<int32_t> out(size_t(batch) * n);
+  std::vector<uint8_t> conv(static_cast<size_t>(batch));
+  cuda::AuctionTimings warm, t;
+  cuda::SolveAuctionBatchWith(kernel, c.data(), std::min<int64_t>(batch, 1024), n, n, out.data(), conv.data(), &warm);
+  const auto a = Clock::now();
+  cuda::SolveAuctionBatchWith(kernel, c.data(), batch, n, n, out.data(), conv.data(), &t);
+  const double wall = Ms(a, Clock::now());
+  int64_t unconverged = 0;
+  for (uint8_t v : conv) unconverged += v ? 0 : 1;
+  // Exact CPU solver, all threads, same problems.
+  std::vector<AssignStatus> st(static_cast<size_t>(batch));
+  std::vector<int32_t> ex(size_t(batch) * n);
+  const auto b0 = Clock::now();
+  SolveAssignmentBatch(c.data(), size_t(batch), n, n, false, 0, ex.data(), st.data());
+  const double cpu = Ms(b0, Clock::now());
+  char res[200];
+  std::snprintf(res, sizeof res, "%.3f us/problem kernel; host-to-host %.1f ms; CPU exact (%d threads) %.1f ms; unconverged %lld",
+                t.kernelMs * 1000.0 / batch, wall, HardwareThreads(), cpu, (long long)unconverged);
+  table.push_back({std::string(label) + " [" + kernel + "]", res, Fmt("%.3f ms kernel", t.kernelMs),
+                   std::string(targetText) + (t.kernelMs <= targetMs ? " (met)" : " (missed)")});
+}
+
+cuda::HeadConfig Config(const std::vector<int>& channels, int F, int way, float weight, int topK, bool mlp,
+                        std::vector<std::vector<float>>& weights, std::mt19937& g) {
+  cuda::HeadConfig cfg;
+  cfg.channels = channels;
+  cfg.featureSize = F;
+  cfg.way = way;
+  cfg.matcherWeight = weight;
+  cfg.topK = topK;
+  if (mlp) {
+    std::normal_distribution<float> N(0, 1);
+    for (int c : channels) {
+      for (int w = 0; w < 2; ++w) {
+        weights.emplace_back(size_t(c) * (c / 2));
+        const float sd = 1.0f / std::sqrt(float(w == 0 ? c : c / 2));
+        for (float& v : weights.back()) v = N(g) * sd;
+      }
+      cfg.w1.push_back(weights[weights.size() - 2].data());
+      cfg.w2.push_back(weights.back().data());
+    }
+  }
+  return cfg;
+}
+
+// Non-negative features with a class signal, as a backbone gives.
+void Features(int count, int CP, int way, const std::vector<float>& proto, std::vector<float>& out,
+              std::vector<int32_t>* labels, std::mt19937& g) {
+  std::normal_distribution<float> N(0, 1);
+  out.resize(size_t(count) * CP);
+  for (int n = 0; n < count; ++n) {
+    const int k = n % way;
+    if (labels) labels->push_back(k);
+    for (int e = 0; e < CP; ++e) out[size_t(n) * CP + e] = std::max(0.0f, proto[size_t(k) * CP + e] + 0.8f * N(g));
+  }
+}
+
+void CheckHead(const char* label, const std::vector<int>& channels, int F, int way, int shots, int Q, float weight,
+               int topK, bool mlp) {
+  std::mt19937 g(1234 + way);
+  std::vector<std::vector<float>> weights;
+  cuda::HeadConfig cfg = Config(channels, F, way, weight, topK, mlp, weights, g);
+  const int CP = cfg.totalChannels() * cfg.pixels();
+  std::normal_distribution<float> N(0, 1);
+  std::vector<float> proto(size_t(way) * CP);
+  for (float& v : proto) v = N(g);
+  std::vector<float> sup, qry;
+  std::vector<int32_t> labels;
+  Features(way * shots, CP, way, proto, sup, &labels, g);
+  Features(Q, CP, way, proto, qry, nullptr, g);
+  const std::vector<float> want = cuda::HeadScoreHost(cfg, sup.data(), labels.data(), way * shots, qry.data(), Q);
+  cuda::CudaHead head(cfg, sup.data(), labels.data(), way * shots);
+  std::vector<float> got(size_t(Q) * way);
+  cuda::HeadTimings t;
+  head.Score(qry.data(), Q, got.data(), &t);
+  double worst = 0;
+  int argmaxDiff = 0;
+  for (int q = 0; q < Q; ++q) {
+    int bg = 0, bw = 0;
+    for (int k = 0; k < way; ++k) {
+      worst = std::max(worst, double(std::fabs(got[q * way + k] - want[q * way + k])));
+      if (got[q * way + k] > got[q * way + bg]) bg = k;
+      if (want[q * way + k] > want[q * way + bw]) bw = k;
+    }
+    argmaxDiff += bg != bw;
+  }
+  const bool good = worst <= 1e-4 && argmaxDiff == 0 && std::isfinite(worst);
+  failed = failed || !good;
+  char res[200];
+  std::snprintf(res, sizeof res, "%s: max |logit diff| %.2e, argmax differs %d/%d, auction fallbacks %u",
+                good ? "PASS" : "FAIL", worst, argmaxDiff, Q, t.fallbacks);
+  table.push_back({std::string("head ") + label, res, Fmt("%.2f ms", t.totalMs), "within 1e-4, same argmax"});
+}
+
+void BenchHead() {
+  const int way = 1000, Q = 1000;
+  std::mt19937 g(77);
+  std::vector<std::vector<float>> weights;
+  cuda::HeadConfig cfg = Config({512, 512}, 3, way, 0.25f, 1, true, weights, g);
+  const int CP = cfg.totalChannels() * cfg.pixels();
+  std::normal_distribution<float> N(0, 1);
+  std::vector<float> proto(size_t(way) * CP);
+  for (float& v : proto) v = N(g);
+  std::vector<float> sup, qry;
+  std::vector<int32_t> labels;
+  Features(way, CP, way, proto, sup, &labels, g);
+  Features(Q, CP, way, proto, qry, nullptr, g);
+  const auto p0 = Clock::now();
+  cuda::CudaHead head(cfg, sup.data(), labels.data(), way);
+  const double prep = Ms(p0, Clock::now());
+  std::vector<float> logits(size_t(Q) * way);
+  cuda::HeadTimings t;
+  head.Score(qry.data(), Q, logits.data(), &t);  // warm-up (allocations)
+  const auto s0 = Clock::now();
+  head.Score(qry.data(), Q, logits.data(), &t);
+  const double wall = Ms(s0, Clock::now());
+  int correct = 0;
+  for (int q = 0; q < Q; ++q) {
+    int b = 0;
+    for (int k = 1; k < way; ++k)
+      if (logits[size_t(q) * way + k] > logits[size_t(q) * way + b]) b = k;
+    correct += b == q % way;
+  }
+  char res[300];
+  std::snprintf(res, sizeof res,
+                "upload %.2f, prepare %.2f, gemm %.2f, pairs %.2f, classes %.2f, download %.2f ms; %d chunk(s); "
+                "support prepare %.1f ms; accuracy on the synthetic episode %d/%d",
+                t.uploadMs, t.prepareMs, t.gemmMs, t.pairMs, t.classMs, t.downloadMs, t.chunks, prep, correct, Q);
+  table.push_back({"head 1000-way 1-shot x 1000 queries [512,512] F=3 MLP", res, Fmt("%.2f ms host-to-host", wall),
+                   std::string("< 20 ms") + (wall < 20 ? " (met)" : " (missed)")});
+}
+
+void PrintTable() {
+  size_t w0 = 4, w2 = 4, w3 = 6;
+  for (const Row& r : table) {
+    w0 = std::max(w0, r.name.size());
+    w2 = std::max(w2, r.time.size());
+    w3 = std::max(w3, r.target.size());
+  }
+  std::printf("\n| %-*s | %-*s | %-*s | %s\n", int(w0), "check", int(w2), "time", int(w3), "target", "result");
+  std::printf("|%s|%s|%s|---\n", std::string(w0 + 2, '-').c_str(), std::string(w2 + 2, '-').c_str(),
+              std::string(w3 + 2, '-').c_str());
+  for (const Row& r : table)
+    std::printf("| %-*s | %-*s | %-*s | %s\n", int(w0), r.name.c_str(), int(w2), r.time.c_str(), int(w3),
+                r.target.c_str(), r.result.c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const bool quick = argc > 1 && std::string(argv[1]) == "--quick";
+  const cuda::RuntimeStatus& s = cuda::QueryRuntime();
+  if (!s.available) {
+    std::printf("lwfm_device_check: %s\nNothing to check on this machine (the GPU code is compiled; it needs a device).\n",
+                s.reason.c_str());
+    return 0;
+  }
+  for (const auto& d : s.devices)
+    std::printf("device: %s, compute capability %d.%d, %.1f GiB\n", d.name.c_str(), d.major, d.minor,
+                double(d.memoryBytes) / (1 << 30));
+  try {
+    const auto t0 = Clock::now();
+    // Correctness.
+    CheckAuction("9x9 cosine x20000", Kind::kCosine, 20000, 9, 9, "thread");
+    CheckAuction("9x9 ties x20000", Kind::kTies, 20000, 9, 9, "thread");
+    CheckAuction("9x9 cosine x20000", Kind::kCosine, 20000, 9, 9, "warp");
+    CheckAuction("9x9 cosine x2000", Kind::kCosine, 2000, 9, 9, "block");
+    CheckAuction("9x9 ties x2000", Kind::kTies, 2000, 9, 9, "block-gs");
+    CheckAuction("25x25 uniform x5000", Kind::kUniform, 5000, 25, 25, "warp");
+    CheckAuction("25x25 ties x5000", Kind::kTies, 5000, 25, 25, "warp");
+    CheckAuction("49x49 cosine x2000", Kind::kCosine, 2000, 49, 49, "block");
+    CheckAuction("49x49 ties x2000", Kind::kTies, 2000, 49, 49, "block");
+    CheckAuction("49x49 cosine x2000", Kind::kCosine, 2000, 49, 49, "block-gs");
+    CheckAuction("64x64 ties x1000", Kind::kTies, 1000, 64, 64, "block");
+    CheckAuction("100x100 uniform x500", Kind::kUniform, 500, 100, 100, "block");
+    CheckAuction("7x30 cosine x5000", Kind::kCosine, 5000, 7, 30, "warp");
+    CheckAuction("9x9 uniform x5000", Kind::kUniform, 5000, 9, 9, "thread", true);
+    CheckAuction("64x64 uniform x500", Kind::kUniform, 500, 64, 64, "block", true);
+    CheckHead("5-way 1-shot x75 [512,512] F=3 MLP", {512, 512}, 3, 5, 1, 75, 0.25f, 1, true);
+    CheckHead("5-way 5-shot x75 [512,512] F=3 MLP", {512, 512}, 3, 5, 5, 75, 0.25f, 1, true);
+    CheckHead("20-way 2-shot x40 [64,128,256] F=3 no MLP topK 3", {64, 128, 256}, 3, 20, 2, 40, 1.0f, 3, false);
+    CheckHead("5-way 1-shot x10 [64,64] F=5 MLP", {64, 64}, 5, 5, 1, 10, 0.25f, 1, true);
+    CheckHead("5-way 1-shot x10 [512,512] matcherWeight 0", {512, 512}, 3, 5, 1, 10, 0.0f, 1, true);
+    // Timings.
+    const int64_t scale = quick ? 10 : 1;
+    BenchAuction("1,000,000 9x9", 1000000 / scale, 9, "thread", 2.0, "< 2 ms kernel");
+    BenchAuction("1,000,000 9x9", 1000000 / scale, 9, "warp", 2.0, "< 2 ms kernel");
+    BenchAuction("100,000 25x25", 100000 / scale, 25, "warp", 1e9, "-");
+    BenchAuction("100,000 49x49", 100000 / scale, 49, "block", 20.0, "< 20 ms kernel");
+    BenchAuction("100,000 49x49", 100000 / scale, 49, "block-gs", 20.0, "< 20 ms kernel");
+    BenchAuction("256 64x64", 256, 64, "block", 256 * 2e-3, "< 2 us/problem");
+    BenchAuction("256 64x64", 256, 64, "block-gs", 256 * 2e-3, "< 2 us/problem");
+    BenchAuction("10,000 100x100", 10000 / scale, 100, "block", 1e9, "-");
+    BenchHead();
+    std::printf("\ntotal %.1f s\n", Ms(t0, Clock::now()) / 1000);
+  } catch (const std::exception& e) {
+    std::printf("lwfm_device_check: error: %s\n", e.what());
+    PrintTable();
+    return 1;
+  }
+  PrintTable();
+  std::printf("\n%s\n", failed ? "SOME CHECKS FAILED" : "all checks passed");
+  return failed ? 1 : 0;
+}
