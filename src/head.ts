@@ -100,6 +100,12 @@ interface SupportState {
 
 const supportStates = new WeakMap<PreparedSupport, SupportState>();
 
+/** A failure of the GPU engine itself (as opposed to bad input), after which 'auto' uses the CPU. */
+function isGpuFailure(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'ERR_LWFM_CUDA' || code === 'ERR_LWFM_DEVICE_UNAVAILABLE';
+}
+
 /**
  * A support set prepared by {@link Head.prepareSupport}: everything each query reuses.
  * @example
@@ -182,6 +188,7 @@ export class Head {
   #handle: NativeHandle<'head'> | undefined;
   #cudaOptions: CudaHeadOptions;
   #lastDevice: ResolvedHeadDevice | undefined;
+  #gpuFailureWarned = false;
 
   constructor(options: HeadOptions) {
     const o = expectOptions(options, 'options');
@@ -282,7 +289,9 @@ export class Head {
    * Logits of each query for each class of `support`, Q x way row-major: logit(q, k) =
    * (global cosine + matching term) / temperature. Runs off the event loop. With device
    * 'auto' on a GPU-capable head, Q x support.size >= CUDA_AUTO_MIN_PAIRS runs on the GPU
-   * (the first such call prepares the support's GPU copy); {@link lastDevice} says which ran.
+   * (the first such call prepares the support's GPU copy; a GPU failure there runs the call on
+   * the CPU with one `LWFM_CUDA_RUNTIME_FALLBACK` warning per Head); {@link lastDevice} says
+   * which ran.
    * @param query Q x C x P floats.
    * @example
    * const logits = await head.score(support, query);
@@ -296,8 +305,23 @@ export class Head {
     const pairs = (query.length / this.imageSize) * support.size;
     const engine = state.cpu === undefined ? 'cuda' : headEngineForCall(this.requestedDevice, this.device, pairs);
     this.#lastDevice = engine;
-    if (engine === 'cuda') return this.#gpuCopy(state).score(query);
-    return native.headScore(handle, state.cpu!, query);
+    if (engine === 'cpu') return native.headScore(handle, state.cpu!, query);
+    if (state.cpu === undefined) return this.#gpuCopy(state).score(query);
+    try {
+      return await this.#gpuCopy(state).score(query);
+    } catch (err) {
+      // 'auto' never fails where the CPU would succeed: a GPU failure (out of memory, a
+      // driver error) runs the call on the CPU. Input errors (RangeError, TypeError) do not.
+      if (!isGpuFailure(err)) throw err;
+      if (!this.#gpuFailureWarned) {
+        this.#gpuFailureWarned = true;
+        process.emitWarning(`lwfm-spm: the GPU head failed (${(err as Error).message}); this call and later failing ones run on the CPU`, {
+          code: 'LWFM_CUDA_RUNTIME_FALLBACK',
+        });
+      }
+      this.#lastDevice = 'cpu';
+      return native.headScore(this.#live(), state.cpu, query);
+    }
   }
 
   /**

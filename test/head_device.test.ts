@@ -76,12 +76,12 @@ function caught(f: () => unknown): unknown {
   return undefined;
 }
 
-async function warningsDuring(f: () => void): Promise<string[]> {
+async function warningsDuring(f: () => unknown): Promise<string[]> {
   const codes: string[] = [];
   const onWarning = (w: Error & { code?: string }) => codes.push(w.code ?? '');
   process.on('warning', onWarning);
   try {
-    f();
+    await f();
     await new Promise((r) => setImmediate(r)); // emitWarning delivers on the next tick
   } finally {
     process.off('warning', onWarning);
@@ -271,6 +271,28 @@ describe('Head dispatch with a simulated GPU', () => {
     support.dispose();
     expect(prepared[0]!.disposed).toBe(true);
     await expect(head.score(support, ep.query)).rejects.toThrow(DisposedError);
+    head.dispose();
+  });
+
+  it("'auto' runs a call on the CPU when the GPU fails (one LWFM_CUDA_RUNTIME_FALLBACK warning); input errors still reject", async () => {
+    simulateGpu();
+    const ep = makeEpisode(big);
+    const head = headFor(big, ep.matcher, 'auto');
+    const support = await head.prepareSupport(ep.support, big.labels);
+    const cpu = head.scoreSync(support, ep.query);
+    const failure = Object.assign(new Error('simulated out of memory'), { code: 'ERR_LWFM_CUDA' });
+    vi.mocked(native.cudaHeadScore).mockRejectedValue(failure);
+    let logits: Float32Array[] = [];
+    const codes = await warningsDuring(async () => {
+      logits = await Promise.all([head.score(support, ep.query), head.score(support, ep.query)]);
+    });
+    expect(logits).toHaveLength(2);
+    expect(codes.filter((c) => c === 'LWFM_CUDA_RUNTIME_FALLBACK')).toHaveLength(1);
+    expect(head.lastDevice).toBe('cpu');
+    for (const l of logits) expect(Array.from(l)).toEqual(Array.from(cpu));
+    vi.mocked(native.cudaHeadScore).mockRejectedValue(new RangeError('Expected finite values for queries'));
+    await expect(head.score(support, ep.query)).rejects.toThrow(RangeError);
+    support.dispose();
     head.dispose();
   });
 
