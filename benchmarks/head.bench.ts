@@ -65,7 +65,7 @@ function median(values: number[]): number {
 
 function timeEpisode(c: EpisodeCase, repeats: number, warmup: number, threads?: number) {
   const ep = makeEpisode(c);
-  const head = new Head({ channels: c.channels, featureSize: c.feature_size, matcher: ep.matcher, threads });
+  const head = new Head({ channels: c.channels, featureSize: c.feature_size, matcher: ep.matcher, threads, device: 'cpu' });
   const times: number[] = [];
   const stages: Record<string, number[]> = {};
   for (let r = 0; r < warmup + repeats; r++) {

@@ -8,6 +8,42 @@ import { toDeviceError } from './cuda.js';
 import { DisposedError } from './errors.js';
 import { expectFiniteNumber, expectFloat32Array, expectPositiveInteger, expectedMessage } from './validate.js';
 
+/**
+ * Largest featureSize F the GPU head runs (P = F * F <= 25 pixels of per-thread scratch);
+ * larger maps run on the CPU head only.
+ * @example
+ * const device = featureSize <= CUDA_HEAD_MAX_FEATURE_SIZE ? 'auto' : 'cpu';
+ */
+export const CUDA_HEAD_MAX_FEATURE_SIZE = 5;
+
+/**
+ * Most taps the GPU head takes (tap ids 0..8).
+ * @example
+ * if (channels.length > CUDA_HEAD_MAX_TAPS) console.log('CPU head only');
+ */
+export const CUDA_HEAD_MAX_TAPS = 9;
+
+/**
+ * Why the GPU head cannot run a head configuration the CPU head accepts, or undefined when it
+ * can. Arguments are assumed already valid for the CPU head.
+ * @example
+ * cudaHeadLimitation({ channels: [512, 512], featureSize: 7 });
+ * // 'the GPU head supports featureSize up to 5 but received 7'
+ */
+export function cudaHeadLimitation(options: { channels: readonly number[]; featureSize?: number; matcherWeight?: number }): string | undefined {
+  const featureSize = options.featureSize ?? 3;
+  if (featureSize > CUDA_HEAD_MAX_FEATURE_SIZE) {
+    return `the GPU head supports featureSize up to ${CUDA_HEAD_MAX_FEATURE_SIZE} but received ${featureSize}`;
+  }
+  if (options.channels.length > CUDA_HEAD_MAX_TAPS) {
+    return `the GPU head supports up to ${CUDA_HEAD_MAX_TAPS} taps but received ${options.channels.length}`;
+  }
+  if ((options.matcherWeight ?? 0.25) < 0) {
+    return `the GPU head supports matcherWeight >= 0 but received ${options.matcherWeight}`;
+  }
+  return undefined;
+}
+
 /** Head hyperparameters and matcher weights (SPEC §3), as for the CPU head. */
 export interface CudaHeadOptions {
   /** C_l per tap, in tap order. */
@@ -86,7 +122,7 @@ export function prepareCudaSupport(options: CudaHeadOptions, features: Float32Ar
     throw new TypeError(expectedMessage('non-empty array of channel counts', 'channels', options.channels));
   }
   options.channels.forEach((c, l) => expectPositiveInteger(c, `channels[${l}]`, 65536));
-  const featureSize = expectPositiveInteger(options.featureSize ?? 3, 'featureSize', 5);
+  const featureSize = expectPositiveInteger(options.featureSize ?? 3, 'featureSize', CUDA_HEAD_MAX_FEATURE_SIZE);
   const C = options.channels.reduce((a, b) => a + b, 0);
   const P = featureSize * featureSize;
   expectFloat32Array(features, 'features');

@@ -1,10 +1,13 @@
 /**
  * The LWFM-SPM head (SPEC.md §3): turns backbone embeddings of support and query images into
- * per-class logits. Heavy work runs in native code off the event loop.
+ * per-class logits. Heavy work runs in native code off the event loop, on the CPU engine or,
+ * per `device`, the CUDA engine (cuda_head.ts).
  */
 import { native, type NativeHandle } from './binding.js';
+import { CUDA_AUTO_MIN_PAIRS, cudaInfo } from './cuda.js';
+import { prepareCudaSupport, type CudaHeadOptions, type CudaSupport } from './cuda_head.js';
 import { DisposedError } from './errors.js';
-import { resolveHeadDevice, type HeadDevice, type ResolvedHeadDevice } from './head_device.js';
+import { headEngineForCall, resolveHeadDevice, type HeadDevice, type ResolvedHeadDevice } from './head_device.js';
 import {
   expectFiniteNumber,
   expectFloat32Array,
@@ -16,7 +19,7 @@ import {
   expectedMessage,
 } from './validate.js';
 
-export type { HeadDevice, ResolvedHeadDevice } from './head_device.js';
+export type { HeadDevice, HeadDeviceConfig, ResolvedHeadDevice } from './head_device.js';
 
 /**
  * One tap's matcher MLP g(z) = ReLU(W2 ReLU(W1 z)), PyTorch layout, row-major, no biases.
@@ -52,11 +55,56 @@ export interface HeadOptions {
   matcher?: MatcherWeights[];
   /** Worker threads for one call; default all hardware threads. */
   threads?: number;
-  /** 'auto' (default) picks the best available engine; 'cuda' needs a CUDA build. */
+  /**
+   * 'cpu': CPU engine only. 'cuda': GPU only; the constructor throws DeviceUnavailableError
+   * (with the reason) without a CUDA build, a usable GPU, or for featureSize > 5.
+   * 'auto' (default): the GPU when usable, per score() call from CUDA_AUTO_MIN_PAIRS
+   * query x support pairs up (smaller episodes are faster on the CPU), else the CPU.
+   */
   device?: HeadDevice;
 }
 
-const supportHandles = new WeakMap<PreparedSupport, { handle: NativeHandle<'support'>; owner: Head }>();
+/**
+ * What {@link Head.info} reports: the device asked for and resolved, which engine ran the
+ * latest score call, and whether CUDA is compiled in and usable.
+ * @example
+ * const { device, lastDevice, cudaCompiled } = head.info();
+ */
+export interface HeadInfo {
+  /** The `device` option as given ('auto' when omitted). */
+  requested: HeadDevice;
+  /** 'cuda' when the GPU may be used, else 'cpu' (same as `head.device`). */
+  device: ResolvedHeadDevice;
+  /** Engine of the latest score / scoreSync call; undefined before the first. */
+  lastDevice: ResolvedHeadDevice | undefined;
+  /** The loaded addon has the CUDA engine. */
+  cudaCompiled: boolean;
+  /** A usable GPU was found. */
+  cudaAvailable: boolean;
+  /** Why CUDA is not usable (absent when it is). */
+  cudaReason?: string;
+  /** Under 'auto', calls with at least this many query x support pairs run on the GPU. */
+  autoMinPairs: number;
+}
+
+/** Per PreparedSupport: its engines' copies of the support. */
+interface SupportState {
+  owner: Head;
+  /** CPU engine copy (absent for device 'cuda'). */
+  cpu?: NativeHandle<'support'>;
+  /** GPU copy: made at prepare time for 'cuda', on first GPU use for 'auto'. */
+  gpu?: CudaSupport;
+  /** 'auto' on a GPU-capable head: what the GPU copy is made from, until it is made. */
+  pending?: { features: Float32Array; labels: Int32Array };
+}
+
+const supportStates = new WeakMap<PreparedSupport, SupportState>();
+
+/** A failure of the GPU engine itself (as opposed to bad input), after which 'auto' uses the CPU. */
+function isGpuFailure(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'ERR_LWFM_CUDA' || code === 'ERR_LWFM_DEVICE_UNAVAILABLE';
+}
 
 /**
  * A support set prepared by {@link Head.prepareSupport}: everything each query reuses.
@@ -74,13 +122,14 @@ export class PreparedSupport {
   readonly shotsPerClass: readonly number[];
   #disposed = false;
 
-  /** @internal Created only by Head.prepareSupport. */
-  constructor(handle: NativeHandle<'support'>, owner: Head) {
-    const info = native.supportInfo(handle);
-    this.way = info.way;
-    this.size = info.size;
-    this.shotsPerClass = Object.freeze(Array.from(info.shotsPerClass));
-    supportHandles.set(this, { handle, owner });
+  /** @internal Created only by Head.prepareSupport; `labels` already checked. */
+  constructor(state: SupportState, labels: Int32Array) {
+    const shots: number[] = [];
+    for (const k of labels) shots[k] = (shots[k] ?? 0) + 1;
+    this.way = shots.length;
+    this.size = labels.length;
+    this.shotsPerClass = Object.freeze(shots);
+    supportStates.set(this, state);
   }
 
   /** True once {@link dispose} ran. */
@@ -89,15 +138,19 @@ export class PreparedSupport {
   }
 
   /**
-   * Frees the native memory now (otherwise the garbage collector does it later).
+   * Frees the native memory now, CPU and GPU copies both (otherwise the garbage collector
+   * does it later). Calls in flight still finish.
    * @example
    * support.dispose();
    */
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    const entry = supportHandles.get(this);
-    if (entry) native.supportDispose(entry.handle);
+    const state = supportStates.get(this);
+    if (!state) return;
+    if (state.cpu) native.supportDispose(state.cpu);
+    state.gpu?.dispose();
+    delete state.pending;
   }
 
   /** Same as {@link dispose}, for `using`. */
@@ -107,17 +160,20 @@ export class PreparedSupport {
 }
 
 /**
- * The LWFM-SPM head on the CPU.
+ * The LWFM-SPM head, on the CPU engine or the CUDA engine (`device` option).
  * @example
  * import { Head } from 'lwfm-spm';
  * const head = new Head({ channels: [512, 512], matcher }); // matcher: [{ w1, w2 }, { w1, w2 }]
  * const support = await head.prepareSupport(supportFeatures, labels); // S x 1024 x 9 floats
  * const logits = await head.score(support, queryFeatures);            // Q x way
+ * console.log(head.device, head.lastDevice);                          // e.g. 'cuda' 'cpu'
  * head.dispose();
  */
 export class Head {
-  /** Engine in use ('cpu' until a CUDA engine exists). */
+  /** Resolved device: 'cuda' when the GPU may be used, 'cpu' when only the CPU engine runs. */
   readonly device: ResolvedHeadDevice;
+  /** The `device` option as given ('auto' when omitted). */
+  readonly requestedDevice: HeadDevice;
   /** Channels per tap. */
   readonly channels: readonly number[];
   readonly featureSize: number;
@@ -130,6 +186,9 @@ export class Head {
   /** Floats per image: C x P. */
   readonly imageSize: number;
   #handle: NativeHandle<'head'> | undefined;
+  #cudaOptions: CudaHeadOptions;
+  #lastDevice: ResolvedHeadDevice | undefined;
+  #gpuFailureWarned = false;
 
   constructor(options: HeadOptions) {
     const o = expectOptions(options, 'options');
@@ -150,7 +209,7 @@ export class Head {
     const pixels = featureSize * featureSize;
     const topK = o.topK === undefined ? 1 : expectPositiveInteger(o.topK, 'options.topK', pixels);
     const threads = expectThreads(o.threads, 'options.threads');
-    const device = resolveHeadDevice(o.device === undefined ? 'auto' : expectOneOf(o.device, 'options.device', ['auto', 'cpu', 'cuda'] as const));
+    const requestedDevice = o.device === undefined ? 'auto' : expectOneOf(o.device, 'options.device', ['auto', 'cpu', 'cuda'] as const);
     let matcher: MatcherWeights[] | undefined;
     if (o.matcher !== undefined) {
       if (!Array.isArray(o.matcher)) throw new TypeError(expectedMessage('array of { w1, w2 } (one per tap)', 'options.matcher', o.matcher));
@@ -169,7 +228,11 @@ export class Head {
         return { w1, w2 };
       });
     }
-    this.device = device;
+    // After every argument check, so a bad argument is reported as such, not as a device problem.
+    this.device = resolveHeadDevice(requestedDevice, { channels, featureSize, matcherWeight });
+    this.requestedDevice = requestedDevice;
+    this.#cudaOptions = { channels, featureSize, temperatureAttn, temperature, matcherWeight, topK };
+    if (matcher !== undefined) this.#cudaOptions.matcher = matcher;
     this.channels = Object.freeze(channels);
     this.featureSize = featureSize;
     this.temperatureAttn = temperatureAttn;
@@ -192,8 +255,10 @@ export class Head {
   async prepareSupport(features: Float32Array, labels: ArrayLike<number>): Promise<PreparedSupport> {
     const handle = this.#live();
     const packedLabels = this.#checkSupport(features, labels);
-    const support = await native.headPrepareSupport(handle, features, packedLabels);
-    return new PreparedSupport(support, this);
+    if (this.requestedDevice === 'cuda') return this.#prepareOnGpu(features, packedLabels);
+    const pending = this.#pendingGpuCopy(features, packedLabels);
+    const cpu = await native.headPrepareSupport(handle, features, packedLabels);
+    return new PreparedSupport({ owner: this, cpu, ...pending }, packedLabels);
   }
 
   /**
@@ -204,12 +269,29 @@ export class Head {
   prepareSupportSync(features: Float32Array, labels: ArrayLike<number>): PreparedSupport {
     const handle = this.#live();
     const packedLabels = this.#checkSupport(features, labels);
-    return new PreparedSupport(native.headPrepareSupportSync(handle, features, packedLabels), this);
+    if (this.requestedDevice === 'cuda') return this.#prepareOnGpu(features, packedLabels);
+    const pending = this.#pendingGpuCopy(features, packedLabels);
+    const cpu = native.headPrepareSupportSync(handle, features, packedLabels);
+    return new PreparedSupport({ owner: this, cpu, ...pending }, packedLabels);
+  }
+
+  #prepareOnGpu(features: Float32Array, labels: Int32Array): PreparedSupport {
+    return new PreparedSupport({ owner: this, gpu: prepareCudaSupport(this.#cudaOptions, features, labels) }, labels);
+  }
+
+  // 'auto' with a usable GPU: keep a private copy of the features (the caller may reuse its
+  // array) to make the GPU copy from on the first call large enough for the GPU.
+  #pendingGpuCopy(features: Float32Array, labels: Int32Array): Pick<SupportState, 'pending'> {
+    return this.device === 'cuda' ? { pending: { features: features.slice(), labels } } : {};
   }
 
   /**
    * Logits of each query for each class of `support`, Q x way row-major: logit(q, k) =
-   * (global cosine + matching term) / temperature. Runs off the event loop.
+   * (global cosine + matching term) / temperature. Runs off the event loop. With device
+   * 'auto' on a GPU-capable head, Q x support.size >= CUDA_AUTO_MIN_PAIRS runs on the GPU
+   * (the first such call prepares the support's GPU copy; a GPU failure there runs the call on
+   * the CPU with one `LWFM_CUDA_RUNTIME_FALLBACK` warning per Head); {@link lastDevice} says
+   * which ran.
    * @param query Q x C x P floats.
    * @example
    * const logits = await head.score(support, query);
@@ -219,18 +301,82 @@ export class Head {
    * });
    */
   async score(support: PreparedSupport, query: Float32Array): Promise<Float32Array> {
-    const [handle, supportHandle] = this.#checkScore(support, query);
-    return native.headScore(handle, supportHandle, query);
+    const [handle, state] = this.#checkScore(support, query);
+    const pairs = (query.length / this.imageSize) * support.size;
+    const engine = state.cpu === undefined ? 'cuda' : headEngineForCall(this.requestedDevice, this.device, pairs);
+    this.#lastDevice = engine;
+    if (engine === 'cpu') return native.headScore(handle, state.cpu!, query);
+    if (state.cpu === undefined) return this.#gpuCopy(state).score(query);
+    try {
+      return await this.#gpuCopy(state).score(query);
+    } catch (err) {
+      // 'auto' never fails where the CPU would succeed: a GPU failure (out of memory, a
+      // driver error) runs the call on the CPU. Input errors (RangeError, TypeError) do not.
+      if (!isGpuFailure(err)) throw err;
+      if (!this.#gpuFailureWarned) {
+        this.#gpuFailureWarned = true;
+        process.emitWarning(`lwfm-spm: the GPU head failed (${(err as Error).message}); this call and later failing ones run on the CPU`, {
+          code: 'LWFM_CUDA_RUNTIME_FALLBACK',
+        });
+      }
+      this.#lastDevice = 'cpu';
+      return native.headScore(this.#live(), state.cpu, query);
+    }
   }
 
   /**
-   * Synchronous {@link score}; same result, blocks the event loop.
+   * Synchronous {@link score}; same result, blocks the event loop. Always the CPU engine
+   * (the GPU engine is asynchronous only), so a Head with device 'cuda' throws a TypeError.
    * @example
    * const logits = head.scoreSync(support, query);
    */
   scoreSync(support: PreparedSupport, query: Float32Array): Float32Array {
-    const [handle, supportHandle] = this.#checkScore(support, query);
-    return native.headScoreSync(handle, supportHandle, query);
+    const [handle, state] = this.#checkScore(support, query);
+    if (state.cpu === undefined) {
+      throw new TypeError("Expected score() for a Head with device 'cuda' but received scoreSync(): the GPU engine has no synchronous path");
+    }
+    this.#lastDevice = 'cpu';
+    return native.headScoreSync(handle, state.cpu, query);
+  }
+
+  /**
+   * Engine that ran the latest score / scoreSync call, undefined before the first.
+   * @example
+   * await head.score(support, query);
+   * console.log(head.lastDevice); // 'cpu' for a 5-way episode even on a GPU machine
+   */
+  get lastDevice(): ResolvedHeadDevice | undefined {
+    return this.#lastDevice;
+  }
+
+  /**
+   * Device report: requested and resolved device, the latest call's engine, and whether CUDA
+   * is compiled in and usable (with the reason when not).
+   * @example
+   * const info = head.info();
+   * if (!info.cudaAvailable) console.log(`CPU only: ${info.cudaReason}`);
+   */
+  info(): HeadInfo {
+    const cuda = cudaInfo();
+    const out: HeadInfo = {
+      requested: this.requestedDevice,
+      device: this.device,
+      lastDevice: this.#lastDevice,
+      cudaCompiled: cuda.compiled,
+      cudaAvailable: cuda.available,
+      autoMinPairs: CUDA_AUTO_MIN_PAIRS,
+    };
+    if (cuda.reason !== undefined) out.cudaReason = cuda.reason;
+    return out;
+  }
+
+  #gpuCopy(state: SupportState): CudaSupport {
+    if (state.gpu === undefined) {
+      const { features, labels } = state.pending!;
+      state.gpu = prepareCudaSupport(this.#cudaOptions, features, labels);
+      delete state.pending;
+    }
+    return state.gpu;
   }
 
   /** True once {@link dispose} ran. */
@@ -300,13 +446,13 @@ export class Head {
     return out;
   }
 
-  #checkScore(support: PreparedSupport, query: Float32Array): [NativeHandle<'head'>, NativeHandle<'support'>] {
+  #checkScore(support: PreparedSupport, query: Float32Array): [NativeHandle<'head'>, SupportState] {
     const handle = this.#live();
-    const entry = support instanceof PreparedSupport ? supportHandles.get(support) : undefined;
-    if (!entry) throw new TypeError(expectedMessage('PreparedSupport from prepareSupport()', 'support', support));
-    if (entry.owner !== this) throw new TypeError('Expected a PreparedSupport made by this Head for support but received one from another Head');
+    const state = support instanceof PreparedSupport ? supportStates.get(support) : undefined;
+    if (!state) throw new TypeError(expectedMessage('PreparedSupport from prepareSupport()', 'support', support));
+    if (state.owner !== this) throw new TypeError('Expected a PreparedSupport made by this Head for support but received one from another Head');
     if (support.disposed) throw new DisposedError('PreparedSupport');
     this.#checkImages(query, 'query');
-    return [handle, entry.handle];
+    return [handle, state];
   }
 }

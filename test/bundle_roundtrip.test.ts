@@ -2,6 +2,8 @@
  * Converter round trip: tools/fixtures/make_random_checkpoint.py writes a random-initialised
  * checkpoint and PyTorch reference embeddings into a temp dir, tools/convert_checkpoint.py
  * converts it, and ONNX Runtime (through Backbone) must reproduce the embeddings.
+ * Then the head: logits from Head on those embeddings equal the literal PyTorch head
+ * (tools/reference/lwfm_head.py) on the PyTorch embeddings.
  * Needs /usr/bin/python3 with torch + torchvision (Debian python3-torch, python3-torchvision);
  * without them these tests are skipped with the reason printed.
  */
@@ -14,9 +16,11 @@ import { Backbone } from '../src/backbone/backbone.js';
 import { runConverter, CONVERTER_SCRIPT } from '../src/model/convert.js';
 import { PYTHON, runPython, torchAvailable } from './helpers/python.js';
 import { diff, readF32 } from './helpers/tensors.js';
+import { Head } from '../src/head.js';
 
 const torch = torchAvailable();
 const MAKE = join(import.meta.dirname, '..', 'tools', 'fixtures', 'make_random_checkpoint.py');
+const ROUNDTRIP_LOGITS = join(import.meta.dirname, '..', 'tools', 'fixtures', 'roundtrip_logits.py');
 let root: string;
 
 beforeAll(() => {
@@ -43,7 +47,7 @@ const CASES: Case[] = [
 
 describe.skipIf(!torch.ok)(`converter round trip (PyTorch ${torch.ok ? 'found' : `missing: ${torch.reason}`})`, () => {
   for (const [k, c] of CASES.entries()) {
-    it(`${c.name}: ONNX Runtime embeddings equal PyTorch (1e-4)`, async () => {
+    it(`${c.name}: ONNX Runtime embeddings and Head logits equal PyTorch (1e-4)`, async () => {
       const dir = join(root, `case${k}`);
       const args = ['--taps', ...c.taps.map(String), '--feature-size', String(c.featureSize), '--pooling', c.pooling];
       runPython([MAKE, dir, ...args, '--layout', c.layout, '--seed', String(k), '--images', '3']);
@@ -78,12 +82,25 @@ describe.skipIf(!torch.ok)(`converter round trip (PyTorch ${torch.ok ? 'found' :
       // Embeddings of this model, for the logits check below.
       writeFileSync(join(dir, 'embeddings.bin'), batch.data);
 
-      // TODO(lead, after merging the head branch): check logits too. tools/reference/lwfm_head.py
-      // provides head_logits(support, labels, query, channels, feature_size, temperature_attn,
-      // temperature, matcher_weight, top_k, matcher). dir/embeddings.bin (ONNX Runtime, [3, C, F*F])
-      // and dir/expected.bin (PyTorch) hold the embeddings, dir/matcher_{t}_w{1,2}.bin the matcher
-      // weights; run lwfm_head.head_logits on expected.bin with images 0-1 as support (labels
-      // [0, 1]) and image 2 as query, and compare with Head on `batch.data` (1e-4).
+      // Logits: our Head on the ONNX Runtime embeddings vs the literal PyTorch head on the
+      // PyTorch embeddings (images 0-1 support, one class each; image 2 the query). F = 1 has no
+      // defined attention (unbiased variance of one pixel), so that case stops at embeddings.
+      if (c.featureSize >= 2) {
+        const cfg = bundle.config;
+        const pyArgs = [ROUNDTRIP_LOGITS, dir, '--channels', ...cfg.channels.map(String), '--feature-size', String(cfg.featureSize),
+          '--matcher-weight', String(cfg.matcherWeight), ...(bundle.matcher ? ['--matcher'] : [])];
+        const expectedLogits = JSON.parse(runPython(pyArgs)) as number[][];
+        await using head = new Head({ channels: cfg.channels, featureSize: cfg.featureSize, temperatureAttn: cfg.temperatureAttn,
+          temperature: cfg.temperature, matcherWeight: cfg.matcherWeight, topK: cfg.topK, matcher: bundle.matcher, device: 'cpu' });
+        const per = batch.dims[1] * batch.dims[2];
+        const support = await head.prepareSupport(batch.data.subarray(0, 2 * per), [0, 1]);
+        const logits = await head.score(support, batch.data.subarray(2 * per, 3 * per));
+        const want = Float32Array.from(expectedLogits.flat());
+        const dl = diff(logits, want);
+        console.log(`[round trip] ${c.name}: logits ${Array.from(logits, (v) => v.toFixed(4)).join(', ')}; max abs diff ${dl.maxAbs.toExponential(2)}`);
+        expect(dl.maxAbs).toBeLessThan(1e-4);
+        expect(logits[0]! > logits[1]!).toBe(want[0]! > want[1]!);
+      }
     });
   }
 

@@ -33,7 +33,7 @@ export async function runLargeCase(threads?: number, way = 1000, queries = 1000)
     matcher: true,
   };
   const ep = makeEpisode(c);
-  const head = new Head({ channels: c.channels, matcher: ep.matcher, threads });
+  const head = new Head({ channels: c.channels, matcher: ep.matcher, threads, device: 'cpu' }); // measures the CPU engine's memory
   const t0 = performance.now();
   const support = await head.prepareSupport(ep.support, c.labels);
   const t1 = performance.now();
