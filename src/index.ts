@@ -26,3 +26,21 @@ export type { CudaHeadOptions } from './cuda_head.js';
 export { Head, PreparedSupport } from './head.js';
 export type { HeadOptions, HeadInfo, MatcherWeights, HeadDevice, ResolvedHeadDevice } from './head.js';
 export { resolveHeadDevice } from './head_device.js';
+// --- classifier (src/classifier) ---
+export { FewShotClassifier } from './classifier/classifier.js';
+export type {
+  Embedding,
+  Prediction,
+  FailedPrediction,
+  ClassifyResult,
+  Classification,
+  SupportSummary,
+  EvaluateOptions,
+  EvaluateProgress,
+  EvaluateResult,
+  ClassifierInfo,
+} from './classifier/classifier.js';
+export type { LoadOptions, ImageSource, ImageTensorInput } from './classifier/engine.js';
+export type { Label } from './classifier/labels.js';
+export type { StageTimings } from './classifier/timings.js';
+export { DatasetError } from './classifier/dataset_error.js';

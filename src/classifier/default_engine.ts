@@ -1,0 +1,62 @@
+/**
+ * The production engine: the ONNX Runtime backbone and the native head, both built
+ * from one model bundle. Imported lazily by `FewShotClassifier.load` so that merely
+ * importing the classifier never starts onnxruntime or loads the addon.
+ */
+import { Head } from '../head.js';
+import { Backbone } from '../backbone/backbone.js';
+import { loadBundle } from '../model/bundle.js';
+import { defaultBundle } from '../model/default_bundle.js';
+import { DeviceUnavailableError } from '../errors.js';
+import { nativeInfo } from '../native_info.js';
+import type { Engine, LoadOptions } from './engine.js';
+import type { NativeInfoProvider } from './classifier.js';
+
+/** Loads the bundle (or the default model) and builds backbone + head from it. */
+export async function createDefaultEngine(bundleDir: string | undefined, options: LoadOptions): Promise<Engine> {
+  const bundle = bundleDir === undefined ? await defaultBundle() : await loadBundle(bundleDir);
+  const { config } = bundle;
+  const backbone = await Backbone.create(bundle, { device: options.device ?? 'auto', workers: options.workers, threads: options.threads });
+  try {
+    const headOptions = {
+      channels: config.channels,
+      featureSize: config.featureSize,
+      temperatureAttn: config.temperatureAttn,
+      temperature: config.temperature,
+      matcherWeight: config.matcherWeight,
+      topK: config.topK,
+      matcher: bundle.matcher,
+      threads: options.threads,
+    };
+    let head: Head;
+    try {
+      head = new Head({ ...headOptions, device: options.device ?? 'auto' });
+    } catch (err) {
+      // 'cuda' is strict for the backbone, which holds nearly all the arithmetic; a head
+      // without a CUDA engine runs on the CPU instead of failing the whole load.
+      if (!(err instanceof DeviceUnavailableError) || options.device !== 'cuda') throw err;
+      process.emitWarning(`${err.message} The head runs on the CPU; the backbone stays on CUDA.`, { code: 'LWFM_HEAD_CPU_FALLBACK' });
+      head = new Head({ ...headOptions, device: 'cpu' });
+    }
+    return {
+      backbone,
+      head,
+      model: {
+        dir: bundle.dir,
+        crop: config.crop,
+        channels: [...config.channels],
+        featureSize: config.featureSize,
+        trained: config.provenance.trained,
+        source: config.provenance.source,
+      },
+      threads: options.threads,
+      workers: options.workers,
+    };
+  } catch (err) {
+    await backbone.dispose();
+    throw err;
+  }
+}
+
+/** The loaded addon's build description. */
+export const defaultNativeInfo: NativeInfoProvider = () => nativeInfo();

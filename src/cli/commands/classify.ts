@@ -1,0 +1,112 @@
+/** `lwfm-spm classify`: support folder + query files/dirs -> predictions. */
+import { statSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DatasetError } from '../../classifier/dataset_error.js';
+import { listImages, scanImageFolder } from '../../classifier/image_folder.js';
+import { UsageError, modelOptions, parseCommandArgs, stringList, stringOption } from '../args.js';
+import { formatMs, percent, table, UNTRAINED_NOTE } from '../format.js';
+import { loadClassifier } from '../load_model.js';
+import { classifySpec } from '../specs.js';
+
+interface QueryItem {
+  file: string;
+  truth: string | undefined;
+}
+
+/** Expands query paths: files as given, directories to their images (subdirectory name = truth). */
+export function collectQueries(paths: string[]): QueryItem[] {
+  const items: QueryItem[] = [];
+  for (const p of paths) {
+    const abs = resolve(p);
+    let isDir: boolean;
+    try {
+      isDir = statSync(abs).isDirectory();
+    } catch {
+      throw new DatasetError(abs, 'query path does not exist');
+    }
+    if (!isDir) {
+      items.push({ file: abs, truth: undefined });
+      continue;
+    }
+    const before = items.length;
+    for (const file of listImages(abs)) items.push({ file, truth: undefined });
+    const subdirs = readdirSync(abs, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+      .map((e) => e.name)
+      .sort();
+    for (const sub of subdirs) for (const file of listImages(join(abs, sub))) items.push({ file, truth: sub });
+    if (items.length === before) throw new DatasetError(abs, 'query directory has no images (looked in it and in its subdirectories)');
+  }
+  return items;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseCommandArgs(classifySpec, argv);
+  if (args.help) {
+    process.stdout.write(`${classifySpec.help}\n`);
+    return 0;
+  }
+  const model = modelOptions(args);
+  const supportDir = stringOption(args, 'support', true);
+  const queryPaths = [...stringList(args, 'query'), ...args.positionals];
+  if (queryPaths.length === 0) throw new UsageError('missing required option --query');
+  const json = args.values.json === true;
+
+  // Check all paths before the (slow) model load.
+  const folder = scanImageFolder(supportDir);
+  const empty = folder.classes.filter((c) => c.files.length === 0);
+  if (empty.length > 0) {
+    throw new DatasetError(folder.root, `every support class needs at least one image; empty: ${empty.map((c) => c.name).join(', ')}`);
+  }
+  const queries = collectQueries(queryPaths);
+
+  await using classifier = await loadClassifier(model, json);
+  const info = classifier.info();
+  const supportFiles = folder.classes.flatMap((c) => c.files);
+  const supportLabels = folder.classes.flatMap((c) => c.files.map(() => c.name));
+  const support = await classifier.setSupport(supportFiles, supportLabels);
+  const results = await classifier.classify(queries.map((q) => q.file));
+  const timings = { ...results.timings };
+  timings.decode += support.timings.decode;
+  timings.backbone += support.timings.backbone;
+  timings.head += support.timings.head;
+  timings.total += support.timings.total;
+
+  const failed = results.filter((r) => r.error).length;
+  const withTruth = queries.map((q, i) => ({ q, r: results[i]! })).filter(({ q, r }) => q.truth !== undefined && !r.error);
+  const accuracy = withTruth.length > 0 ? withTruth.filter(({ q, r }) => r.label === q.truth).length / withTruth.length : undefined;
+
+  if (json) {
+    const entries = queries.map((q, i) => {
+      const r = results[i]!;
+      return r.error
+        ? { file: q.file, truth: q.truth ?? null, error: r.error.message }
+        : { file: q.file, truth: q.truth ?? null, label: r.label, index: r.index, probabilities: r.probabilities, logits: r.logits };
+    });
+    process.stdout.write(`${JSON.stringify({ untrained: !info.model.trained, model: info.model, labels: results.labels, shotsPerClass: support.shotsPerClass, results: entries, accuracy: accuracy ?? null, timings }, null, 2)}\n`);
+  } else {
+    const out: string[] = [];
+    if (!info.model.trained) out.push(UNTRAINED_NOTE, '');
+    out.push(`Support: ${support.way} classes, ${support.size} images (${folder.root})`, '');
+    const hasTruth = queries.some((q) => q.truth !== undefined);
+    const header = hasTruth ? ['query', 'predicted', 'p', 'truth'] : ['query', 'predicted', 'p'];
+    out.push(
+      table(
+        header,
+        queries.map((q, i) => {
+          const r = results[i]!;
+          const row = r.error ? [q.file, `error: ${r.error.message}`, ''] : [q.file, String(r.label), r.probabilities[r.index]!.toFixed(3)];
+          return hasTruth ? [...row, q.truth ?? ''] : row;
+        }),
+      ),
+    );
+    if (accuracy !== undefined) out.push('', `Accuracy on ${withTruth.length} queries with a known class: ${percent(accuracy)}`);
+    out.push('', `Timings: decode ${formatMs(timings.decode)}, backbone ${formatMs(timings.backbone)}, head ${formatMs(timings.head)}, total ${formatMs(timings.total)}`);
+    process.stdout.write(`${out.join('\n')}\n`);
+  }
+  if (failed > 0) {
+    process.stderr.write(`lwfm-spm: ${failed} of ${queries.length} query image${queries.length === 1 ? '' : 's'} could not be read (see above)\n`);
+    return 1;
+  }
+  return 0;
+}

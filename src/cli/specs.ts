@@ -1,0 +1,171 @@
+/**
+ * Every command's options and help text, in one light module: `--help` never loads
+ * the model, onnxruntime or the native addon.
+ */
+import { MODEL_OPTIONS, MODEL_OPTIONS_HELP, type CommandSpec } from './args.js';
+
+const EXIT_CODES = `Exit codes: 0 success, 1 failure (missing or unusable data, unreadable image, bad model
+bundle, ...), 2 usage error.`;
+
+export const demoSpec: CommandSpec = {
+  name: 'demo',
+  summary: 'run one 5-way episode on the bundled sample images',
+  options: { ...MODEL_OPTIONS, seed: { type: 'string' }, shot: { type: 'string' }, query: { type: 'string' }, json: { type: 'boolean' } },
+  help: `Usage: lwfm-spm demo [options]
+
+Runs one full 5-way few-shot episode on the small sample set shipped with the package
+(shapes and textures rendered by tools/make_samples.mjs) and prints every prediction
+against its truth, the accuracy and the time spent per stage. Without --model it uses
+the embedded default model, which is UNTRAINED: expect accuracy near chance.
+
+Options:
+      --shot K        support images per class (default 1)
+      --query N       query images per class (default 3)
+      --seed S        episode seed (default 0)
+      --json          print one JSON object instead of text
+${MODEL_OPTIONS_HELP}
+  -h, --help          show this help
+
+${EXIT_CODES}`,
+};
+
+export const classifySpec: CommandSpec = {
+  name: 'classify',
+  summary: 'classify images against a support folder',
+  positionals: true,
+  options: { ...MODEL_OPTIONS, support: { type: 'string', short: 's' }, query: { type: 'string', short: 'q', multiple: true }, json: { type: 'boolean' } },
+  help: `Usage: lwfm-spm classify --support DIR --query DIR|FILE [DIR|FILE...] [options]
+
+Classifies query images against a support set in ImageFolder layout: every
+subdirectory of --support is a class and its images are that class's shots.
+A query DIR contributes its images; its subdirectories' images too, with the
+subdirectory name taken as the truth (then the accuracy is printed).
+An unreadable query is reported in its row; the others are still classified and
+the exit code is 1.
+
+Options:
+  -s, --support DIR   support images, DIR/<class>/<image> (required)
+  -q, --query PATH    query image or directory; repeatable, and further paths may
+                      follow as plain arguments (required)
+      --json          print one JSON object instead of a table
+${MODEL_OPTIONS_HELP}
+  -h, --help          show this help
+
+${EXIT_CODES}`,
+};
+
+export const evalSpec: CommandSpec = {
+  name: 'eval',
+  summary: 'few-shot accuracy over random episodes of an ImageFolder dataset',
+  options: {
+    ...MODEL_OPTIONS,
+    data: { type: 'string', short: 'd' },
+    way: { type: 'string' },
+    shot: { type: 'string' },
+    query: { type: 'string' },
+    episodes: { type: 'string' },
+    seed: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  help: `Usage: lwfm-spm eval --data DIR [options]
+
+Samples N-way K-shot episodes from DIR/<class>/<image> (deterministic for a seed) and
+reports the mean accuracy with its 95% confidence interval (1.96 * std / sqrt(episodes)),
+and where the time goes (backbone vs. head and glue). Progress goes to stderr: a bar
+on a terminal, plain lines otherwise. Unreadable images are skipped with a warning.
+
+Options:
+  -d, --data DIR      dataset root (required)
+      --way N         classes per episode (default 5)
+      --shot K        support images per class (default 1)
+      --query Q       query images per class (default 15)
+      --episodes E    number of episodes (default 600)
+      --seed S        sampler seed (default 0)
+      --json          print the result as JSON on stdout
+${MODEL_OPTIONS_HELP}
+  -h, --help          show this help
+
+${EXIT_CODES}`,
+};
+
+export const infoSpec: CommandSpec = {
+  name: 'info',
+  summary: 'package version, native build, devices, threads and model',
+  options: { ...MODEL_OPTIONS, json: { type: 'boolean' } },
+  help: `Usage: lwfm-spm info [options]
+
+Loads the model and prints the package version, the native build (where it was loaded
+from, whether CUDA is compiled in, the SIMD path), the devices in use for the backbone
+and the head, threads, and the model bundle.
+
+Options:
+      --json          print JSON
+${MODEL_OPTIONS_HELP}
+  -h, --help          show this help
+
+${EXIT_CODES}`,
+};
+
+export const convertSpec: CommandSpec = {
+  name: 'convert',
+  summary: "convert an authors' PyTorch checkpoint into a model bundle",
+  positionals: true,
+  options: {},
+  help: `Usage: lwfm-spm convert CHECKPOINT OUTDIR [options]
+
+Converts a checkpoint trained with the authors' code (or a plain torchvision resnet18
+state dict) into a model bundle directory for --model. Runs tools/convert_checkpoint.py
+with python3 and PyTorch; says what to install when they are missing.
+
+Options (passed to the converter):
+      --taps 7 8                   tapped blocks (default 7 8)
+      --feature-size F             pooled size (default 3)
+      --pooling average|bilinear   (default average)
+      --temperature-attn T         (default 5)
+      --temperature T              (default 0.2)
+      --matcher-weight W           (default 0.25)
+      --top-k K                    (default 1)
+      --norm imagenet|cifar        normalization constants (default imagenet)
+      --resize R / --crop S        preprocessing sizes (default 92 / 84)
+  -h, --help                       show this help
+
+Exit codes: 0 done, 1 the checkpoint cannot be converted (the message says why),
+2 bad options, 3 python3 with numpy and torch not found (the message says what to install).
+The bundle format is described in docs/model-bundle.md.`,
+};
+
+export const benchSpec: CommandSpec = {
+  name: 'bench',
+  summary: 'run the benchmarks (source checkout only)',
+  positionals: true,
+  options: {},
+  help: `Usage: lwfm-spm bench [SUITE...] [--no-write]
+
+Runs the benchmark driver benchmarks/run.ts of a source checkout (needs the dev
+dependencies, e.g. tsx) with the arguments passed through, and exits with its status.
+SUITE: match (assignment + head), assignment, head, backbone, or all (the default).
+The tables are rewritten into benchmarks/RESULTS.md unless --no-write is given.
+
+Options:
+  -h, --help          show this help (any other argument goes to the driver)
+
+${EXIT_CODES}`,
+};
+
+export const COMMANDS: readonly CommandSpec[] = [demoSpec, classifySpec, evalSpec, convertSpec, infoSpec, benchSpec];
+
+/** Top-level help. */
+export function mainHelp(version: string): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return `lwfm-spm ${version}: few-shot image classification with LWFM-SPM
+
+Usage: lwfm-spm <command> [options]
+
+Commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
+
+Run 'lwfm-spm <command> --help' for a command's options.
+Options: -h, --help   this help;  -v, --version   the version
+
+${EXIT_CODES}`;
+}
