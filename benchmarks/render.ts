@@ -4,7 +4,7 @@ export type Row = Record<string, string | number | boolean | undefined | null>;
 function cell(v: Row[string]): string {
   if (v === undefined || v === null) return '';
   if (typeof v === 'number') {
-    if (!Number.isFinite(v)) return String(v);
+    if (!Number.isFinite(v) || Number.isInteger(v)) return String(v);
     const a = Math.abs(v);
     return a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : v.toPrecision(3);
   }
