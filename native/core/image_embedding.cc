@@ -19,23 +19,42 @@ double Now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+__attribute__((always_inline)) inline void AddBody(float* h, const float* z, int n) {
+  for (int i = 0; i < n; ++i) h[i] += z[i];
+}
+void AddScalar(float* h, const float* z, int n) { AddBody(h, z, n); }
+__attribute__((always_inline)) inline void ScaleInPlaceBody(float* h, float s, int n) {
+  for (int i = 0; i < n; ++i) h[i] *= s;
+}
+void ScaleInPlaceScalar(float* h, float s, int n) { ScaleInPlaceBody(h, s, n); }
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+__attribute__((target("avx2,fma"))) void AddAvx2(float* h, const float* z, int n) { AddBody(h, z, n); }
+__attribute__((target("avx2,fma"))) void ScaleInPlaceAvx2(float* h, float s, int n) { ScaleInPlaceBody(h, s, n); }
+#endif
+
 // h <- (h + z) / max(|h + z|, 1e-8) per row (z may be null): the matched vector of SPEC §3.3
-// up to the positive attention factor, which the cosine ignores.
-void AddAndNormalizeRows(float* h, const float* z, std::size_t rows, int c, DotFn dot, int threads) {
+// up to the positive attention factor, which the cosine ignores. The element-wise steps are
+// the same float operations at every SIMD level.
+void AddAndNormalizeRows(float* h, const float* z, std::size_t rows, int c, DotFn dot, SimdLevel level,
+                         int threads) {
+  void (*add)(float*, const float*, int) = AddScalar;
+  void (*scale)(float*, float, int) = ScaleInPlaceScalar;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  if (level != SimdLevel::kScalar) {
+    add = AddAvx2;
+    scale = ScaleInPlaceAvx2;
+  }
+#endif
+  (void)level;
   ParallelFor(rows, threads, 64, [&](std::size_t begin, std::size_t end) {
     for (std::size_t r = begin; r < end; ++r) {
       float* row = h + r * c;
-      if (z) {
-        const float* zr = z + r * c;
-        for (int i = 0; i < c; ++i) row[i] += zr[i];
-      }
+      if (z) add(row, z + r * c, c);
       const float n = std::sqrt(dot(row, row, c));
-      const float inv = 1.0f / std::max(n, 1e-8f);
-      for (int i = 0; i < c; ++i) row[i] *= inv;
+      scale(row, 1.0f / std::max(n, 1e-8f), c);
     }
   });
 }
-
 
 // Centring kernels (SPEC §3.1), one set per SIMD level. Every level performs the same float
 // and double operations on the same values in the same order, so all levels agree bit for bit.
@@ -239,10 +258,10 @@ void EmbedImages(const HeadModel& model, const float* features, int count, const
                 GemmEpilogue::kRelu, threads, &scratch.pack);
         GemmABt(h1, static_cast<int>(rows), hidden, model.PackedW2(l, level), h.data(), cl,
                 GemmEpilogue::kRelu, threads, &scratch.pack);
-        AddAndNormalizeRows(h.data(), out.centered[l].data(), rows, cl, dot, threads);
+        AddAndNormalizeRows(h.data(), out.centered[l].data(), rows, cl, dot, level, threads);
       } else {
         std::copy(out.centered[l].begin(), out.centered[l].end(), h.begin());
-        AddAndNormalizeRows(h.data(), nullptr, rows, cl, dot, threads);
+        AddAndNormalizeRows(h.data(), nullptr, rows, cl, dot, level, threads);
       }
     }
   }
