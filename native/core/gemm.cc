@@ -6,6 +6,11 @@
 #include "core/gemm_kernels.h"
 #include "core/thread_pool.h"
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define LWFM_GEMM_X86 1
+#endif
+
 namespace lwfm {
 namespace {
 
@@ -32,12 +37,57 @@ static_assert(gemm_detail::kAvx512Nr <= kMaxPanel && gemm_detail::kAvx2Nr <= kMa
                   gemm_detail::kScalarNr <= kMaxPanel && gemm_detail::kAvx512Mr <= kMaxPanel,
               "PackA's source-row table is too small for a kernel shape");
 
-void PackA(const float* a, std::size_t lda, int m0, int rows, int k, int mr, float* out) {
+#ifdef LWFM_GEMM_X86
+// A full 6-row panel (the AVX2 kernel's mr) as 8 x 8 in-register transposes of 8 k-steps of
+// the 6 rows (2 zero rows): the same values in the same places as the scalar loop, about 4x
+// fewer instructions. Each k-step's 6 floats are written with an 8-float store that the next
+// step overwrites, except the block's last step, stored exactly, so nothing past the panel
+// (another thread's panel) is ever touched.
+__attribute__((target("avx2,fma"))) void PackPanel6Avx2(const float* const* src, int k, float* dst) {
+  const __m256 zero = _mm256_setzero_ps();
+  int kk = 0;
+  for (; kk + 8 <= k; kk += 8) {
+    const __m256 r0 = _mm256_loadu_ps(src[0] + kk), r1 = _mm256_loadu_ps(src[1] + kk);
+    const __m256 r2 = _mm256_loadu_ps(src[2] + kk), r3 = _mm256_loadu_ps(src[3] + kk);
+    const __m256 r4 = _mm256_loadu_ps(src[4] + kk), r5 = _mm256_loadu_ps(src[5] + kk);
+    const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+    const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+    const __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+    const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    const __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    const __m256 s4 = _mm256_shuffle_ps(t4, zero, 0x44), s5 = _mm256_shuffle_ps(t4, zero, 0xEE);
+    const __m256 s6 = _mm256_shuffle_ps(t5, zero, 0x44), s7 = _mm256_shuffle_ps(t5, zero, 0xEE);
+    float* d = dst + static_cast<std::size_t>(kk) * 6;
+    _mm256_storeu_ps(d + 0, _mm256_permute2f128_ps(s0, s4, 0x20));
+    _mm256_storeu_ps(d + 6, _mm256_permute2f128_ps(s1, s5, 0x20));
+    _mm256_storeu_ps(d + 12, _mm256_permute2f128_ps(s2, s6, 0x20));
+    _mm256_storeu_ps(d + 18, _mm256_permute2f128_ps(s3, s7, 0x20));
+    _mm256_storeu_ps(d + 24, _mm256_permute2f128_ps(s0, s4, 0x31));
+    _mm256_storeu_ps(d + 30, _mm256_permute2f128_ps(s1, s5, 0x31));
+    _mm256_storeu_ps(d + 36, _mm256_permute2f128_ps(s2, s6, 0x31));
+    const __m256 last = _mm256_permute2f128_ps(s3, s7, 0x31);
+    _mm_storeu_ps(d + 42, _mm256_castps256_ps128(last));
+    _mm_storel_pi(reinterpret_cast<__m64*>(d + 46), _mm256_extractf128_ps(last, 1));
+  }
+  for (; kk < k; ++kk)
+    for (int r = 0; r < 6; ++r) dst[static_cast<std::size_t>(kk) * 6 + r] = src[r][kk];
+}
+#endif
+
+// vector_ok: the CPU has AVX2 (the caller's SIMD level is not scalar).
+void PackA(const float* a, std::size_t lda, int m0, int rows, int k, int mr, float* out, bool vector_ok = false) {
   for (int p = 0; p < rows; p += mr) {
     const int valid = std::min(mr, rows - p);
     float* dst = out + static_cast<std::size_t>(p) * k;
     const float* src[kMaxPanel];
     for (int r = 0; r < valid; ++r) src[r] = a + static_cast<std::size_t>(m0 + p + r) * lda;
+#ifdef LWFM_GEMM_X86
+    if (vector_ok && valid == 6 && mr == 6) {
+      PackPanel6Avx2(src, k, dst);
+      continue;
+    }
+#endif
+    (void)vector_ok;
     if (valid == mr) {
       for (int kk = 0; kk < k; ++kk, dst += mr)
         for (int r = 0; r < mr; ++r) dst[r] = src[r][kk];
@@ -100,7 +150,8 @@ void GemmABt(const float* a, int m, std::size_t lda, const PackedB& b, float* c,
   ParallelFor(m_panels, threads, 8, [&](std::size_t begin, std::size_t end) {
     const int first = static_cast<int>(begin) * mr;
     const int rows = std::min(m, static_cast<int>(end) * mr) - first;
-    PackA(a, lda, first, rows, k, mr, a_pack.data() + static_cast<std::size_t>(first) * k);
+    PackA(a, lda, first, rows, k, mr, a_pack.data() + static_cast<std::size_t>(first) * k,
+          b.level != SimdLevel::kScalar);
   });
   ParallelFor(static_cast<std::size_t>(m_blocks) * n_blocks, threads, 1,
               [&](std::size_t begin, std::size_t end) {

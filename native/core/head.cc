@@ -41,7 +41,7 @@ void LoadBlock(const float* corr, std::size_t ld, int p, int q, int s, float* r)
 
 // x^T G x for symmetric n x n G, in double with independent partial sums (the compiler may
 // not reassociate a single double chain, which would leave it latency-bound).
-double QuadraticForm(const double* g, const double* x, int n) {
+__attribute__((always_inline)) inline double QuadraticFormBody(const double* g, const double* x, int n) {
   double total = 0;
   for (int i = 0; i < n; ++i) {
     const double* gi = g + static_cast<std::size_t>(i) * n;
@@ -57,6 +57,54 @@ double QuadraticForm(const double* g, const double* x, int n) {
     total += x[i] * ((s0 + s1) + (s2 + s3));
   }
   return total;
+}
+
+// sum_i w[i] rs[i] sum_j R[i, j] v[j] for one pair's block R inside the correlation tile
+// (R[i, j] = base[j * ld + i]): the inner sums run over i, contiguous in the tile, so they
+// vectorise and no transposed copy of the block is needed. acc: p doubles of scratch.
+__attribute__((always_inline)) inline double WeightedBilinearBody(const float* base, std::size_t ld, int p,
+                                                                  const double* v, const double* w,
+                                                                  const float* rs, double* acc) {
+  for (int i = 0; i < p; ++i) acc[i] = 0.0;
+  for (int j = 0; j < p; ++j) {
+    const float* rj = base + static_cast<std::size_t>(j) * ld;
+    const double vj = v[j];
+    for (int i = 0; i < p; ++i) acc[i] += static_cast<double>(rj[i]) * vj;
+  }
+  double total = 0;
+  for (int i = 0; i < p; ++i) total += w[i] * static_cast<double>(rs[i]) * acc[i];
+  return total;
+}
+
+double QuadraticFormScalar(const double* g, const double* x, int n) { return QuadraticFormBody(g, x, n); }
+double WeightedBilinearScalar(const float* base, std::size_t ld, int p, const double* v, const double* w,
+                              const float* rs, double* acc) {
+  return WeightedBilinearBody(base, ld, p, v, w, rs, acc);
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+__attribute__((target("avx2,fma"))) double QuadraticFormAvx2(const double* g, const double* x, int n) {
+  return QuadraticFormBody(g, x, n);
+}
+__attribute__((target("avx2,fma"))) double WeightedBilinearAvx2(const float* base, std::size_t ld, int p,
+                                                                const double* v, const double* w, const float* rs,
+                                                                double* acc) {
+  return WeightedBilinearBody(base, ld, p, v, w, rs, acc);
+}
+#endif
+
+struct GlobalFns {
+  double (*quadratic_form)(const double* g, const double* x, int n);
+  double (*weighted_bilinear)(const float* base, std::size_t ld, int p, const double* v, const double* w,
+                              const float* rs, double* acc);
+};
+
+GlobalFns GlobalFor(SimdLevel level) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  if (level != SimdLevel::kScalar) return {QuadraticFormAvx2, WeightedBilinearAvx2};
+#endif
+  (void)level;
+  return {QuadraticFormScalar, WeightedBilinearScalar};
 }
 
 // Sum of the k largest of v[0..n).
@@ -129,6 +177,7 @@ void HeadEngine::Score(const PreparedSupport& sup, const float* queries, int cou
   const std::size_t image_floats = static_cast<std::size_t>(model_.total_channels()) * p;
   const DotFn dot = DotFor(level);
   const PairAttentionFn attention_fn = PairAttentionFor(level);
+  const GlobalFns global = GlobalFor(level);
   const int tile = QueryTile(s_count, p, taps, count);
 
   std::unique_ptr<Workspace> ws_owner = AcquireWorkspace();
@@ -216,9 +265,8 @@ void HeadEngine::Score(const PreparedSupport& sup, const float* queries, int cou
     // Pass 2, per (query, class): pooled global cosine without materialising S~ / Q~:
     // A_l = c sum_s Z_s a_s, B_l = c Z_q b with b = sum_s a_q^(s), c = 1 / (K P).
     ParallelFor(qt, threads, 1, [&](std::size_t begin, std::size_t end) {
-      std::vector<double> b(p), v(p);
+      std::vector<double> b(p), v(p), acc(p);
       std::vector<double> w;
-      std::vector<float> block(pp);
       for (std::size_t qi = begin; qi < end; ++qi) {
         for (int k = 0; k < way; ++k) {
           const auto& shots = sup.shots[k];
@@ -238,18 +286,13 @@ void HeadEngine::Score(const PreparedSupport& sup, const float* queries, int cou
             for (int j = 0; j < p; ++j) v[j] = b[j] * rq[j];
             for (int a = 0; a < kshots; ++a) {
               const int s = shots[a];
-              LoadBlock(corr[l].data(), ld, p, static_cast<int>(qi), s, block.data());
-              const float* r = block.data();
+              const float* base = corr[l].data() + qi * p * ld + static_cast<std::size_t>(s) * p;
               const float* rs = sup.images.norm[l].data() + static_cast<std::size_t>(s) * p;
-              for (int i = 0; i < p; ++i) {
-                double row = 0;
-                for (int j = 0; j < p; ++j) row += static_cast<double>(r[i * p + j]) * v[j];
-                ab += w[a * p + i] * static_cast<double>(rs[i]) * row;
-              }
+              ab += global.weighted_bilinear(base, ld, p, v.data(), w.data() + a * p, rs, acc.data());
             }
-            bb += QuadraticForm(q.gram[l].data() + qi * pp, b.data(), p);
+            bb += global.quadratic_form(q.gram[l].data() + qi * pp, b.data(), p);
             const double* gk = sup.class_gram[k][l].data();
-            aa += QuadraticForm(gk, w.data(), kp);
+            aa += global.quadratic_form(gk, w.data(), kp);
           }
           for (int a = 0; a < kshots; ++a) m_sum += match_score[qi * s_count + shots[a]];
           const double c = 1.0 / kp;
