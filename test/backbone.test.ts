@@ -82,6 +82,26 @@ describe('Backbone.embed', () => {
     expect(Number.isNaN(allBad.data[0])).toBe(true);
   });
 
+  it('places rows and NaN rows correctly when a batch spans several jobs with bad images at job edges', async () => {
+    // Jobs hold 16 images: bad images at the first and last row of jobs, and a whole bad job.
+    const bad = new Set([0, 15, 16, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 49]);
+    const inputs = Array.from({ length: 50 }, (_, i) => (bad.has(i) ? img('corrupt.jpg') : GOOD[i % GOOD.length]!));
+    const r = await backbone.embed(inputs);
+    const ref = await backbone.embed(GOOD);
+    expect(r.dims).toEqual([50, 1024, 9]);
+    inputs.forEach((_, i) => {
+      const row = r.data.subarray(i * 9216, (i + 1) * 9216);
+      if (bad.has(i)) {
+        expect(r.errors[i]).toBeInstanceOf(ImageDecodeError);
+        expect(row.every(Number.isNaN)).toBe(true);
+      } else {
+        expect(r.errors[i]).toBeNull();
+        const g = i % GOOD.length;
+        expect(diff(row, ref.data.subarray(g * 9216, (g + 1) * 9216)).maxRel).toBeLessThan(1e-5);
+      }
+    });
+  });
+
   it('handles empty batches and validates inputs', async () => {
     expect((await backbone.embed([])).dims).toEqual([0, 1024, 9]);
     expect((await backbone.embed({ data: new Float32Array(0), dims: [0, 3, 84, 84] })).dims).toEqual([0, 1024, 9]);
