@@ -4,6 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { DeviceUnavailableError, DisposedError, ImageDecodeError, ModelBundleError } from '../errors.js';
 import { expectOneOf, expectOptions, expectPositiveInteger, expectedMessage } from '../validate.js';
 import type { ModelBundle } from '../model/bundle.js';
@@ -15,6 +16,11 @@ import type { EmbedBatch, ImageInput, ImageTensor } from './types.js';
 
 /** Images per worker job: small enough that decoding of the next job overlaps this one's inference. */
 const MAX_JOB_IMAGES = 16;
+/**
+ * Rows per job of a tensor input: one 5-way 1-shot episode (80 images) stays one job, and
+ * copying one job's rows (6.8 MB) takes a few ms of a loop turn.
+ */
+const MAX_TENSOR_JOB_IMAGES = 80;
 
 export interface BackboneOptions {
   /** 'auto' (default): CUDA when usable, else CPU. 'cuda' throws DeviceUnavailableError when it is not usable. */
@@ -104,7 +110,8 @@ export class Backbone {
   /**
    * Embeds images (paths or encoded bytes, decoded and preprocessed in the workers) or an
    * already preprocessed tensor. One bad image yields an ImageDecodeError in `errors` and
-   * NaN features; the others are unaffected.
+   * NaN features; the others are unaffected. A tensor's rows are copied in slices over the
+   * next few event-loop turns, so leave its data unchanged until the promise settles.
    * @example
    * const { data, dims, errors } = await backbone.embed(['a.jpg', bytes]);
    */
@@ -208,10 +215,18 @@ export class Backbone {
     if (t.data.length !== n * per) throw new RangeError(expectedMessage(`Float32Array of length ${n * per} (N x 3 x ${s} x ${s})`, 'inputs.data', t.data));
     const batch = this.newBatch(n);
     if (n === 0) return Promise.resolve(batch);
-    // Tensors need no decoding, so nothing gains from smaller jobs than one per worker.
-    const jobs = this.chunks(n, Infinity).map(([a, b]) => {
-      const data = t.data.slice(a * per, b * per); // own buffer, transferred to the worker
-      return { start: a, end: b, result: this.pool.run({ type: 'tensor', count: b - a, data }, [data.buffer]) };
+    // Each job gets its own copy of its rows (transferred to the worker, the caller keeps its
+    // tensor). Copying into fresh pages costs about 1 ms per 1-2 MB here, so copying all of a
+    // 500-image tensor (42 MB) at once blocked the loop for 30-120 ms: jobs are capped and each
+    // one's rows are copied and posted in a turn of their own.
+    let turn: Promise<unknown> = Promise.resolve();
+    const jobs = this.chunks(n, MAX_TENSOR_JOB_IMAGES).map(([a, b], k) => {
+      if (k > 0) turn = turn.then(() => nextTurn());
+      const result = turn.then(() => {
+        const data = t.data.slice(a * per, b * per);
+        return this.pool.run({ type: 'tensor', count: b - a, data }, [data.buffer]);
+      });
+      return { start: a, end: b, result };
     });
     return this.assemble(batch, jobs, (i) => `<tensor row #${i}>`);
   }

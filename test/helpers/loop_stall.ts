@@ -6,6 +6,7 @@
  * (libuv counts time outside its poll call as active, so waiting in the kernel's run queue
  * before poll returns is not blamed on the loop; preemption in the middle of a callback is).
  */
+import { readFileSync } from 'node:fs';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 
 export interface StallReport {
@@ -13,11 +14,30 @@ export interface StallReport {
   maxGapMs: number;
   /** Longest active (non-idle) loop time between two turns, ms. */
   maxBusyMs: number;
+  /**
+   * Longest CPU time the main thread itself ran between two turns, ms (Linux: from the
+   * thread's schedstat, so time spent preempted by other processes is not counted); NaN
+   * where the platform does not report it.
+   */
+  maxCpuMs: number;
+}
+
+const SCHEDSTAT = `/proc/self/task/${process.pid}/schedstat`;
+
+/** Nanoseconds the main thread has run on a CPU, or NaN when unknown. */
+function mainThreadCpuNs(): number {
+  try {
+    return Number(readFileSync(SCHEDSTAT, 'latin1').split(' ')[0]);
+  } catch {
+    return NaN;
+  }
 }
 
 export async function measureStalls(work: () => Promise<unknown>): Promise<StallReport> {
   let maxGapMs = 0;
   let maxBusyMs = 0;
+  let maxCpuMs = 0;
+  let lastCpu = mainThreadCpuNs();
   let lastT = performance.now();
   let lastElu: EventLoopUtilization = performance.eventLoopUtilization();
   let running = true;
@@ -26,6 +46,9 @@ export async function measureStalls(work: () => Promise<unknown>): Promise<Stall
     const elu = performance.eventLoopUtilization();
     maxGapMs = Math.max(maxGapMs, t - lastT);
     maxBusyMs = Math.max(maxBusyMs, elu.active - lastElu.active);
+    const cpu = mainThreadCpuNs();
+    maxCpuMs = Number.isNaN(cpu) ? NaN : Math.max(maxCpuMs, (cpu - lastCpu) / 1e6);
+    lastCpu = cpu;
     lastT = t;
     lastElu = elu;
     if (running) setTimeout(tick, 1);
@@ -37,5 +60,5 @@ export async function measureStalls(work: () => Promise<unknown>): Promise<Stall
     running = false;
   }
   tick();
-  return { maxGapMs, maxBusyMs };
+  return { maxGapMs, maxBusyMs, maxCpuMs };
 }
