@@ -4,6 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { DeviceUnavailableError, DisposedError, ImageDecodeError, ModelBundleError } from '../errors.js';
 import { expectOneOf, expectOptions, expectPositiveInteger, expectedMessage } from '../validate.js';
 import type { ModelBundle } from '../model/bundle.js';
@@ -15,6 +16,11 @@ import type { EmbedBatch, ImageInput, ImageTensor } from './types.js';
 
 /** Images per worker job: small enough that decoding of the next job overlaps this one's inference. */
 const MAX_JOB_IMAGES = 16;
+/**
+ * Rows per job of a tensor input: one 5-way 1-shot episode (80 images) stays one job, and
+ * copying one job's rows (6.8 MB) takes a few ms of a loop turn.
+ */
+const MAX_TENSOR_JOB_IMAGES = 80;
 
 export interface BackboneOptions {
   /** 'auto' (default): CUDA when usable, else CPU. 'cuda' throws DeviceUnavailableError when it is not usable. */
@@ -104,7 +110,8 @@ export class Backbone {
   /**
    * Embeds images (paths or encoded bytes, decoded and preprocessed in the workers) or an
    * already preprocessed tensor. One bad image yields an ImageDecodeError in `errors` and
-   * NaN features; the others are unaffected.
+   * NaN features; the others are unaffected. A tensor's rows are copied in slices over the
+   * next few event-loop turns, so leave its data unchanged until the promise settles.
    * @example
    * const { data, dims, errors } = await backbone.embed(['a.jpg', bytes]);
    */
@@ -136,33 +143,45 @@ export class Backbone {
     return out;
   }
 
-  /** Collects job results into one N x C x P array; a single complete job's buffer is used as is. */
-  private async assemble(batch: EmbedBatch, jobs: { start: number; result: Promise<JobResult> }[], describe: (i: number) => string): Promise<EmbedBatch> {
+  /**
+   * Collects job results into one N x C x P array as each job finishes, so the main thread
+   * never copies (or NaN-fills) the whole batch in one turn: a 500-image batch is 18 MB, and
+   * filling and copying it at once blocked the event loop for 15-30 ms. A single job that
+   * decoded every image hands over its transferred buffer as is.
+   */
+  private async assemble(batch: EmbedBatch, jobs: { start: number; end: number; result: Promise<JobResult> }[], describe: (i: number) => string): Promise<EmbedBatch> {
     const n = batch.dims[0];
     const len = this.featureLength;
-    const settled = await Promise.allSettled(jobs.map((j) => j.result));
-    const first = settled[0];
-    if (jobs.length === 1 && first?.status === 'fulfilled' && first.value.ok.length === n) {
-      batch.data = first.value.features;
-      batch.timings.decode = first.value.decodeMs;
-      batch.timings.backbone = first.value.backboneMs;
-      return batch;
-    }
-    batch.data = new Float32Array(n * len).fill(NaN);
-    settled.forEach((s, j) => {
-      const start = jobs[j]!.start;
-      if (s.status === 'rejected') {
+    let out: Float32Array | undefined;
+    // Fresh zeroed memory is mapped lazily, so allocating costs little; each job then faults
+    // in only the pages of its own rows.
+    const output = (): Float32Array => (out ??= new Float32Array(n * len));
+    const collect = async (job: (typeof jobs)[number]): Promise<void> => {
+      let r: JobResult;
+      try {
+        r = await job.result;
+      } catch (reason) {
         // A whole job failed (worker crash): every image of it reports the cause.
-        const end = j + 1 < jobs.length ? jobs[j + 1]!.start : n;
-        for (let i = start; i < end; i++) batch.errors[i] = s.reason as Error;
+        output().fill(NaN, job.start * len, job.end * len);
+        for (let i = job.start; i < job.end; i++) batch.errors[i] = reason as Error;
         return;
       }
-      const r = s.value;
       batch.timings.decode += r.decodeMs;
       batch.timings.backbone += r.backboneMs;
-      r.ok.forEach((local, row) => batch.data.set(r.features.subarray(row * len, (row + 1) * len), (start + local) * len));
-      for (const e of r.errors) batch.errors[start + e.index] = new ImageDecodeError(describe(start + e.index), e.message);
-    });
+      if (jobs.length === 1 && r.ok.length === n) {
+        out = r.features;
+        return;
+      }
+      const d = output();
+      r.ok.forEach((local, row) => d.set(r.features.subarray(row * len, (row + 1) * len), (job.start + local) * len));
+      for (const e of r.errors) {
+        const i = job.start + e.index;
+        d.fill(NaN, i * len, (i + 1) * len);
+        batch.errors[i] = new ImageDecodeError(describe(i), e.message);
+      }
+    };
+    await Promise.all(jobs.map(collect));
+    batch.data = output();
     return batch;
   }
 
@@ -175,6 +194,7 @@ export class Backbone {
     if (inputs.length === 0) return Promise.resolve(batch);
     const jobs = this.chunks(inputs.length, MAX_JOB_IMAGES).map(([s, e]) => ({
       start: s,
+      end: e,
       // Bytes are copied by postMessage's structured clone: the caller keeps its buffers.
       result: this.pool.run({ type: 'images', images: inputs.slice(s, e) as (string | Uint8Array)[] }, []),
     }));
@@ -195,10 +215,18 @@ export class Backbone {
     if (t.data.length !== n * per) throw new RangeError(expectedMessage(`Float32Array of length ${n * per} (N x 3 x ${s} x ${s})`, 'inputs.data', t.data));
     const batch = this.newBatch(n);
     if (n === 0) return Promise.resolve(batch);
-    // Tensors need no decoding, so nothing gains from smaller jobs than one per worker.
-    const jobs = this.chunks(n, Infinity).map(([a, b]) => {
-      const data = t.data.slice(a * per, b * per); // own buffer, transferred to the worker
-      return { start: a, result: this.pool.run({ type: 'tensor', count: b - a, data }, [data.buffer]) };
+    // Each job gets its own copy of its rows (transferred to the worker, the caller keeps its
+    // tensor). Copying into fresh pages costs about 1 ms per 1-2 MB here, so copying all of a
+    // 500-image tensor (42 MB) at once blocked the loop for 30-120 ms: jobs are capped and each
+    // one's rows are copied and posted in a turn of their own.
+    let turn: Promise<unknown> = Promise.resolve();
+    const jobs = this.chunks(n, MAX_TENSOR_JOB_IMAGES).map(([a, b], k) => {
+      if (k > 0) turn = turn.then(() => nextTurn());
+      const result = turn.then(() => {
+        const data = t.data.slice(a * per, b * per);
+        return this.pool.run({ type: 'tensor', count: b - a, data }, [data.buffer]);
+      });
+      return { start: a, end: b, result };
     });
     return this.assemble(batch, jobs, (i) => `<tensor row #${i}>`);
   }
