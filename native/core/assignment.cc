@@ -71,6 +71,9 @@ AssignStatus SolveWidened(const LapBuffers& b, Scan scan, SimdLevel simd, int32_
 
 AssignStatus SolveSmall(const float* cost, int rows, int cols, bool maximize, int32_t* col_for_row,
                         SimdLevel simd) {
+  if (rows == cols && cols >= 2 && cols <= assign_detail::kSmallSquareCols && simd != SimdLevel::kScalar &&
+      assign_detail::SolveSmallSquareAvx2(cost, rows, maximize, col_for_row) == assign_detail::SmallResult::kSolved)
+    return AssignStatus::kOk;
   const int stride = PaddedCols(cols, simd);
   alignas(64) double widened[kSmallCols * kSmallCols];
   alignas(64) double v[kSmallCols], w[kSmallCols], dist[kSmallCols], settled[kSmallCols];
