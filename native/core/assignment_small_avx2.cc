@@ -38,9 +38,9 @@ inline __m256d BroadcastMin(__m256d x) {
 // column (impossible with finite costs; the caller then falls back).
 template <int K>
 bool SolveRegisters(const float* cost, int n, std::int32_t* col_for_row) {
-  alignas(32) double v_mem[16];
+  alignas(32) double v_mem[17];
   alignas(32) double pred_mem[16];
-  std::int8_t row4col[16], col4row[16], free_rows[16], matches[16];
+  std::int8_t row4col[17], col4row[16], free_rows[16];
   const __m256d inf = _mm256_set1_pd(kInf);
   const __m256d lane_index = _mm256_setr_pd(0.0, 1.0, 2.0, 3.0);
 
@@ -68,70 +68,85 @@ bool SolveRegisters(const float* cost, int n, std::int32_t* col_for_row) {
     _mm256_store_pd(v_mem + 4 * k, v[k]);
     _mm256_store_pd(at_mem + 4 * k, at[k]);
   }
-  for (int i = 0; i < n; ++i) matches[i] = 0;
+  // Columns in reverse; a row keeps the column with the lower minimum (strictly lower
+  // replaces). Branch-free: an unmatched row points at sentinel column 16 whose dual is
+  // +inf, so "first column for this row" and "cheaper column" are the same comparison.
+  constexpr int kSentinel = 16;
+  v_mem[kSentinel] = kInf;
+  for (int i = 0; i < n; ++i) col4row[i] = kSentinel;
   for (int j = n - 1; j >= 0; --j) {
     const int a = static_cast<int>(at_mem[j]);
-    if (++matches[a] == 1) {
-      col4row[a] = static_cast<std::int8_t>(j);
-      row4col[j] = static_cast<std::int8_t>(a);
-    } else if (v_mem[j] < v_mem[col4row[a]]) {
-      row4col[col4row[a]] = -1;
-      col4row[a] = static_cast<std::int8_t>(j);
-      row4col[j] = static_cast<std::int8_t>(a);
-    } else {
-      row4col[j] = -1;
-    }
+    const int previous = col4row[a];
+    const bool take = v_mem[j] < v_mem[previous];
+    row4col[previous] = take ? std::int8_t{-1} : row4col[previous];
+    col4row[a] = static_cast<std::int8_t>(take ? j : previous);
+    row4col[j] = static_cast<std::int8_t>(take ? a : -1);
   }
   int num_free = 0;
-  for (int i = 0; i < n; ++i)
-    if (matches[i] == 0) free_rows[num_free++] = static_cast<std::int8_t>(i);
+  for (int i = 0; i < n; ++i) {
+    free_rows[num_free] = static_cast<std::int8_t>(i);
+    num_free += col4row[i] == kSentinel;
+  }
+
+  __m256d column[K];
+  for (int k = 0; k < K; ++k) column[k] = _mm256_add_pd(lane_index, _mm256_set1_pd(4.0 * k));
 
   // Dijkstra augmentation from each free row, as Augment() in assignment_lapjv_impl.h.
   for (int f = 0; f < num_free; ++f) {
     const int start = free_rows[f];
-    __m256d dist[K], pred[K], done[K];
+    // Reduced cost of each column's assigned edge, c[row4col[j]][j] - v[j] (unused for a
+    // free column): fetched by column alone, it takes a dependent load off every step.
+    alignas(32) double assigned_reduced[16];
+    for (int c = 0; c < n; ++c) {
+      const int r = row4col[c] < 0 ? 0 : row4col[c];
+      assigned_reduced[c] = static_cast<double>(cost[16 * r + c]) - v_mem[c];
+    }
+    // dist: tentative distances, +inf once settled; settled: distance at settling.
+    __m256d dist[K], pred[K], done[K], settled[K];
     int i = start;
-    double h = 0.0;
+    __m256d hv = _mm256_setzero_pd();
     int j;
     double reach;
     for (int k = 0; k < K; ++k) {
       dist[k] = inf;
       pred[k] = _mm256_setzero_pd();
       done[k] = _mm256_setzero_pd();
+      settled[k] = _mm256_setzero_pd();
     }
     for (;;) {
-      // Relax row i at offset h; settled columns keep their distance (masked out below).
-      const __m256d hv = _mm256_set1_pd(h);
+      // Relax row i at offset h; settled columns (+inf, done) are never lowered again.
       const __m256d iv = _mm256_set1_pd(static_cast<double>(i));
       const float* row = cost + 16 * i;
-      __m256d masked[K];
       for (int k = 0; k < K; ++k) {
         const __m256d r = _mm256_sub_pd(_mm256_add_pd(hv, _mm256_cvtps_pd(_mm_load_ps(row + 4 * k))), v[k]);
         const __m256d lower = _mm256_andnot_pd(done[k], _mm256_cmp_pd(r, dist[k], _CMP_LT_OQ));
         dist[k] = _mm256_blendv_pd(dist[k], r, lower);
         pred[k] = _mm256_blendv_pd(pred[k], iv, lower);
-        masked[k] = _mm256_blendv_pd(dist[k], inf, done[k]);
       }
-      __m256d m = masked[0];
-      for (int k = 1; k < K; ++k) m = _mm256_min_pd(m, masked[k]);
+      __m256d m = dist[0];
+      for (int k = 1; k < K; ++k) m = _mm256_min_pd(m, dist[k]);
       m = BroadcastMin(m);
       reach = _mm256_cvtsd_f64(m);
       if (reach == kInf) return false;
       unsigned bits = 0;
       for (int k = 0; k < K; ++k)
-        bits |= static_cast<unsigned>(_mm256_movemask_pd(_mm256_cmp_pd(masked[k], m, _CMP_EQ_OQ))) << (4 * k);
+        bits |= static_cast<unsigned>(_mm256_movemask_pd(_mm256_cmp_pd(dist[k], m, _CMP_EQ_OQ))) << (4 * k);
       j = static_cast<int>(_tzcnt_u32(bits));
       i = row4col[j];
       if (i < 0) break;
       const __m256d jv = _mm256_set1_pd(static_cast<double>(j));
-      for (int k = 0; k < K; ++k)
-        done[k] = _mm256_or_pd(done[k], _mm256_cmp_pd(_mm256_add_pd(lane_index, _mm256_set1_pd(4.0 * k)), jv, _CMP_EQ_OQ));
-      h = reach - (static_cast<double>(cost[16 * i + j]) - v_mem[j]);
+      for (int k = 0; k < K; ++k) {
+        const __m256d now = _mm256_cmp_pd(column[k], jv, _CMP_EQ_OQ);
+        done[k] = _mm256_or_pd(done[k], now);
+        settled[k] = _mm256_blendv_pd(settled[k], dist[k], now);
+        dist[k] = _mm256_blendv_pd(dist[k], inf, now);
+      }
+      hv = _mm256_sub_pd(m, _mm256_broadcast_sd(assigned_reduced + j));
     }
     // Settled columns: v += settled distance - reach.
     const __m256d reach_v = _mm256_set1_pd(reach);
     for (int k = 0; k < K; ++k) {
-      v[k] = _mm256_blendv_pd(v[k], _mm256_add_pd(v[k], _mm256_sub_pd(dist[k], reach_v)), done[k]);
+      v[k] = _mm256_blendv_pd(v[k], _mm256_add_pd(v[k], _mm256_sub_pd(settled[k], reach_v)), done[k]);
       _mm256_store_pd(v_mem + 4 * k, v[k]);
       _mm256_store_pd(pred_mem + 4 * k, pred[k]);
     }
