@@ -3,7 +3,9 @@
 // compiled per SIMD level in assignment_lapjv_<level>.cc),
 // or with the forbidden-pair solver when some entry is +inf.
 // Problems with at most kSmallCols columns (the head's 9x9 and 25x25) live entirely
-// in stack arrays: no heap traffic, everything in L1.
+// in stack arrays: no heap traffic, everything in L1. Square problems with at most 16
+// columns and finite costs take a register-resident AVX2 copy of the same algorithm
+// (assignment_small_avx2.cc) whenever the SIMD level is AVX2 or better.
 #include "core/assignment.h"
 
 #include <algorithm>

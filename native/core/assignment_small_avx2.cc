@@ -38,7 +38,7 @@ inline __m256d BroadcastMin(__m256d x) {
 // column (impossible with finite costs; the caller then falls back).
 template <int K>
 bool SolveRegisters(const float* cost, int n, std::int32_t* col_for_row) {
-  alignas(32) double v_mem[17];
+  alignas(32) double v_mem[17] = {};  // zeroed only to spare -Wmaybe-uninitialized; lanes >= 4K unread
   alignas(32) double pred_mem[16];
   std::int8_t row4col[17], col4row[16], free_rows[16];
   const __m256d inf = _mm256_set1_pd(kInf);
@@ -131,6 +131,8 @@ bool SolveRegisters(const float* cost, int n, std::int32_t* col_for_row) {
       unsigned bits = 0;
       for (int k = 0; k < K; ++k)
         bits |= static_cast<unsigned>(_mm256_movemask_pd(_mm256_cmp_pd(dist[k], m, _CMP_EQ_OQ))) << (4 * k);
+      // bits != 0 (m is one of the lanes), so on a CPU without BMI1 tzcnt runs as bsf with
+      // the same result.
       j = static_cast<int>(_tzcnt_u32(bits));
       i = row4col[j];
       if (i < 0) break;
