@@ -3,7 +3,9 @@
 // compiled per SIMD level in assignment_lapjv_<level>.cc),
 // or with the forbidden-pair solver when some entry is +inf.
 // Problems with at most kSmallCols columns (the head's 9x9 and 25x25) live entirely
-// in stack arrays: no heap traffic, everything in L1.
+// in stack arrays: no heap traffic, everything in L1. Square problems with at most 16
+// columns and finite costs take a register-resident AVX2 copy of the same algorithm
+// (assignment_small_avx2.cc) whenever the SIMD level is AVX2 or better.
 #include "core/assignment.h"
 
 #include <algorithm>
@@ -71,6 +73,9 @@ AssignStatus SolveWidened(const LapBuffers& b, Scan scan, SimdLevel simd, int32_
 
 AssignStatus SolveSmall(const float* cost, int rows, int cols, bool maximize, int32_t* col_for_row,
                         SimdLevel simd) {
+  if (rows == cols && cols >= 2 && cols <= assign_detail::kSmallSquareCols && simd != SimdLevel::kScalar &&
+      assign_detail::SolveSmallSquareAvx2(cost, rows, maximize, col_for_row) == assign_detail::SmallResult::kSolved)
+    return AssignStatus::kOk;
   const int stride = PaddedCols(cols, simd);
   alignas(64) double widened[kSmallCols * kSmallCols];
   alignas(64) double v[kSmallCols], w[kSmallCols], dist[kSmallCols], settled[kSmallCols];

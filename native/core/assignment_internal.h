@@ -48,6 +48,13 @@ inline bool SolveLapjv(const LapBuffers& b, SimdLevel simd) {
   }
 }
 
+// Square problems with 2 <= n <= kSmallSquareCols and finite costs, AVX2 (also used at the
+// AVX-512 level): same operations and tie rule as SolveLapjv, so the same assignment.
+// kNotHandled (some cost is inf or NaN) leaves the problem to the general path.
+constexpr int kSmallSquareCols = 16;
+enum class SmallResult { kSolved, kNotHandled };
+SmallResult SolveSmallSquareAvx2(const float* cost, int n, bool maximize, std::int32_t* col_for_row);
+
 // Shortest augmenting path that also handles +inf entries (forbidden pairs).
 // Returns false when no finite complete assignment exists.
 bool SolveWithForbidden(const double* cost, int rows, int cols, int stride,
