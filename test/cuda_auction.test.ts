@@ -187,7 +187,7 @@ const gpuReason = info.available ? '' : `no CUDA device: ${(info.reason ?? 'unkn
 if (!info.available) console.log(`[cuda_auction] GPU tests skipped: ${gpuReason}`);
 
 describe(`solveAssignmentsCuda on the GPU${info.available ? '' : ` (skipped: ${gpuReason})`}`, () => {
-  it.skipIf(!info.available)('matches the exact solver for 9x9, 25x25, 49x49, 100x100 and rectangular batches', async () => {
+  it.skipIf(!info.available /* no CUDA device, reason printed above */)('matches the exact solver for 9x9, 25x25, 49x49, 100x100 and rectangular batches', async () => {
     for (const [rows, cols, batch] of [[9, 9, 2000], [25, 25, 500], [49, 49, 100], [100, 100, 20], [7, 30, 50]] as const) {
       for (const kind of ['random', 'ties', 'cosine'] as const) {
         const costs = makeCosts(kind, batch, rows, cols, rows * 7 + cols);
@@ -207,7 +207,7 @@ describe(`solveAssignmentsCuda on the GPU${info.available ? '' : ` (skipped: ${g
     }
   });
 
-  it.skipIf(!info.available)('maximizes with maximize: true', async () => {
+  it.skipIf(!info.available /* no CUDA device, reason printed above */)('maximizes with maximize: true', async () => {
     const costs = makeCosts('random', 300, 9, 9, 5);
     const got = await solveAssignmentsCuda(costs, { batch: 300, rows: 9, cols: 9, maximize: true });
     const negated = costs.map((c) => -c);
@@ -219,7 +219,7 @@ describe(`solveAssignmentsCuda on the GPU${info.available ? '' : ` (skipped: ${g
     }
   });
 
-  it.skipIf(!info.available)('rejects a NaN problem with a RangeError naming its batch index', async () => {
+  it.skipIf(!info.available /* no CUDA device, reason printed above */)('rejects a NaN problem with a RangeError naming its batch index', async () => {
     const costs = makeCosts('random', 4, 9, 9, 1);
     costs[2 * 81 + 5] = NaN;
     await expect(solveAssignmentsCuda(costs, { batch: 4, rows: 9, cols: 9 })).rejects.toThrow(/batch index 2/);

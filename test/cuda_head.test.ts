@@ -143,7 +143,7 @@ if (!info.available) console.log(`[cuda_head] GPU head tests skipped: ${reason}`
 
 describe(`GPU head (cudaHeadPrepare / cudaHeadScore)${info.available ? '' : ` (skipped: ${reason})`}`, () => {
   for (const [name, e] of cases.filter(([, c]) => c.cfg.featureSize <= 5)) {
-    it.skipIf(!info.available)(`${name}: logits within 1e-4 of the reference, same argmax`, async () => {
+    it.skipIf(!info.available /* no CUDA device, reason printed above */)(`${name}: logits within 1e-4 of the reference, same argmax`, async () => {
       const handle = native.cudaHeadPrepare(e.cfg, e.support, e.labels);
       try {
         const got = await native.cudaHeadScore(handle, e.queries);
@@ -168,7 +168,7 @@ describe(`GPU head (cudaHeadPrepare / cudaHeadScore)${info.available ? '' : ` (s
     expect((err as Error).message).toMatch(/CUDA/);
   });
 
-  it.skipIf(!info.available)('prepareCudaSupport / score / dispose through the typed wrapper', async () => {
+  it.skipIf(!info.available /* no CUDA device, reason printed above */)('prepareCudaSupport / score / dispose through the typed wrapper', async () => {
     const e = cases[1]![1];
     const support = prepareCudaSupport(e.cfg, e.support, e.labels);
     const got = await support.score(e.queries);
@@ -178,7 +178,7 @@ describe(`GPU head (cudaHeadPrepare / cudaHeadScore)${info.available ? '' : ` (s
     await expect(support.score(e.queries)).rejects.toThrow(/dispose/);
   });
 
-  it.skipIf(!info.available)('rejects NaN queries with a RangeError naming the index, and keeps working', async () => {
+  it.skipIf(!info.available /* no CUDA device, reason printed above */)('rejects NaN queries with a RangeError naming the index, and keeps working', async () => {
     const e = cases[0]![1];
     const support = prepareCudaSupport(e.cfg, e.support, e.labels);
     try {
@@ -191,7 +191,7 @@ describe(`GPU head (cudaHeadPrepare / cudaHeadScore)${info.available ? '' : ` (s
     }
   });
 
-  it.skipIf(info.available)('prepareCudaSupport throws DeviceUnavailableError without a device', () => {
+  it.skipIf(info.available /* skipped because a CUDA device exists: nothing to refuse */)('prepareCudaSupport throws DeviceUnavailableError without a device', () => {
     const e = cases[0]![1];
     expect(() => prepareCudaSupport(e.cfg, e.support, e.labels)).toThrow(DeviceUnavailableError);
   });

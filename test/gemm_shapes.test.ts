@@ -13,7 +13,7 @@ const hasCompiler = spawnSync(cxx, ['--version'], { encoding: 'utf8' }).status =
 if (!hasCompiler) console.warn(`[gemm_shapes.test] skipped: no C++ compiler (${cxx})`);
 
 describe('GEMM driver on every kernel tile shape', () => {
-  it.skipIf(!hasCompiler)('matches a double-precision product, edge tiles included, without writing outside C', () => {
+  it.skipIf(!hasCompiler /* no C++ compiler, reason printed above */)('matches a double-precision product, edge tiles included, without writing outside C', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lwfm-gemm-'));
     try {
       const core = join(packageRoot, 'native', 'core');

@@ -105,7 +105,7 @@ describe('Head execution paths agree', () => {
   for (const simd of ['scalar', 'avx2', 'avx512'] as const) {
     const runnable = simd === 'scalar' || cpuSimd === simd || (simd === 'avx2' && cpuSimd === 'avx512');
     if (!runnable) console.warn(`[head.test] SIMD path ${simd} not tested: this CPU supports up to ${cpuSimd}`);
-    it.skipIf(!runnable)(`LWFM_SPM_SIMD=${simd} matches every fixture`, async () => {
+    it.skipIf(!runnable /* CPU lacks this SIMD level, reason printed above */)(`LWFM_SPM_SIMD=${simd} matches every fixture`, async () => {
       process.env.LWFM_SPM_SIMD = simd;
       expect(nativeInfo().simd).toBe(simd);
       for (const c of fixtures.cases) {

@@ -115,7 +115,7 @@ describe(`Head device resolution (loaded: ${build.origin}, CUDA compiled in: ${b
     }
   });
 
-  it.skipIf(!cuda.available)("'cuda' with a usable GPU resolves to 'cuda'", () => {
+  it.skipIf(!cuda.available /* no CUDA device, reason printed above */)("'cuda' with a usable GPU resolves to 'cuda'", () => {
     const head = new Head({ channels: [512, 512], device: 'cuda' });
     expect(head.device).toBe('cuda');
     head.dispose();
@@ -331,7 +331,7 @@ describe('Head dispatch with a simulated GPU', () => {
 
 describe(`GPU head against the CPU head on the fixtures${cuda.available ? '' : ` (skipped: ${noDevice})`}`, () => {
   for (const c of fixtures.cases.filter((x) => x.feature_size <= 5)) {
-    it.skipIf(!cuda.available)(`${c.name}: 'cuda' logits within 1e-4 of 'cpu' and the fixture, same argmax`, async () => {
+    it.skipIf(!cuda.available /* no CUDA device, reason printed above */)(`${c.name}: 'cuda' logits within 1e-4 of 'cpu' and the fixture, same argmax`, async () => {
       const gpu = await run(c, 'cuda');
       const cpu = await run(c, 'cpu');
       expect(gpu.head.lastDevice).toBe('cuda');
@@ -342,7 +342,7 @@ describe(`GPU head against the CPU head on the fixtures${cuda.available ? '' : `
     });
   }
 
-  it.skipIf(!cuda.available)("'auto' on a real GPU: a call of CUDA_AUTO_MIN_PAIRS pairs runs there and agrees with the CPU", async () => {
+  it.skipIf(!cuda.available /* no CUDA device, reason printed above */)("'auto' on a real GPU: a call of CUDA_AUTO_MIN_PAIRS pairs runs there and agrees with the CPU", async () => {
     const c = fixture('5-way 1-shot');
     const ep = makeEpisode(c);
     const copies = Math.ceil(CUDA_AUTO_MIN_PAIRS / (c.labels.length * c.queries));
