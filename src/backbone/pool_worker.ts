@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { preprocessInto } from './preprocess.js';
+import { lowerCurrentThreadPriority } from './thread_priority.js';
 import type { JobMessage, JobResult, WorkerInit, WorkerReply } from './protocol.js';
 
 const init = workerData as WorkerInit;
@@ -75,6 +76,7 @@ async function handleTensor(msg: Extract<JobMessage, { type: 'tensor' }>): Promi
 
 async function start(): Promise<void> {
   try {
+    lowerCurrentThreadPriority(); // before the session exists, so its intra-op threads inherit it
     session = await ort.InferenceSession.create(init.modelPath, {
       executionProviders: [init.device === 'cuda' ? 'cuda' : 'cpu'],
       intraOpNumThreads: init.threads,

@@ -1,0 +1,31 @@
+/**
+ * Lowers the scheduling priority of the calling worker thread (Linux: nice is per thread, and
+ * threads created later — ONNX Runtime's intra-op pool — inherit it). With ONNX Runtime using
+ * every core, the JS main thread otherwise waits behind its threads for whole time slices:
+ * the event loop then stalls although it has almost no work of its own. Niced workers still get
+ * all idle CPU, so throughput is unchanged when the main thread has nothing to do.
+ */
+import { readlinkSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
+
+/** nice value for backbone worker threads (0 = normal, 19 = lowest). */
+export const WORKER_NICE = 10;
+
+/**
+ * Returns true when the priority was lowered; false where threads cannot be addressed
+ * (not Linux) or the OS refused — both harmless.
+ * @example lowerCurrentThreadPriority(); // in a worker, before creating the session
+ */
+export function lowerCurrentThreadPriority(nice = WORKER_NICE): boolean {
+  if (process.platform !== 'linux') return false;
+  try {
+    // /proc/thread-self -> "<pid>/task/<tid>"; setpriority(PRIO_PROCESS, tid) affects that thread only.
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (!Number.isInteger(tid) || tid <= 0) return false;
+    // Never raise a priority: a process already niced past `nice` stays as it is.
+    setPriority(tid, Math.max(getPriority(tid), nice));
+    return true;
+  } catch {
+    return false;
+  }
+}
