@@ -4,40 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { solveAssignments, solveAssignmentsSync, type AssignmentRangeError } from '../src/assignment.js';
 import { native } from '../src/binding.js';
+import { bruteForceTotal, rng } from './helpers/assignment_reference.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-
-/** Seeded RNG (mulberry32) so every run tests the same matrices. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Best total over every injective row -> column map, in double. */
-function bruteForce(costs: Float32Array, offset: number, rows: number, cols: number, maximize: boolean): number {
-  let best = maximize ? -Infinity : Infinity;
-  const used = new Array<boolean>(cols).fill(false);
-  const walk = (i: number, total: number): void => {
-    if (i === rows) {
-      if (maximize ? total > best : total < best) best = total;
-      return;
-    }
-    for (let j = 0; j < cols; j++) {
-      if (used[j]) continue;
-      used[j] = true;
-      walk(i + 1, total + costs[offset + i * cols + j]!);
-      used[j] = false;
-    }
-  };
-  walk(0, 0);
-  return best;
-}
 
 /** Total of one matrix's assignment; fails the test unless it is a valid injective map. */
 function totalOf(costs: Float32Array, result: Int32Array, b: number, rows: number, cols: number): number {
@@ -86,7 +55,7 @@ function checkAgainstBruteForce(costs: Float32Array, batch: number, rows: number
   const result = solveAssignmentsSync(costs, { batch, rows, cols, maximize });
   expect(result.length).toBe(batch * rows);
   for (let b = 0; b < batch; b++) {
-    const best = bruteForce(costs, b * rows * cols, rows, cols, maximize);
+    const best = bruteForceTotal(costs, b * rows * cols, rows, cols, maximize);
     expectClose(totalOf(costs, result, b, rows, cols), best, 1e-12, `${rows}x${cols} matrix ${b} maximize=${maximize}`);
   }
 }

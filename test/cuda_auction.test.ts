@@ -5,17 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { native } from '../src/binding.js';
 import { cudaInfo, solveAssignmentsCuda } from '../src/cuda.js';
 import { DeviceUnavailableError } from '../src/errors.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { bruteForceTotal, rng } from './helpers/assignment_reference.js';
 
 type Kind = 'random' | 'ties' | 'integer' | 'cosine' | 'wide';
 
@@ -44,25 +34,6 @@ function makeCosts(kind: Kind, batch: number, rows: number, cols: number, seed: 
     else out[k] = (r() - 0.5) * 2e6; // wide range: bound grows with the range
   }
   return out;
-}
-
-function bruteForceMin(c: Float32Array, off: number, rows: number, cols: number): number {
-  let best = Infinity;
-  const used = new Array<boolean>(cols).fill(false);
-  const go = (i: number, acc: number) => {
-    if (i === rows) {
-      best = Math.min(best, acc);
-      return;
-    }
-    for (let j = 0; j < cols; j++) {
-      if (used[j]) continue;
-      used[j] = true;
-      go(i + 1, acc + c[off + i * cols + j]!);
-      used[j] = false;
-    }
-  };
-  go(0, 0);
-  return best;
 }
 
 function checkAgainst(
@@ -98,7 +69,7 @@ function checkAgainst(
 
 const brute = (rows: number, cols: number) => (c: Float32Array) => {
   const batch = c.length / (rows * cols);
-  return Float64Array.from({ length: batch }, (_, b) => bruteForceMin(c, b * rows * cols, rows, cols));
+  return Float64Array.from({ length: batch }, (_, b) => bruteForceTotal(c, b * rows * cols, rows, cols));
 };
 const exactSolver = (rows: number, cols: number) => (c: Float32Array) => native._exactAssignmentTotals(c, c.length / (rows * cols), rows, cols);
 

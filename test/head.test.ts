@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { native, packageRoot } from '../src/binding.js';
 import { DeviceUnavailableError, DisposedError, Head, PreparedSupport, cudaInfo, nativeInfo, resolveHeadDevice } from '../src/index.js';
 import { makeEpisode, type EpisodeCase } from './helpers/episode_rng.js';
+import { argmaxRows, maxAbsDiff } from './helpers/logits.js';
 
 interface FixtureCase extends EpisodeCase {
   expected: number[];
@@ -27,23 +28,6 @@ function headFor(c: EpisodeCase, matcher: ReturnType<typeof makeEpisode>['matche
     matcher,
     threads,
   });
-}
-
-function argmaxRows(logits: Float32Array, way: number): number[] {
-  const out: number[] = [];
-  for (let q = 0; q < logits.length / way; q++) {
-    let best = 0;
-    for (let k = 1; k < way; k++) if (logits[q * way + k]! > logits[q * way + best]!) best = k;
-    out.push(best);
-  }
-  return out;
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
 }
 
 async function scoreCase(c: FixtureCase, threads?: number): Promise<Float32Array> {

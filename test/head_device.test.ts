@@ -9,6 +9,7 @@ import { native, packageRoot, type NativeCudaHeadConfig, type NativeCudaHeadHand
 import { CUDA_AUTO_MIN_PAIRS, _resetCudaFallbackWarning, cudaInfo } from '../src/cuda.js';
 import { DeviceUnavailableError, DisposedError, Head, nativeInfo, type HeadDevice } from '../src/index.js';
 import { makeEpisode, type EpisodeCase } from './helpers/episode_rng.js';
+import { argmaxRows, maxAbsDiff } from './helpers/logits.js';
 
 interface FixtureCase extends EpisodeCase {
   expected: number[];
@@ -48,23 +49,6 @@ async function run(c: EpisodeCase, device: HeadDevice, query?: Float32Array): Pr
     support.dispose();
     head.dispose();
   }
-}
-
-function argmaxRows(logits: ArrayLike<number>, way: number): number[] {
-  const out: number[] = [];
-  for (let q = 0; q < logits.length / way; q++) {
-    let best = 0;
-    for (let k = 1; k < way; k++) if (logits[q * way + k]! > logits[q * way + best]!) best = k;
-    out.push(best);
-  }
-  return out;
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
 }
 
 function caught(f: () => unknown): unknown {
