@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { munkres } from 'munkres';
 import { linearSumAssignment } from 'linear-sum-assignment';
 import { solveAssignments, solveAssignmentsSync } from '../src/assignment.js';
+import { rng } from '../test/helpers/seeded_rng.js';
 
 // munkres-js is CommonJS without type declarations.
 const munkresJs = createRequire(import.meta.url)('munkres-js') as (matrix: number[][]) => number[][];
@@ -44,18 +45,6 @@ export interface AssignmentBenchOptions {
   sample?: number;
   /** Progress output (default console.log). */
   log?: (line: string) => void;
-}
-
-/** mulberry32: seeded so every run benchmarks the same matrices. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** `batch` n x n matrices of 1 - cos(a_i, b_j), a and b random Gaussian vectors of length dim. */

@@ -5,17 +5,7 @@
 // when there is no usable device. Kernel-only times come from scripts/device-check.sh.
 import { cudaInfo, solveAssignmentsCuda } from '../src/cuda.js';
 import { prepareCudaSupport } from '../src/cuda_head.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../test/helpers/seeded_rng.js';
 
 function randomCosts(batch: number, n: number): Float32Array {
   const r = rng(batch + n);

@@ -6,6 +6,7 @@
 import { native, type NativeCudaHeadConfig, type NativeCudaHeadHandle } from './binding.js';
 import { toDeviceError } from './cuda.js';
 import { DisposedError } from './errors.js';
+import type { HeadOptions } from './head.js';
 import { expectFiniteNumber, expectFloat32Array, expectPositiveInteger, expectedMessage } from './validate.js';
 
 /**
@@ -44,19 +45,13 @@ export function cudaHeadLimitation(options: { channels: readonly number[]; featu
   return undefined;
 }
 
-/** Head hyperparameters and matcher weights (SPEC §3), as for the CPU head. */
-export interface CudaHeadOptions {
-  /** C_l per tap, in tap order. */
-  channels: number[];
-  /** F (P = F * F pixels); the GPU supports 2..5. Default 3. */
-  featureSize?: number;
-  temperatureAttn?: number;
-  temperature?: number;
-  matcherWeight?: number;
-  topK?: number;
-  /** Per tap: W1 (C_l/2 x C_l) and W2 (C_l x C_l/2), row-major. */
-  matcher?: { w1: Float32Array; w2: Float32Array }[];
-}
+/**
+ * Head hyperparameters and matcher weights (SPEC §3): the same fields as the CPU head's options
+ * (the GPU supports featureSize 2..5).
+ * @example
+ * const options: CudaHeadOptions = { channels: [512, 512], featureSize: 3 };
+ */
+export type CudaHeadOptions = Pick<HeadOptions, 'channels' | 'featureSize' | 'temperatureAttn' | 'temperature' | 'matcherWeight' | 'topK' | 'matcher'>;
 
 /**
  * Support features prepared on the GPU. Call `dispose()` to free device memory early

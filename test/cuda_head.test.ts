@@ -7,17 +7,7 @@ import { cudaInfo } from '../src/cuda.js';
 import { prepareCudaSupport } from '../src/cuda_head.js';
 import { DeviceUnavailableError } from '../src/errors.js';
 import { referenceLogits, type ReferenceConfig } from './helpers/head_reference.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from './helpers/seeded_rng.js';
 
 function gaussian(r: () => number): number {
   return Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());

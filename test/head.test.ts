@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { native, packageRoot } from '../src/binding.js';
 import { DeviceUnavailableError, DisposedError, Head, PreparedSupport, cudaInfo, nativeInfo, resolveHeadDevice } from '../src/index.js';
-import { makeEpisode, type EpisodeCase } from './helpers/episode_rng.js';
+import { headOptionsFor, makeEpisode, type EpisodeCase } from './helpers/episode_rng.js';
 import { argmaxRows, maxAbsDiff } from './helpers/logits.js';
 
 interface FixtureCase extends EpisodeCase {
@@ -18,16 +18,7 @@ const fixtures = JSON.parse(readFileSync(join(packageRoot, 'test', 'fixtures', '
 };
 
 function headFor(c: EpisodeCase, matcher: ReturnType<typeof makeEpisode>['matcher'], threads?: number): Head {
-  return new Head({
-    channels: c.channels,
-    featureSize: c.feature_size,
-    temperatureAttn: c.temperature_attn,
-    temperature: c.temperature,
-    matcherWeight: c.matcher_weight,
-    topK: c.top_k,
-    matcher,
-    threads,
-  });
+  return new Head({ ...headOptionsFor(c, matcher), threads });
 }
 
 async function scoreCase(c: FixtureCase, threads?: number): Promise<Float32Array> {

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { native, packageRoot, type NativeCudaHeadConfig, type NativeCudaHeadHandle } from '../src/binding.js';
 import { CUDA_AUTO_MIN_PAIRS, _resetCudaFallbackWarning, cudaInfo } from '../src/cuda.js';
 import { DeviceUnavailableError, DisposedError, Head, nativeInfo, type HeadDevice } from '../src/index.js';
-import { makeEpisode, type EpisodeCase } from './helpers/episode_rng.js';
+import { headOptionsFor, makeEpisode, type EpisodeCase } from './helpers/episode_rng.js';
 import { argmaxRows, maxAbsDiff } from './helpers/logits.js';
 
 interface FixtureCase extends EpisodeCase {
@@ -27,16 +27,7 @@ const noDevice = `no CUDA device: ${(cuda.reason ?? '').replace(/^no CUDA device
 if (!cuda.available) console.log(`[head_device] GPU head tests skipped: ${noDevice} (build: ${build.origin}, CUDA compiled in: ${build.cuda})`);
 
 function headFor(c: EpisodeCase, matcher: ReturnType<typeof makeEpisode>['matcher'], device: HeadDevice): Head {
-  return new Head({
-    channels: c.channels,
-    featureSize: c.feature_size,
-    temperatureAttn: c.temperature_attn,
-    temperature: c.temperature,
-    matcherWeight: c.matcher_weight,
-    topK: c.top_k,
-    matcher,
-    device,
-  });
+  return new Head({ ...headOptionsFor(c, matcher), device });
 }
 
 async function run(c: EpisodeCase, device: HeadDevice, query?: Float32Array): Promise<{ logits: Float32Array; head: Head }> {

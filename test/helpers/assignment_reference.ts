@@ -1,16 +1,5 @@
-/** Shared by the CPU and GPU assignment tests: one seeded RNG and one brute-force optimum. */
-
-/** Seeded RNG (mulberry32) so every run tests the same matrices. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Shared by the CPU and GPU assignment tests: the seeded RNG and one brute-force optimum. */
+export { rng } from './seeded_rng.js';
 
 /** Best total over every injective row -> column map of one rows x cols matrix at `offset`, in double. */
 export function bruteForceTotal(costs: Float32Array, offset: number, rows: number, cols: number, maximize = false): number {

@@ -3,6 +3,9 @@
  * docstring for the draw order). Only +, -, *, / and sqrt on doubles, then Math.fround, so the
  * committed fixtures need to store only seeds and expected logits.
  */
+
+import type { HeadOptions } from '../../src/head.js';
+
 export interface EpisodeCase {
   name: string;
   seed: number;
@@ -89,4 +92,17 @@ export function makeEpisode(c: EpisodeCase): Episode {
     (which === 's' ? support : query).fill(0, img * C * P, (img + 1) * C * P);
   }
   return { support, query, matcher };
+}
+
+/** Head options of a fixture case (the fixture's snake_case names mapped to the Head's). */
+export function headOptionsFor(c: EpisodeCase, matcher: Episode['matcher']): HeadOptions {
+  return {
+    channels: c.channels,
+    featureSize: c.feature_size,
+    temperatureAttn: c.temperature_attn,
+    temperature: c.temperature,
+    matcherWeight: c.matcher_weight,
+    topK: c.top_k,
+    matcher,
+  };
 }
