@@ -68,6 +68,8 @@ export interface NativeBinding {
   solveAssignmentsCuda(costs: Float32Array, batch: number, rows: number, cols: number, maximize?: boolean): Promise<Int32Array>;
   _auctionSolveSync(costs: Float32Array, batch: number, rows: number, cols: number, jacobi?: boolean): NativeAuctionResult;
   _auctionSolveTeamSync(costs: Float32Array, batch: number, rows: number, cols: number, members: number, jacobi?: boolean): { assignment: Int32Array; converged: Uint8Array };
+  _exactSolveTeamSync(costs: Float32Array, batch: number, rows: number, cols: number, members: number, maximize?: boolean): { assignment: Int32Array; converged: Uint8Array };
+  _exactSolveFixed9Sync(costs: Float32Array, batch: number): Int32Array;
   _exactAssignmentTotals(costs: Float32Array, batch: number, rows: number, cols: number): Float64Array;
   cudaHeadPrepare(config: NativeCudaHeadConfig, features: Float32Array, labels: Int32Array): NativeCudaHeadHandle;
   cudaHeadScore(handle: NativeCudaHeadHandle, queries: Float32Array): Promise<Float32Array>;

@@ -12,6 +12,7 @@
 #include "auction_host.h"
 #include "auction_thread_team.h"
 #include "bindings/cuda_binding_util.h"
+#include "exact_thread_team.h"
 #include "bindings/registry.h"
 #include "core/assignment.h"
 #ifdef LWFM_WITH_CUDA
@@ -47,6 +48,14 @@ Napi::Value CudaInfo(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// { assignment, converged } of the host runs of the GPU solvers.
+Napi::Object AssignmentResult(Napi::Env env, Napi::Int32Array assignment, Napi::Uint8Array converged) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("assignment", assignment);
+  out.Set("converged", converged);
+  return out;
+}
+
 // _auctionSolveSync(costs, batch, rows, cols, jacobi?): the GPU's per-problem auction
 // (Gauss-Seidel as in the thread/warp kernels, or the block kernel's Jacobi variant), on the CPU.
 Napi::Value AuctionSolveSync(const Napi::CallbackInfo& info) {
@@ -66,9 +75,7 @@ Napi::Value AuctionSolveSync(const Napi::CallbackInfo& info) {
                        : 0;
     bound.Data()[b] = bd;
   }
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("assignment", assignment);
-  out.Set("converged", converged);
+  Napi::Object out = AssignmentResult(env, assignment, converged);
   out.Set("bound", bound);
   return out;
 }
@@ -97,10 +104,55 @@ Napi::Value AuctionSolveTeamSync(const Napi::CallbackInfo& info) {
     for (int i = 0; i < a.rows; ++i) assignment.Data()[b * a.rows + i] = ok ? col4row[i] : -1;
     converged.Data()[b] = ok ? 1 : 0;
   }
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("assignment", assignment);
-  out.Set("converged", converged);
-  return out;
+  return AssignmentResult(env, assignment, converged);
+}
+
+// _exactSolveTeamSync(costs, batch, rows, cols, members, maximize?): the GPU's exact search
+// (exact_assignment.cuh) on the CPU: one member as a GPU thread per problem runs it, more
+// members as real threads with the warp kernel's protocol. converged 0: non-finite costs.
+Napi::Value ExactSolveTeamSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const BatchArgs a = ReadBatchArgs(info, "_exactSolveTeamSync");
+  const int members = int(ReadCount(info, 4, "members", "_exactSolveTeamSync", 1, 64));
+  const float sign = info.Length() > 5 && info[5].ToBoolean().Value() ? -1.0f : 1.0f;
+  Napi::Int32Array assignment = Napi::Int32Array::New(env, size_t(a.batch * a.rows));
+  Napi::Uint8Array converged = Napi::Uint8Array::New(env, size_t(a.batch));
+  const int64_t cells = int64_t(a.rows) * a.cols;
+  std::vector<double> v(a.cols), shortest(a.cols);
+  std::vector<int32_t> path(a.cols), row4col(a.cols), col4row(a.rows);
+  std::vector<uint8_t> scanned(a.cols);
+  for (int64_t b = 0; b < a.batch; ++b) {
+    const float* c = a.costs + b * cells;
+    bool ok = exact::AllFinite(c, a.cols, a.rows, a.cols);
+    if (ok) {
+      const exact::ExactState st{c, a.cols, sign, v.data(), shortest.data(), path.data(), scanned.data(),
+                                 row4col.data(), col4row.data()};
+      if (members == 1) {
+        exact::SerialTeam team;
+        ok = exact::SolveExact(team, st, a.rows, a.cols);
+      } else {
+        ok = exact::SolveExactWithThreads(members, st, a.rows, a.cols);
+      }
+    }
+    for (int i = 0; i < a.rows; ++i) assignment.Data()[b * a.rows + i] = ok ? col4row[i] : -1;
+    converged.Data()[b] = ok ? 1 : 0;
+  }
+  return AssignmentResult(env, assignment, converged);
+}
+
+// _exactSolveFixed9Sync(costs, batch): the register variant of the search for 9 x 9
+// (SolveExactFixed<9>, the head's pair problems). Finite costs only.
+Napi::Value ExactSolveFixed9Sync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  size_t length = 0;
+  const float* costs = ReadFloat32(info, 0, "costs", "_exactSolveFixed9Sync", &length);
+  const int64_t batch = ReadCount(info, 1, "batch", "_exactSolveFixed9Sync", 0, int64_t(1) << 40);
+  if (size_t(batch) * 81 != length) throw Napi::RangeError::New(env, "Expected batch * 81 costs for _exactSolveFixed9Sync");
+  for (size_t k = 0; k < length; ++k)
+    if (!std::isfinite(costs[k])) throw Napi::RangeError::New(env, "Expected finite costs for _exactSolveFixed9Sync");
+  Napi::Int32Array assignment = Napi::Int32Array::New(env, size_t(batch * 9));
+  for (int64_t b = 0; b < batch; ++b) exact::SolveExactFixed<9>(costs + b * 81, 1.0f, assignment.Data() + b * 9);
+  return assignment;
 }
 
 // _exactAssignmentTotals(costs, batch, rows, cols): totals (in double) of the exact CPU
@@ -210,6 +262,8 @@ const RegisterExports kRegister([](Napi::Env env, Napi::Object exports) {
   exports.Set("cudaInfo", Napi::Function::New(env, CudaInfo, "cudaInfo"));
   exports.Set("_auctionSolveSync", Napi::Function::New(env, AuctionSolveSync, "_auctionSolveSync"));
   exports.Set("_auctionSolveTeamSync", Napi::Function::New(env, AuctionSolveTeamSync, "_auctionSolveTeamSync"));
+  exports.Set("_exactSolveTeamSync", Napi::Function::New(env, ExactSolveTeamSync, "_exactSolveTeamSync"));
+  exports.Set("_exactSolveFixed9Sync", Napi::Function::New(env, ExactSolveFixed9Sync, "_exactSolveFixed9Sync"));
   exports.Set("_exactAssignmentTotals", Napi::Function::New(env, ExactAssignmentTotals, "_exactAssignmentTotals"));
   exports.Set("solveAssignmentsCuda", Napi::Function::New(env, SolveAssignmentsCuda, "solveAssignmentsCuda"));
 });
