@@ -19,6 +19,8 @@
 #include "auction.cuh"
 #include "auction_host.h"
 #include "auction_teams.cuh"
+#include "exact_kernels.h"
+#include "staged_copy.h"
 #include "runtime.cuh"
 
 namespace lwfm {
@@ -185,6 +187,14 @@ size_t BlockSharedBytes(int rows, int cols) {
 void Launch(const std::string& kernel, const float* dCosts, float sign, int64_t batch, int rows, int cols,
             int32_t* dOut, uint8_t* dConv, cudaStream_t stream) {
   if (batch == 0) return;
+  if (kernel == "exact-thread") {
+    LaunchExactThread(dCosts, sign, batch, rows, cols, dOut, dConv, stream);
+    return;
+  }
+  if (kernel == "exact-warp") {
+    LaunchExactWarp(dCosts, sign, batch, rows, cols, dOut, dConv, stream);
+    return;
+  }
   if (kernel == "thread") {
     const size_t shared = size_t(kThreadBlock) * rows * cols * sizeof(float);
     const int64_t blocks = (batch + kThreadBlock - 1) / kThreadBlock;
@@ -208,10 +218,12 @@ void Launch(const std::string& kernel, const float* dCosts, float sign, int64_t 
 
 }  // namespace
 
+// The exact kernels by default: on an H200 they beat every auction variant at every size
+// measured (1M 9x9: 3.95 vs 5.46 ms; 100k 49x49: 9.3 vs 46 ms; 10k 100x100: 9.6 vs 41 ms)
+// and need no bound. The auction kernels stay selectable by name for comparison.
 const char* AuctionKernelFor(int cols) {
-  if (cols <= kThreadMaxCols) return "thread";
-  if (cols <= kWarpMaxCols) return "warp";
-  return "block";
+  if (cols <= 9) return "exact-thread";
+  return "exact-warp";
 }
 
 void SolveAuctionBatchWith(const char* kernelName, const float* costs, int64_t batch, int rows,
@@ -223,8 +235,10 @@ void SolveAuctionBatchWith(const char* kernelName, const float* costs, int64_t b
                                 std::to_string(kMaxGpuCols));
   }
   std::string kernel = kernelName ? kernelName : AuctionKernelFor(cols);
-  if ((kernel == "thread" && cols > kThreadMaxCols) || (kernel == "warp" && cols > kWarpMaxCols) ||
-      (kernel != "thread" && kernel != "warp" && kernel != "block" && kernel != "block-gs")) {
+  const bool known = kernel == "thread" || kernel == "warp" || kernel == "block" || kernel == "block-gs" ||
+                     kernel == "exact-thread" || kernel == "exact-warp";
+  if (!known || (kernel == "thread" && cols > kThreadMaxCols) || (kernel == "warp" && cols > kWarpMaxCols) ||
+      (kernel == "exact-thread" && cols > kExactThreadMaxCols) || (kernel == "exact-warp" && cols > kExactWarpMaxCols)) {
     kernel = AuctionKernelFor(cols);
   }
   if (batch <= 0) return;
@@ -249,12 +263,12 @@ void SolveAuctionBatchWith(const char* kernelName, const float* costs, int64_t b
   for (int64_t start = 0; start < batch; start += chunk) {
     const int64_t n = std::min(chunk, batch - start);
     LWFM_CUDA_CHECK(cudaEventRecord(e0));
-    LWFM_CUDA_CHECK(cudaMemcpy(dCosts.get(), costs + start * cells, size_t(n * cells) * sizeof(float), cudaMemcpyHostToDevice));
+    StagedUpload(dCosts.get(), costs + start * cells, size_t(n * cells) * sizeof(float), 0);
     LWFM_CUDA_CHECK(cudaEventRecord(e1));
     Launch(kernel, dCosts.get(), maximize ? -1.0f : 1.0f, n, rows, cols, dOut.get(), dConv.get(), 0);
     LWFM_CUDA_CHECK(cudaEventRecord(e2));
-    LWFM_CUDA_CHECK(cudaMemcpy(colForRow + start * rows, dOut.get(), size_t(n * rows) * sizeof(int32_t), cudaMemcpyDeviceToHost));
-    LWFM_CUDA_CHECK(cudaMemcpy(converged + start, dConv.get(), size_t(n), cudaMemcpyDeviceToHost));
+    StagedDownload(colForRow + start * rows, dOut.get(), size_t(n * rows) * sizeof(int32_t), 0);
+    StagedDownload(converged + start, dConv.get(), size_t(n), 0);
     LWFM_CUDA_CHECK(cudaEventRecord(e3));
     LWFM_CUDA_CHECK(cudaEventSynchronize(e3));
     float a = 0, k = 0, c = 0;

@@ -46,19 +46,21 @@ struct AuctionTimings {
   double transferMs = 0;  // host <-> device copies
 };
 
-// Solves `batch` rows x cols problems (rows <= cols <= kMaxGpuCols) stored back to back with
-// the auction of auction.cuh: colForRow[b * rows + i], converged[b] = 1 when the auction
-// finished (0 for non-finite costs or a hit iteration cap: callers fall back to the exact
-// solver). Thread per problem for cols <= 10, warp per problem up to 32, block beyond.
+// Solves `batch` rows x cols problems (rows <= cols <= kMaxGpuCols) stored back to back:
+// colForRow[b * rows + i], converged[b] = 1 when solved (0 for non-finite costs, or an
+// auction kernel that hit its iteration cap: callers fall back to the exact CPU solver).
+// By default the exact search of exact_assignment.cuh (thread per problem up to 9 columns,
+// warp per problem above); the auction kernels of auction.cuh by name.
 // maximize: maximizes the total instead (costs negated as they are loaded).
 constexpr int kMaxGpuCols = 128;
 void SolveAuctionBatch(const float* costs, std::int64_t batch, int rows, int cols,
                        std::int32_t* colForRow, std::uint8_t* converged,
                        AuctionTimings* timings = nullptr, bool maximize = false);
 
-// Which kernel SolveAuctionBatch uses for `cols` ("thread", "warp", "block" = Jacobi block per
-// problem; "block-gs" = Gauss-Seidel block per problem, for comparison). SolveAuctionBatchWith
-// takes the kernel name (nullptr = automatic; too-small kernels fall back to the automatic one).
+// Which kernel SolveAuctionBatch uses for `cols`: "exact-thread" or "exact-warp"; the auction
+// kernels are "thread", "warp", "block" (Jacobi block per problem) and "block-gs" (Gauss-Seidel
+// block per problem). SolveAuctionBatchWith takes the kernel name (nullptr = automatic;
+// kernels too small for `cols` fall back to the automatic one).
 const char* AuctionKernelFor(int cols);
 void SolveAuctionBatchWith(const char* kernel, const float* costs, std::int64_t batch, int rows,
                            int cols, std::int32_t* colForRow, std::uint8_t* converged,

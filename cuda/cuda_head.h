@@ -20,7 +20,6 @@ struct HeadTimings {
   double classMs = 0;     // global term and logits
   double downloadMs = 0;  // logits device -> host
   double totalMs = 0;     // host to host
-  unsigned int fallbacks = 0;  // pair auctions that needed the exact in-kernel fallback
   int chunks = 0;
 };
 

@@ -117,8 +117,7 @@ inline bool GroupByClass(const int32_t* labels, int S, int way, std::vector<int3
 
 // Q x way logits. Labels must be valid (GroupByClass); returns empty on invalid labels.
 inline std::vector<float> HeadScoreHost(const HeadConfig& cfg, const float* support,
-                                        const int32_t* labels, int S, const float* queries, int Q,
-                                        unsigned int* fallbacks = nullptr) {
+                                        const int32_t* labels, int S, const float* queries, int Q) {
   const int P = cfg.pixels(), L = cfg.taps();
   std::vector<int32_t> start, members;
   if (!GroupByClass(labels, S, cfg.way, start, members)) return {};
@@ -177,7 +176,6 @@ inline std::vector<float> HeadScoreHost(const HeadConfig& cfg, const float* supp
   pv.aS = aS.data();
   pv.aQ = aQ.data();
   pv.m = m.data();
-  pv.fallbacks = fallbacks;
   auto scratch = std::make_unique<PairScratch<kMaxPixels>>();
   for (int s = 0; s < S; ++s)
     for (int q = 0; q < Q; ++q) ProcessPair<kMaxPixels>(pv, q, s, *scratch);

@@ -18,7 +18,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "auction.cuh"
+#include "exact_assignment.cuh"
 #include "head_config.h"
 #include "hd.cuh"
 
@@ -38,21 +38,17 @@ struct PairViews {
   float* aS = nullptr;  // [((l*S + s)*Qc + q)*P + i]
   float* aQ = nullptr;  // same layout, index j
   float* m = nullptr;   // [s*Qc + q]: matcherWeight * max_l m_l (0 without matching)
-  unsigned int* fallbacks = nullptr;  // counts auctions that needed the exact fallback
 };
 
 // Per-thread scratch for one pair (local memory on the GPU).
 template <int kP>
 struct PairScratch {
   float R[kP * kP];
-  int32_t cost[kP * kP];
-  int64_t price[kP];
-  int32_t owner[kP], colForRow[kP], stack[kP];
   float cosv[kP];
-  // Exact fallback (Hungarian) state.
-  double u[kP + 1], v[kP + 1], minv[kP + 1];
-  int32_t p[kP + 1], way[kP + 1];
-  bool used[kP + 1];
+  // Exact assignment state (exact_assignment.cuh).
+  double v[kP], shortest[kP];
+  int32_t path[kP], row4col[kP], colForRow[kP];
+  uint8_t scanned[kP];
 };
 
 LWFM_HD float NormGuard(float n) { return n > 1e-8f ? n : 1e-8f; }
@@ -85,59 +81,6 @@ LWFM_HD void AttentionSums(const float* R, int P, float tAttn, bool byRow, float
     const float invSum = 1.0f / sum;
     for (int k = 0; k < P; ++k) out[k] += expf(((byRow ? R[o * P + k] : R[k * P + o]) - mean) * inv - mx) * invSum;
   }
-}
-
-// Exact minimum-cost assignment for the rare pair whose auction hit its iteration cap
-// (O(P^3) Hungarian with potentials; square, costs finite). colForRow[i] gets row i's column.
-template <int kP>
-LWFM_HD void HungarianSquare(const float* K, int n, int32_t* colForRow, PairScratch<kP>& w) {
-  for (int j = 0; j <= n; ++j) {
-    w.u[j] = 0;
-    w.v[j] = 0;
-    w.p[j] = 0;
-    w.way[j] = 0;
-  }
-  for (int i = 1; i <= n; ++i) {
-    w.p[0] = i;
-    int j0 = 0;
-    for (int j = 0; j <= n; ++j) {
-      w.minv[j] = INFINITY;
-      w.used[j] = false;
-    }
-    do {
-      w.used[j0] = true;
-      const int i0 = w.p[j0];
-      double delta = INFINITY;
-      int j1 = 0;
-      for (int j = 1; j <= n; ++j) {
-        if (w.used[j]) continue;
-        const double cur = double(K[(i0 - 1) * n + (j - 1)]) - w.u[i0] - w.v[j];
-        if (cur < w.minv[j]) {
-          w.minv[j] = cur;
-          w.way[j] = j0;
-        }
-        if (w.minv[j] < delta) {
-          delta = w.minv[j];
-          j1 = j;
-        }
-      }
-      for (int j = 0; j <= n; ++j) {
-        if (w.used[j]) {
-          w.u[w.p[j]] += delta;
-          w.v[j] -= delta;
-        } else {
-          w.minv[j] -= delta;
-        }
-      }
-      j0 = j1;
-    } while (w.p[j0] != 0);
-    do {
-      const int j1 = w.way[j0];
-      w.p[j0] = w.p[j1];
-      j0 = j1;
-    } while (j0);
-  }
-  for (int j = 1; j <= n; ++j) colForRow[w.p[j] - 1] = j - 1;
 }
 
 // Sum of the topK largest of v[0..n) (topK <= n; v is clobbered).
@@ -174,24 +117,15 @@ LWFM_HD_NOINLINE void ProcessPair(const PairViews& v, int q, int s, PairScratch<
     // Cost K = 1 - G (reuse R as the float cost matrix).
     for (int i = 0; i < P; ++i)
       for (int j = 0; j < P; ++j) w.R[i * P + j] = 1.0f - g[int64_t(i) * v.ld + j];
-    double cmin = 0, cmax = 0;
-    bool ok = auction::CostRange(w.R, int64_t(P) * P, &cmin, &cmax);
-    if (ok) {
-      const auction::AuctionScaling sc = auction::ChooseScaling(cmin, cmax, P);
-      for (int k = 0; k < P * P; ++k) w.cost[k] = auction::Quantize(w.R[k], sc);
-      auction::AuctionState st{w.cost, w.price, w.owner, w.colForRow, w.stack};
-      auction::SerialTeam team;
-      ok = auction::RunAuction(team, st, P, P, sc);
-    }
-    if (!ok) {
-      HungarianSquare<kP>(w.R, P, w.colForRow, w);
-      if (v.fallbacks) {
-#ifdef __CUDA_ARCH__
-        atomicAdd(v.fallbacks, 1u);
-#else
-        ++*v.fallbacks;
-#endif
-      }
+    // Exact optimum (not the auction): the matched cosines below are not bounded by the
+    // costs, so only the optimum itself reproduces the CPU's scores. K is finite here
+    // (cosines of finite features).
+    if (kP == 9 && P == 9) {
+      exact::SolveExactFixed<9>(w.R, 1.0f, w.colForRow);  // registers: the common F = 3
+    } else {
+      const exact::ExactState st{w.R, P, 1.0f, w.v, w.shortest, w.path, w.scanned, w.row4col, w.colForRow};
+      exact::SerialTeam team;
+      exact::SolveExact(team, st, P, P);
     }
     const float* mm = v.M[l] + int64_t(s) * P * v.ld + int64_t(q) * P;
     for (int i = 0; i < P; ++i) w.cosv[i] = mm[int64_t(i) * v.ld + w.colForRow[i]];
