@@ -29,19 +29,21 @@ export interface CudaInfo {
 export type DeviceRequest = 'auto' | 'cpu' | 'cuda';
 
 /**
- * Under `'auto'`, head work (query x support pairs) below this many pairs stays on the CPU:
- * a GPU round trip (upload, several launches, download) costs a fixed ~0.2-0.5 ms that a
- * small episode (5-way, 75 queries = 375 pairs, a few ms on the CPU) does not repay.
- * Estimated, not yet measured on a GPU: scripts/device-check.sh prints the timings to set it.
+ * Under `'auto'`, head work (query x support pairs) below this many pairs stays on the CPU.
+ * Measured on an H200 machine (scripts/device-check.sh, benchmarks/RESULTS.md): a whole GPU
+ * episode (support preparation + score) has a floor of about 2.5 ms, and at 375 pairs (5-way
+ * 1-shot, 75 queries) it already beat the CPU engine on 16 threads (3.4 ms) and on 2 threads
+ * (8.3 ms); tiny calls (tens of pairs) stay cheaper on the CPU.
  * @example
  * resolveDevice('auto', queries * supports) // 'cuda' only from CUDA_AUTO_MIN_PAIRS pairs up
  */
-export const CUDA_AUTO_MIN_PAIRS = 4096;
+export const CUDA_AUTO_MIN_PAIRS = 256;
 
 /**
  * Under `'auto'`, batches with fewer assignment problems than this stay on the CPU (the CPU
- * exact solver takes well under 1 us per 9x9 problem; the GPU's fixed cost is ~0.1 ms).
- * Estimated, not yet measured on a GPU.
+ * exact solver takes well under 1 us per 9x9 problem; the GPU's fixed cost is ~0.1 ms). On an
+ * H200 machine the GPU was ahead of 16 CPU threads from 100,000 problems of 16x16 (9.0 vs
+ * 11.4 ms host to host) and 3x ahead at 1,000,000 of 9x9 (16 vs 47 ms).
  * @example
  * resolveDevice('auto', batch, CUDA_AUTO_MIN_PROBLEMS)
  */
@@ -114,11 +116,12 @@ export function toDeviceError(err: unknown): unknown {
 }
 
 /**
- * Solves `batch` row-major `rows x cols` cost matrices (rows <= cols <= 128) on the GPU with
- * the integer auction, minimizing total cost (maximizing with `maximize: true`); problems the auction does not finish fall
- * back to the exact CPU solver. result[b * rows + i] = column of row i. The total of each
- * problem is within rows / 2^(ceil(log2 rows) + 18) (< 4e-6) of the exact optimum for cost
- * ranges up to 32 (see cuda/auction.cuh). Rejects with DeviceUnavailableError without a GPU.
+ * Solves `batch` row-major `rows x cols` cost matrices (rows <= cols <= 128) on the GPU
+ * exactly, minimizing total cost (maximizing with `maximize: true`): shortest augmenting
+ * paths with double potentials, a thread per problem up to 9 columns and a warp per problem
+ * above (cuda/exact_assignment.cuh), so each total equals the CPU solver's optimum (ties may
+ * be broken differently). result[b * rows + i] = column of row i. A NaN problem rejects with a
+ * RangeError naming its batch index; without a GPU, with DeviceUnavailableError.
  * @example
  * import { solveAssignmentsCuda } from 'lwfm-spm';
  * const cols = await solveAssignmentsCuda(costs, { batch: 1_000_000, rows: 9, cols: 9 });

@@ -199,12 +199,12 @@ describe('Head dispatch with a simulated GPU', () => {
     vi.restoreAllMocks();
   });
 
-  // 8-way 4-shot, small channels: 32 supports x 128 queries = 4096 pairs = the threshold.
+  // 8-way 4-shot, small channels: 32 supports x 8 queries = 256 pairs = the threshold.
   const big: EpisodeCase = {
     name: 'simulated',
     seed: 7,
     labels: Array.from({ length: 32 }, (_, i) => i % 8),
-    queries: 128,
+    queries: 8,
     channels: [8, 12],
     feature_size: 3,
     temperature_attn: 5,
@@ -226,7 +226,7 @@ describe('Head dispatch with a simulated GPU', () => {
     expect(prepared).toHaveLength(0);
 
     const C = 20 * 9;
-    const small = ep.query.subarray(0, (big.queries - 1) * C); // 4064 pairs
+    const small = ep.query.subarray(0, (big.queries - 1) * C); // 224 pairs
     const cpuSmall = await head.score(support, small);
     expect(head.lastDevice).toBe('cpu');
     expect(prepared).toHaveLength(0);
