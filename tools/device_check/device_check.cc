@@ -5,19 +5,23 @@
 // then times the issue-5 workloads and prints one table. Exits 0 with a message when no
 // device is usable, 1 when a correctness check fails.
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "auction_host.h"
 #include "core/assignment.h"
+#include "core/head.h"
 #include "core/thread_pool.h"
 #include "cuda_engine.h"
 #include "cuda_head.h"
+#include "exact_assignment.cuh"
 #include "head_host.h"
 
 using namespace lwfm;
@@ -30,6 +34,13 @@ struct Row {
 };
 std::vector<Row> table;
 bool failed = false;
+
+// Each row is also printed as soon as it exists, so a crash later in the run keeps what was measured.
+void AddRow(Row r) {
+  std::printf("%s | %s | %s | %s\n", r.name.c_str(), r.time.c_str(), r.target.c_str(), r.result.c_str());
+  std::fflush(stdout);
+  table.push_back(std::move(r));
+}
 
 double Ms(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
@@ -99,6 +110,7 @@ void CheckAuction(const char* label, Kind kind, int64_t batch, int rows, int col
   double worst = 0;
   auction::HostAuctionWorkspace ws;
   std::vector<int32_t> host(static_cast<size_t>(rows));
+  const bool isExact = std::string(kernel).rfind("exact", 0) == 0;
   for (int64_t b = 0; b < batch; ++b) {
     const float* m = c.data() + b * rows * cols;
     if (!conv[b]) {
@@ -119,7 +131,19 @@ void CheckAuction(const char* label, Kind kind, int64_t batch, int rows, int col
       continue;
     }
     double bound = 0;
-    auction::SolveAuctionHost(m, rows, cols, host.data(), &bound, ws, std::string(kernel) == "block");
+    if (isExact) {
+      // The same search on the host: identical assignment; the optimum up to float sums.
+      std::vector<double> v(cols), sh(cols);
+      std::vector<int32_t> path(cols), r4c(cols);
+      std::vector<uint8_t> scanned(cols);
+      const exact::ExactState es{generated.data() + b * rows * cols, cols, maximize ? -1.0f : 1.0f, v.data(), sh.data(),
+                                 path.data(), scanned.data(), r4c.data(), host.data()};
+      exact::SerialTeam team;
+      exact::SolveExact(team, es, rows, cols);
+      bound = 1e-9 * std::max(1.0, std::fabs(te)) * rows;
+    } else {
+      auction::SolveAuctionHost(m, rows, cols, host.data(), &bound, ws, std::string(kernel) == "block");
+    }
     if (!std::equal(host.begin(), host.end(), gpu.begin() + b * rows)) ++differsFromHost;
     worst = std::max(worst, tg - te);
     if (tg - te > bound + 1e-9) ++overBound;
@@ -130,7 +154,7 @@ void CheckAuction(const char* label, Kind kind, int64_t batch, int rows, int col
   std::snprintf(res, sizeof res, "%s: max excess %.2e, unconverged %lld, invalid %lld, >bound %lld, !=host %lld",
                 good ? "PASS" : "FAIL", worst, (long long)unconverged, (long long)invalid, (long long)overBound,
                 (long long)differsFromHost);
-  table.push_back({std::string("auction ") + label + (maximize ? " maximize" : "") + " [" + kernel + "]", res,
+  AddRow({std::string(isExact ? "exact " : "auction ") + label + (maximize ? " maximize" : "") + " [" + kernel + "]", res,
                    Fmt("%.3f ms kernel", t.kernelMs), ""});
 }
 
@@ -154,7 +178,7 @@ void BenchAuction(const char* label, int64_t batch, int n, const char* kernel, d
   char res[200];
   std::snprintf(res, sizeof res, "%.3f us/problem kernel; host-to-host %.1f ms; CPU exact (%d threads) %.1f ms; unconverged %lld",
                 t.kernelMs * 1000.0 / batch, wall, HardwareThreads(), cpu, (long long)unconverged);
-  table.push_back({std::string(label) + " [" + kernel + "]", res, Fmt("%.3f ms kernel", t.kernelMs),
+  AddRow({std::string(label) + " [" + kernel + "]", res, Fmt("%.3f ms kernel", t.kernelMs),
                    std::string(targetText) + (t.kernelMs <= targetMs ? " (met)" : " (missed)")});
 }
 
@@ -193,65 +217,164 @@ void Features(int count, int CP, int way, const std::vector<float>& proto, std::
   }
 }
 
-void CheckHead(const char* label, const std::vector<int>& channels, int F, int way, int shots, int Q, float weight,
-               int topK, bool mlp) {
-  std::mt19937 g(1234 + way);
+// A synthetic episode: weights, support features with labels, query features. cfg.w1/w2
+// point into `weights`, so an Episode is not copied.
+struct Episode {
   std::vector<std::vector<float>> weights;
-  cuda::HeadConfig cfg = Config(channels, F, way, weight, topK, mlp, weights, g);
-  const int CP = cfg.totalChannels() * cfg.pixels();
-  std::normal_distribution<float> N(0, 1);
-  std::vector<float> proto(size_t(way) * CP);
-  for (float& v : proto) v = N(g);
+  cuda::HeadConfig cfg;
   std::vector<float> sup, qry;
   std::vector<int32_t> labels;
-  Features(way * shots, CP, way, proto, sup, &labels, g);
-  Features(Q, CP, way, proto, qry, nullptr, g);
+  int S = 0, Q = 0;
+  Episode(const Episode&) = delete;
+  Episode(const std::vector<int>& channels, int F, int way, int shots, int queries, float weight, int topK, bool mlp,
+          uint32_t seed)
+      : S(way * shots), Q(queries) {
+    std::mt19937 g(seed);
+    cfg = Config(channels, F, way, weight, topK, mlp, weights, g);
+    const int CP = cfg.totalChannels() * cfg.pixels();
+    std::normal_distribution<float> N(0, 1);
+    std::vector<float> proto(size_t(way) * CP);
+    for (float& v : proto) v = N(g);
+    Features(S, CP, way, proto, sup, &labels, g);
+    Features(Q, CP, way, proto, qry, nullptr, g);
+  }
+};
+
+// Smallest gap, over taps, between the best and the second-best assignment total of one
+// (support, query) pair, with the costs of SPEC §3.3 computed in double from the features
+// (brute force over all permutations; P = 9). A float32 engine computes the costs to about
+// 1e-7, so where this gap is that small it may take either assignment: the GPU and the CPU
+// engines can then both be right to float32 precision and still differ in the logit.
+double AssignmentGap(const cuda::HeadConfig& cfg, const float* sup, const float* qry) {
+  const int P = cfg.pixels(), C = cfg.totalChannels();
+  if (P != 9) return INFINITY;
+  auto centered = [&](const float* x) {
+    std::vector<double> out(size_t(C) * P);
+    for (int p = 0; p < P; ++p) {
+      double mean = 0;
+      for (int c = 0; c < C; ++c) mean += x[c * P + p];
+      mean /= C;
+      for (int c = 0; c < C; ++c) out[size_t(c) * P + p] = x[c * P + p] - mean;
+    }
+    return out;
+  };
+  const std::vector<double> xs = centered(sup), xq = centered(qry);
+  double gap = INFINITY;
+  int offset = 0;
+  for (int Cl : cfg.channels) {
+    double K[9][9];
+    for (int i = 0; i < P; ++i)
+      for (int j = 0; j < P; ++j) {
+        double d = 0, a = 0, b = 0;
+        for (int c = offset; c < offset + Cl; ++c) {
+          d += xs[size_t(c) * P + i] * xq[size_t(c) * P + j];
+          a += xs[size_t(c) * P + i] * xs[size_t(c) * P + i];
+          b += xq[size_t(c) * P + j] * xq[size_t(c) * P + j];
+        }
+        K[i][j] = 1.0 - (a > 0 && b > 0 ? d / std::sqrt(a * b) : 0.0);
+      }
+    offset += Cl;
+    int perm[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
+    double best = INFINITY, second = INFINITY;
+    do {
+      double t = 0;
+      for (int i = 0; i < 9; ++i) t += K[i][perm[i]];
+      if (t < best) second = best, best = t;
+      else if (t < second) second = t;
+    } while (std::next_permutation(perm, perm + 9));
+    gap = std::min(gap, second - best);
+  }
+  return gap;
+}
+
+// Compares two engines' logits: a (query, class) entry beyond 1e-4, or an argmax that
+// differs, is explained when one of the class's supports has an assignment gap below 1e-5
+// for that query (AssignmentGap). Returns the summary; *good = nothing unexplained.
+std::string CompareLogits(const char* other, const cuda::HeadConfig& cfg, const std::vector<float>& a,
+                          const std::vector<float>& b, int Q, int way, const std::vector<float>& sup,
+                          const std::vector<int32_t>& labels, const std::vector<float>& qry, bool* good) {
+  const int CP = cfg.totalChannels() * cfg.pixels();
+  double worst = 0, worstUnexplained = 0, smallestGap = INFINITY;
+  int argmaxDiff = 0, nearTies = 0, unexplained = 0;
+  for (int q = 0; q < Q; ++q) {
+    int ba = 0, bb = 0;
+    bool queryExplained = true, any = false;
+    for (int k = 0; k < way; ++k) {
+      const double d = std::fabs(double(a[size_t(q) * way + k]) - b[size_t(q) * way + k]);
+      worst = std::max(worst, d);
+      if (a[size_t(q) * way + k] > a[size_t(q) * way + ba]) ba = k;
+      if (b[size_t(q) * way + k] > b[size_t(q) * way + bb]) bb = k;
+      if (!(d <= 1e-4)) {
+        any = true;
+        double gap = INFINITY;
+        for (size_t s = 0; s < labels.size(); ++s)
+          if (labels[s] == k) gap = std::min(gap, AssignmentGap(cfg, sup.data() + s * CP, qry.data() + size_t(q) * CP));
+        if (gap < 1e-5) {
+          ++nearTies;
+          smallestGap = std::min(smallestGap, gap);
+        } else {
+          ++unexplained;
+          queryExplained = false;
+          worstUnexplained = std::max(worstUnexplained, d);
+        }
+      }
+    }
+    if (ba != bb) {
+      ++argmaxDiff;
+      if (!any || !queryExplained) ++unexplained;
+    }
+  }
+  *good = unexplained == 0 && std::isfinite(worst);
+  char res[400];
+  std::snprintf(res, sizeof res,
+                "%s vs %s: max abs logit diff %.2e, argmax differs %d/%d; %d entr%s beyond 1e-4 at a float32 near-tie "
+                "(assignment gap %.1e < 1e-5 in double), %d unexplained (max %.2e)",
+                *good ? "PASS" : "FAIL", other, worst, argmaxDiff, Q, nearTies, nearTies == 1 ? "y" : "ies",
+                std::isfinite(smallestGap) ? smallestGap : 0.0, unexplained, worstUnexplained);
+  return res;
+}
+
+void CheckHead(const char* label, const std::vector<int>& channels, int F, int way, int shots, int Q, float weight,
+               int topK, bool mlp) {
+  const Episode ep(channels, F, way, shots, Q, weight, topK, mlp, 1234 + way);
+  const cuda::HeadConfig& cfg = ep.cfg;
+  const std::vector<float> &sup = ep.sup, &qry = ep.qry;
+  const std::vector<int32_t>& labels = ep.labels;
   const std::vector<float> want = cuda::HeadScoreHost(cfg, sup.data(), labels.data(), way * shots, qry.data(), Q);
   cuda::CudaHead head(cfg, sup.data(), labels.data(), way * shots);
   std::vector<float> got(size_t(Q) * way);
   cuda::HeadTimings t;
   head.Score(qry.data(), Q, got.data(), &t);
-  double worst = 0;
-  int argmaxDiff = 0;
-  for (int q = 0; q < Q; ++q) {
-    int bg = 0, bw = 0;
-    for (int k = 0; k < way; ++k) {
-      worst = std::max(worst, double(std::fabs(got[q * way + k] - want[q * way + k])));
-      if (got[q * way + k] > got[q * way + bg]) bg = k;
-      if (want[q * way + k] > want[q * way + bw]) bw = k;
-    }
-    argmaxDiff += bg != bw;
-  }
-  const bool good = worst <= 1e-4 && argmaxDiff == 0 && std::isfinite(worst);
+  bool good = false;
+  const std::string res = CompareLogits("host emulation", cfg, got, want, Q, way, sup, labels, qry, &good);
   failed = failed || !good;
-  char res[200];
-  std::snprintf(res, sizeof res, "%s: max |logit diff| %.2e, argmax differs %d/%d, auction fallbacks %u",
-                good ? "PASS" : "FAIL", worst, argmaxDiff, Q, t.fallbacks);
-  table.push_back({std::string("head ") + label, res, Fmt("%.2f ms", t.totalMs), "within 1e-4, same argmax"});
+  AddRow({std::string("head ") + label, res, Fmt("%.2f ms", t.totalMs), "within 1e-4, same argmax"});
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
 }
 
 void BenchHead() {
   const int way = 1000, Q = 1000;
-  std::mt19937 g(77);
-  std::vector<std::vector<float>> weights;
-  cuda::HeadConfig cfg = Config({512, 512}, 3, way, 0.25f, 1, true, weights, g);
-  const int CP = cfg.totalChannels() * cfg.pixels();
-  std::normal_distribution<float> N(0, 1);
-  std::vector<float> proto(size_t(way) * CP);
-  for (float& v : proto) v = N(g);
-  std::vector<float> sup, qry;
-  std::vector<int32_t> labels;
-  Features(way, CP, way, proto, sup, &labels, g);
-  Features(Q, CP, way, proto, qry, nullptr, g);
+  const Episode ep({512, 512}, 3, way, 1, Q, 0.25f, 1, true, 77);
+  const cuda::HeadConfig& cfg = ep.cfg;
+  const std::vector<float> &sup = ep.sup, &qry = ep.qry;
+  const std::vector<int32_t>& labels = ep.labels;
   const auto p0 = Clock::now();
   cuda::CudaHead head(cfg, sup.data(), labels.data(), way);
   const double prep = Ms(p0, Clock::now());
   std::vector<float> logits(size_t(Q) * way);
   cuda::HeadTimings t;
   head.Score(qry.data(), Q, logits.data(), &t);  // warm-up (allocations)
-  const auto s0 = Clock::now();
-  head.Score(qry.data(), Q, logits.data(), &t);
-  const double wall = Ms(s0, Clock::now());
+  std::vector<double> walls;
+  for (int r = 0; r < 5; ++r) {
+    const auto s0 = Clock::now();
+    head.Score(qry.data(), Q, logits.data(), r == 4 ? &t : nullptr);
+    walls.push_back(Ms(s0, Clock::now()));
+  }
+  const double wall = Median(walls);
   int correct = 0;
   for (int q = 0; q < Q; ++q) {
     int b = 0;
@@ -261,11 +384,63 @@ void BenchHead() {
   }
   char res[300];
   std::snprintf(res, sizeof res,
-                "upload %.2f, prepare %.2f, gemm %.2f, pairs %.2f, classes %.2f, download %.2f ms; %d chunk(s); "
-                "support prepare %.1f ms; accuracy on the synthetic episode %d/%d",
+                "upload %.2f, prepare %.2f, gemm %.2f, pairs %.2f, classes %.2f, download %.2f ms; "
+                "%d chunk(s); support prepare %.1f ms; accuracy on the synthetic episode %d/%d",
                 t.uploadMs, t.prepareMs, t.gemmMs, t.pairMs, t.classMs, t.downloadMs, t.chunks, prep, correct, Q);
-  table.push_back({"head 1000-way 1-shot x 1000 queries [512,512] F=3 MLP", res, Fmt("%.2f ms host-to-host", wall),
-                   std::string("< 20 ms") + (wall < 20 ? " (met)" : " (missed)")});
+  AddRow({"head 1000-way 1-shot x 1000 queries [512,512] F=3 MLP",
+          res, Fmt("%.2f ms host-to-host (median of 5)", wall), std::string("< 20 ms") + (wall < 20 ? " (met)" : " (missed)")});
+}
+
+
+// GPU head against the CPU engine (core/head.h) on the same episode: the measured crossover
+// behind CUDA_AUTO_MIN_PAIRS, and a direct GPU-vs-CPU-engine logits check.
+void Crossover(int way, int shots, int Q) {
+  const Episode ep({512, 512}, 3, way, shots, Q, 0.25f, 1, true, 4242 + way * 7 + shots);
+  const cuda::HeadConfig& cfg = ep.cfg;
+  const std::vector<float> &sup = ep.sup, &qry = ep.qry;
+  const std::vector<int32_t>& labels = ep.labels;
+  const int S = way * shots;
+
+  std::vector<float> gpu(size_t(Q) * way), cpu(size_t(Q) * way);
+  std::vector<double> gpuMs;
+  for (int r = 0; r < 6; ++r) {
+    const auto a = Clock::now();
+    cuda::CudaHead head(cfg, sup.data(), labels.data(), S);  // prepare included, as an episode pays it
+    head.Score(qry.data(), Q, gpu.data());
+    if (r > 0) gpuMs.push_back(Ms(a, Clock::now()));
+  }
+  auto cpuTime = [&](int threads) {
+    HeadOptions o;
+    o.channels = cfg.channels;
+    o.feature_size = cfg.featureSize;
+    o.matcher_weight = cfg.matcherWeight;
+    o.top_k = cfg.topK;
+    o.threads = threads;
+    for (int l = 0; l < cfg.taps(); ++l) {
+      const size_t n = size_t(cfg.channels[l]) * (cfg.channels[l] / 2);
+      o.w1.emplace_back(cfg.w1[l], cfg.w1[l] + n);
+      o.w2.emplace_back(cfg.w2[l], cfg.w2[l] + n);
+    }
+    HeadEngine engine(o);
+    std::vector<double> ms;
+    const int reps = int64_t(Q) * S > 100000 ? 2 : 5;
+    for (int r = 0; r < reps + 1; ++r) {
+      const auto a = Clock::now();
+      auto prepared = engine.Prepare(sup.data(), S, labels.data());
+      engine.Score(*prepared, qry.data(), Q, cpu.data());
+      if (r > 0) ms.push_back(Ms(a, Clock::now()));
+    }
+    return Median(ms);
+  };
+  const double cpu2 = cpuTime(2), cpuAll = cpuTime(0);
+  bool good = false;
+  const std::string cmp = CompareLogits("CPU engine", cfg, gpu, cpu, Q, way, sup, labels, qry, &good);
+  failed = failed || !good;
+  char name[120], res[600];
+  std::snprintf(name, sizeof name, "crossover %d-way %d-shot x%d (%lld pairs)", way, shots, Q, (long long)Q * S);
+  std::snprintf(res, sizeof res, "%s; CPU 2 threads %.2f ms, CPU %d threads %.2f ms", cmp.c_str(), cpu2,
+                HardwareThreads(), cpuAll);
+  AddRow({name, res, Fmt("%.2f ms GPU episode", Median(gpuMs)), "GPU vs CPU time"});
 }
 
 void PrintTable() {
@@ -275,11 +450,11 @@ void PrintTable() {
     w2 = std::max(w2, r.time.size());
     w3 = std::max(w3, r.target.size());
   }
-  std::printf("\n| %-*s | %-*s | %-*s | %s\n", int(w0), "check", int(w2), "time", int(w3), "target", "result");
-  std::printf("|%s|%s|%s|---\n", std::string(w0 + 2, '-').c_str(), std::string(w2 + 2, '-').c_str(),
+  std::printf("\n| %-*s | %-*s | %-*s | %s |\n", int(w0), "check", int(w2), "time", int(w3), "target", "result");
+  std::printf("|%s|%s|%s|---|\n", std::string(w0 + 2, '-').c_str(), std::string(w2 + 2, '-').c_str(),
               std::string(w3 + 2, '-').c_str());
   for (const Row& r : table)
-    std::printf("| %-*s | %-*s | %-*s | %s\n", int(w0), r.name.c_str(), int(w2), r.time.c_str(), int(w3),
+    std::printf("| %-*s | %-*s | %-*s | %s |\n", int(w0), r.name.c_str(), int(w2), r.time.c_str(), int(w3),
                 r.target.c_str(), r.result.c_str());
 }
 
@@ -314,6 +489,18 @@ int main(int argc, char** argv) {
     CheckAuction("7x30 cosine x5000", Kind::kCosine, 5000, 7, 30, "warp");
     CheckAuction("9x9 uniform x5000", Kind::kUniform, 5000, 9, 9, "thread", true);
     CheckAuction("64x64 uniform x500", Kind::kUniform, 500, 64, 64, "block", true);
+    CheckAuction("9x9 cosine x20000", Kind::kCosine, 20000, 9, 9, "exact-thread");
+    CheckAuction("9x9 ties x20000", Kind::kTies, 20000, 9, 9, "exact-thread");
+    CheckAuction("16x16 uniform x5000", Kind::kUniform, 5000, 16, 16, "exact-thread");
+    CheckAuction("9x9 uniform x5000", Kind::kUniform, 5000, 9, 9, "exact-thread", true);
+    CheckAuction("9x9 cosine x20000", Kind::kCosine, 20000, 9, 9, "exact-warp");
+    CheckAuction("25x25 ties x5000", Kind::kTies, 5000, 25, 25, "exact-warp");
+    CheckAuction("49x49 cosine x2000", Kind::kCosine, 2000, 49, 49, "exact-warp");
+    CheckAuction("49x49 ties x2000", Kind::kTies, 2000, 49, 49, "exact-warp");
+    CheckAuction("64x64 uniform x1000", Kind::kUniform, 1000, 64, 64, "exact-warp");
+    CheckAuction("100x100 uniform x500", Kind::kUniform, 500, 100, 100, "exact-warp");
+    CheckAuction("7x30 cosine x5000", Kind::kCosine, 5000, 7, 30, "exact-warp");
+    CheckAuction("64x64 uniform x500", Kind::kUniform, 500, 64, 64, "exact-warp", true);
     CheckHead("5-way 1-shot x75 [512,512] F=3 MLP", {512, 512}, 3, 5, 1, 75, 0.25f, 1, true);
     CheckHead("5-way 5-shot x75 [512,512] F=3 MLP", {512, 512}, 3, 5, 5, 75, 0.25f, 1, true);
     CheckHead("20-way 2-shot x40 [64,128,256] F=3 no MLP topK 3", {64, 128, 256}, 3, 20, 2, 40, 1.0f, 3, false);
@@ -329,7 +516,18 @@ int main(int argc, char** argv) {
     BenchAuction("256 64x64", 256, 64, "block", 256 * 2e-3, "< 2 us/problem");
     BenchAuction("256 64x64", 256, 64, "block-gs", 256 * 2e-3, "< 2 us/problem");
     BenchAuction("10,000 100x100", 10000 / scale, 100, "block", 1e9, "-");
+    BenchAuction("1,000,000 9x9", 1000000 / scale, 9, "exact-thread", 2.0, "< 2 ms kernel");
+    BenchAuction("1,000,000 9x9", 1000000 / scale, 9, "exact-warp", 2.0, "< 2 ms kernel");
+    BenchAuction("100,000 16x16", 100000 / scale, 16, "exact-thread", 1e9, "-");
+    BenchAuction("100,000 16x16", 100000 / scale, 16, "exact-warp", 1e9, "-");
+    BenchAuction("100,000 25x25", 100000 / scale, 25, "exact-warp", 1e9, "-");
+    BenchAuction("100,000 49x49", 100000 / scale, 49, "exact-warp", 20.0, "< 20 ms kernel");
+    BenchAuction("256 64x64", 256, 64, "exact-warp", 256 * 2e-3, "< 2 us/problem");
+    BenchAuction("10,000 100x100", 10000 / scale, 100, "exact-warp", 1e9, "-");
     BenchHead();
+    for (auto [way, shots, q] : std::vector<std::array<int, 3>>{
+             {5, 1, 75}, {5, 5, 75}, {10, 1, 150}, {20, 1, 300}, {50, 1, 750}, {100, 1, 1000}, {200, 1, 1000}})
+      Crossover(way, shots, q);
     std::printf("\ntotal %.1f s\n", Ms(t0, Clock::now()) / 1000);
   } catch (const std::exception& e) {
     std::printf("lwfm_device_check: error: %s\n", e.what());
