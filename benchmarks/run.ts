@@ -63,9 +63,16 @@ async function main(): Promise<void> {
     sections.set(suite.title, `## ${suite.title}\n\nRun ${date} on ${machine}.\n\n${table}`);
   }
   if (write) {
-    const ordered = Object.values(suites)
-      .map((s) => sections.get(s.title))
-      .filter((s): s is string => s !== undefined);
+    const titles = new Set(Object.values(suites).map((s) => s.title));
+    // Sections written by other tools (the GPU device check's table, recorded on a machine
+    // with a GPU) are kept after the suites' own.
+    const foreign = [...sections.entries()].filter(([t]) => !titles.has(t)).map(([, s]) => s);
+    const ordered = [
+      ...Object.values(suites)
+        .map((s) => sections.get(s.title))
+        .filter((s): s is string => s !== undefined),
+      ...foreign,
+    ];
     const header =
       '# Benchmark results\n\nWritten by `npm run bench` / `npm run bench:match` (benchmarks/run.ts). ' +
       'Every ratio compares implementations measured in the same run on the same machine; ' +
