@@ -70,6 +70,14 @@ export interface NativeBinding {
   _auctionSolveTeamSync(costs: Float32Array, batch: number, rows: number, cols: number, members: number, jacobi?: boolean): { assignment: Int32Array; converged: Uint8Array };
   _exactSolveTeamSync(costs: Float32Array, batch: number, rows: number, cols: number, members: number, maximize?: boolean): { assignment: Int32Array; converged: Uint8Array };
   _exactSolveFixed9Sync(costs: Float32Array, batch: number): Int32Array;
+  _preprocessRgb(
+    src: Uint8Array,
+    width: number,
+    height: number,
+    spec: { resize: number; crop: number; offset: number; mean: readonly number[]; std: readonly number[] },
+    out: Float32Array,
+    outOffset: number,
+  ): void;
   _exactAssignmentTotals(costs: Float32Array, batch: number, rows: number, cols: number): Float64Array;
   cudaHeadPrepare(config: NativeCudaHeadConfig, features: Float32Array, labels: Int32Array): NativeCudaHeadHandle;
   cudaHeadScore(handle: NativeCudaHeadHandle, queries: Float32Array): Promise<Float32Array>;

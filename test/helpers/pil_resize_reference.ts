@@ -1,4 +1,5 @@
 /**
+ * Test reference (the package itself runs the native port, native/core/pil_resize.cc):
  * Pillow's bilinear resize (Image.resize(..., BILINEAR), which torchvision's Resize uses
  * on PIL images): a separable triangle filter widened by the downscale factor
  * (antialiasing), horizontal pass then vertical pass, 8-bit intermediate, coefficients in
