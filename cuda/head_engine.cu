@@ -60,8 +60,16 @@ struct CudaHead::Impl {
   void Gemm(const float* A, const float* B, float* C, int M_, int N_, int K, int64_t ldc, bool relu) {
     GemmOn(stream, A, B, C, M_, N_, K, ldc, relu);
   }
-  void GemmOn(cudaStream_t stream, const float* A, const float* B, float* C, int M_, int N_, int K, int64_t ldc,
+  // Rows in slabs: gridDim.y is limited to 65535 tiles (M up to 8.4M rows per launch), and
+  // M = queries x pixels for the matcher MLP's products.
+  void GemmOn(cudaStream_t stream, const float* A, const float* B, float* C, int M, int N_, int K, int64_t ldc,
               bool relu) {
+    constexpr int kSlabRows = 65535 * kernels::kTile;
+    for (int r0 = 0; r0 < M; r0 += kSlabRows)
+      GemmSlab(stream, A + int64_t(r0) * K, B, C + int64_t(r0) * ldc, std::min(kSlabRows, M - r0), N_, K, ldc, relu);
+  }
+  void GemmSlab(cudaStream_t stream, const float* A, const float* B, float* C, int M_, int N_, int K, int64_t ldc,
+                bool relu) {
     const dim3 grid(Blocks(N_, kernels::kTile), Blocks(M_, kernels::kTile));
     const bool vec4 = K % 4 == 0 && reinterpret_cast<uintptr_t>(A) % 16 == 0 && reinterpret_cast<uintptr_t>(B) % 16 == 0;
     if (relu && vec4) kernels::GemmNT<true, true><<<grid, 256, 0, stream>>>(A, B, C, M_, N_, K, ldc);
@@ -196,6 +204,7 @@ void CudaHead::Score(const float* queries, int Q, float* hostLogits, HeadTimings
       offset[q] = int64_t(q) * P * P;
       if (q < Q) members[q] = q;
     }
+    d.qCapacity = 0;  // stays 0 if anything below fails: the next call rebuilds
     d.qStart.resize(start.size());
     d.qMembers.resize(members.size());
     d.qOffset.resize(offset.size());
@@ -213,9 +222,11 @@ void CudaHead::Score(const float* queries, int Q, float* hostLogits, HeadTimings
   }
   d.logits.resize(size_t(Q) * way);
   LWFM_CUDA_CHECK(cudaEventRecord(ev[2], d.stream));
-  LWFM_CUDA_CHECK(cudaEventSynchronize(ev[2]));
-  LWFM_CUDA_CHECK(cudaEventElapsedTime(&ms[0], ev[0], ev[1]));
-  LWFM_CUDA_CHECK(cudaEventElapsedTime(&ms[1], ev[1], ev[2]));
+  if (timings) {
+    LWFM_CUDA_CHECK(cudaEventSynchronize(ev[2]));
+    LWFM_CUDA_CHECK(cudaEventElapsedTime(&ms[0], ev[0], ev[1]));
+    LWFM_CUDA_CHECK(cudaEventElapsedTime(&ms[1], ev[1], ev[2]));
+  }
 
   // Query chunk: keep the per-chunk matrices within ~1/4 of free memory (at most 4 GiB).
   size_t freeBytes = 0, totalBytes = 0;
@@ -230,7 +241,8 @@ void CudaHead::Score(const float* queries, int Q, float* hostLogits, HeadTimings
   d.aS.resize(size_t(L) * S * Qc * P);
   d.aQ.resize(size_t(L) * S * Qc * P);
   d.m.resize(size_t(S) * Qc);
-  const int chunkCount = (Q + Qc - 1) / Qc;
+  // Per-chunk stage events only when timings are asked for (a huge support can mean many chunks).
+  const int chunkCount = timings ? (Q + Qc - 1) / Qc : 0;
   std::vector<cudaEvent_t> marks(size_t(chunkCount) * 4, nullptr);
   struct MarkGuard {
     std::vector<cudaEvent_t>& e;
@@ -243,10 +255,10 @@ void CudaHead::Score(const float* queries, int Q, float* hostLogits, HeadTimings
   int chunks = 0;
   for (int q0 = 0; q0 < Q; q0 += Qc, ++chunks) {
     cudaStream_t st = d.stream;
-    cudaEvent_t* mark = &marks[size_t(chunks) * 4];
+    cudaEvent_t* mark = timings ? &marks[size_t(chunks) * 4] : nullptr;
     const int n = std::min(Qc, Q - q0);
     const int64_t ld = int64_t(n) * P;
-    LWFM_CUDA_CHECK(cudaEventRecord(mark[0], st));
+    if (mark) LWFM_CUDA_CHECK(cudaEventRecord(mark[0], st));
     for (int l = 0; l < L; ++l) {
       const int Cl = cfg.channels[l];
       d.GemmOn(st, d.sup.E[l].get(), d.qry.E[l].get() + int64_t(q0) * P * Cl, d.G[l].get(), S * P, n * P, Cl, ld,
@@ -255,7 +267,7 @@ void CudaHead::Score(const float* queries, int Q, float* hostLogits, HeadTimings
         d.GemmOn(st, d.sup.unit(l), d.qry.unit(l) + int64_t(q0) * P * Cl, d.M[l].get(), S * P, n * P, Cl, ld,
                  false);
     }
-    LWFM_CUDA_CHECK(cudaEventRecord(mark[1], st));
+    if (mark) LWFM_CUDA_CHECK(cudaEventRecord(mark[1], st));
     PairViews pv;
     pv.S = S;
     pv.Qc = n;
@@ -279,7 +291,7 @@ void CudaHead::Score(const float* queries, int Q, float* hostLogits, HeadTimings
     if (P <= 9) kernels::Pairs<9><<<Blocks(pairs, 128), 128, 0, st>>>(pv);
     else kernels::Pairs<kMaxGpuPixels><<<Blocks(pairs, 128), 128, 0, st>>>(pv);
     LWFM_CUDA_CHECK(cudaGetLastError());
-    LWFM_CUDA_CHECK(cudaEventRecord(mark[2], st));
+    if (mark) LWFM_CUDA_CHECK(cudaEventRecord(mark[2], st));
     ScoreViews sv;
     sv.S = S;
     sv.Qc = n;
@@ -304,7 +316,7 @@ void CudaHead::Score(const float* queries, int Q, float* hostLogits, HeadTimings
     sv.logits = d.logits.get() + int64_t(q0) * way;
     kernels::Classes<<<Blocks(int64_t(n) * way, 128), 128, 0, st>>>(sv);
     LWFM_CUDA_CHECK(cudaGetLastError());
-    LWFM_CUDA_CHECK(cudaEventRecord(mark[3], st));
+    if (mark) LWFM_CUDA_CHECK(cudaEventRecord(mark[3], st));
   }
   LWFM_CUDA_CHECK(cudaEventRecord(ev[6], d.stream));
   double gemmMs = 0, pairMs = 0, classMs = 0;

@@ -62,6 +62,9 @@ void StagedUpload(void* dst, const void* src, std::size_t bytes, cudaStream_t st
 }
 
 void StagedDownload(void* dst, const void* src, std::size_t bytes, cudaStream_t stream) {
+  // The producing kernels finish before the buffer is locked: other threads' copies need not
+  // wait for them.
+  LWFM_CUDA_CHECK(cudaStreamSynchronize(stream));
   Stager& s = Instance();
   std::lock_guard<std::mutex> lock(s.mutex);
   s.Ensure();
@@ -70,6 +73,9 @@ void StagedDownload(void* dst, const void* src, std::size_t bytes, cudaStream_t 
   int pendingHalf = 0, h = 0;
   for (std::size_t off = 0; off < bytes; off += kSlice, h ^= 1) {
     const std::size_t n = std::min(kSlice, bytes - off);
+    // An upload on another stream may still be reading this half (StagedUpload returns
+    // before its last slice has left).
+    LWFM_CUDA_CHECK(cudaEventSynchronize(s.free[h]));
     LWFM_CUDA_CHECK(cudaMemcpyAsync(s.half[h], static_cast<const char*>(src) + off, n, cudaMemcpyDeviceToHost, stream));
     LWFM_CUDA_CHECK(cudaEventRecord(s.free[h], stream));
     if (pendingBytes) {

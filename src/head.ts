@@ -232,7 +232,12 @@ export class Head {
     this.device = resolveHeadDevice(requestedDevice, { channels, featureSize, matcherWeight });
     this.requestedDevice = requestedDevice;
     this.#cudaOptions = { channels, featureSize, temperatureAttn, temperature, matcherWeight, topK };
-    if (matcher !== undefined) this.#cudaOptions.matcher = matcher;
+    // The GPU copy is made later (first large 'auto' call, each 'cuda' prepareSupport), while the
+    // CPU engine copied the weights just now: keep private copies so both use these values
+    // even if the caller reuses or transfers its arrays.
+    if (matcher !== undefined && this.device === 'cuda') {
+      this.#cudaOptions.matcher = matcher.map(({ w1, w2 }) => ({ w1: w1.slice(), w2: w2.slice() }));
+    }
     this.channels = Object.freeze(channels);
     this.featureSize = featureSize;
     this.temperatureAttn = temperatureAttn;

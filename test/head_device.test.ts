@@ -218,8 +218,10 @@ describe('Head dispatch with a simulated GPU', () => {
     expect(big.labels.length * big.queries).toBe(CUDA_AUTO_MIN_PAIRS);
     simulateGpu();
     const ep = makeEpisode(big);
-    const head = headFor(big, ep.matcher, 'auto');
+    const matcher = ep.matcher!.map(({ w1, w2 }) => ({ w1: w1.slice(), w2: w2.slice() }));
+    const head = headFor(big, matcher, 'auto');
     expect(head.device).toBe('cuda');
+    for (const m of matcher) m.w1.fill(0); // the caller reusing its weights must not change the lazy GPU copy either
     const features = ep.support.slice();
     const support = await head.prepareSupport(features, big.labels);
     features.fill(0); // the caller reusing its array must not change the lazy GPU copy
