@@ -148,10 +148,11 @@ LWFM_HD bool SolveExact(Team& team, const ExactState& st, int rows, int cols) {
 // the column loops unroll (compile-time indices), the scanned set is a bitmask, and the few
 // run-time column lookups are unrolled selects. For the head's 9 x 9 pair problems, where
 // local-memory traffic, not arithmetic, bounds the generic search on a GPU thread. Same
-// candidate order as SolveExact (ascending columns), so the same assignment. Costs must be
-// finite; cost row stride kN.
+// candidate order as SolveExact (ascending columns), so the same assignment. Cost row stride
+// kN; returns false (instead of looping) if a search finds no column, which only non-finite
+// costs cause: callers check AllFinite first.
 template <int kN>
-LWFM_HD void SolveExactFixed(const float* cost, float sign, int32_t* colForRow) {
+LWFM_HD bool SolveExactFixed(const float* cost, float sign, int32_t* colForRow) {
   static_assert(kN >= 1 && kN <= 32, "bitmask of kN columns");
   double v[kN], shortest[kN];
   int path[kN], row4col[kN], col4row[kN];
@@ -193,6 +194,7 @@ LWFM_HD void SolveExactFixed(const float* cost, float sign, int32_t* colForRow) 
           bestTaken = taken;
         }
       }
+      if (!(bestValue < INFINITY)) return false;
       minVal = bestValue;
       scanned |= 1u << bestCol;
       if (!bestTaken) {
@@ -244,6 +246,7 @@ LWFM_HD void SolveExactFixed(const float* cost, float sign, int32_t* colForRow) 
 #pragma unroll
 #endif
   for (int k = 0; k < kN; ++k) colForRow[k] = col4row[k];
+  return true;
 }
 
 }  // namespace exact

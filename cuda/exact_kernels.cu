@@ -39,7 +39,7 @@ __global__ void ExactThreadKernel(const float* __restrict__ costs, float sign, i
   uint8_t scanned[kExactThreadMaxCols];
   bool ok = exact::AllFinite(mine, cols, rows, cols);
   if (ok && rows == 9 && cols == 9) {
-    exact::SolveExactFixed<9>(mine, sign, col4row);  // registers for the head's size
+    ok = exact::SolveExactFixed<9>(mine, sign, col4row);  // registers for the head's size
   } else if (ok) {
     const exact::ExactState st{mine, cols, sign, v, shortest, path, scanned, row4col, col4row};
     exact::SerialTeam team;

@@ -102,6 +102,7 @@ template <int kP>
 LWFM_HD_NOINLINE void ProcessPair(const PairViews& v, int q, int s, PairScratch<kP>& w) {
   const int P = v.P;
   float best = -INFINITY;
+  bool solved = true;
   for (int l = 0; l < v.taps; ++l) {
     const float* g = v.G[l] + int64_t(s) * P * v.ld + int64_t(q) * P;
     const float* ns = v.supNorm[l] + int64_t(s) * P;
@@ -118,21 +119,27 @@ LWFM_HD_NOINLINE void ProcessPair(const PairViews& v, int q, int s, PairScratch<
     for (int i = 0; i < P; ++i)
       for (int j = 0; j < P; ++j) w.R[i * P + j] = 1.0f - g[int64_t(i) * v.ld + j];
     // Exact optimum (not the auction): the matched cosines below are not bounded by the
-    // costs, so only the optimum itself reproduces the CPU's scores. K is finite here
-    // (cosines of finite features).
-    if (kP == 9 && P == 9) {
-      exact::SolveExactFixed<9>(w.R, 1.0f, w.colForRow);  // registers: the common F = 3
-    } else {
+    // costs, so only the optimum itself reproduces the CPU's scores. Finite features can
+    // still overflow to inf / NaN on the way (values near the float range): such a pair
+    // gets a NaN matching term instead of a search over NaN costs.
+    bool ok = exact::AllFinite(w.R, P, P, P);
+    if (ok && kP == 9 && P == 9) {
+      ok = exact::SolveExactFixed<9>(w.R, 1.0f, w.colForRow);  // registers: the common F = 3
+    } else if (ok) {
       const exact::ExactState st{w.R, P, 1.0f, w.v, w.shortest, w.path, w.scanned, w.row4col, w.colForRow};
       exact::SerialTeam team;
-      exact::SolveExact(team, st, P, P);
+      ok = exact::SolveExact(team, st, P, P);
+    }
+    if (!ok) {
+      solved = false;
+      continue;  // the attention sums of the other taps are still needed
     }
     const float* mm = v.M[l] + int64_t(s) * P * v.ld + int64_t(q) * P;
     for (int i = 0; i < P; ++i) w.cosv[i] = mm[int64_t(i) * v.ld + w.colForRow[i]];
     const float ml = TopKSum(w.cosv, P, v.topK);
     best = ml > best ? ml : best;
   }
-  v.m[int64_t(s) * v.Qc + q] = v.matching ? v.matcherWeight * best : 0.0f;
+  v.m[int64_t(s) * v.Qc + q] = !v.matching ? 0.0f : solved ? v.matcherWeight * best : NAN;
 }
 
 // Views for the class scores of one query chunk.

@@ -69,7 +69,7 @@ export interface NativeBinding {
   _auctionSolveSync(costs: Float32Array, batch: number, rows: number, cols: number, jacobi?: boolean): NativeAuctionResult;
   _auctionSolveTeamSync(costs: Float32Array, batch: number, rows: number, cols: number, members: number, jacobi?: boolean): { assignment: Int32Array; converged: Uint8Array };
   _exactSolveTeamSync(costs: Float32Array, batch: number, rows: number, cols: number, members: number, maximize?: boolean): { assignment: Int32Array; converged: Uint8Array };
-  _exactSolveFixed9Sync(costs: Float32Array, batch: number): Int32Array;
+  _exactSolveFixed9Sync(costs: Float32Array, batch: number): { assignment: Int32Array; converged: Uint8Array };
   _preprocessRgb(
     src: Uint8Array,
     width: number,

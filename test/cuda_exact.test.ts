@@ -105,8 +105,17 @@ describe('exact assignment search (host run of the GPU per-problem code)', () =>
     for (const kind of ['random', 'ties', 'integer', 'cosine'] as const) {
       const costs = makeCosts(kind, 200, 9, 9, 555 + kind.length);
       const generic = native._exactSolveTeamSync(costs, 200, 9, 9, 1);
-      expect(Array.from(native._exactSolveFixed9Sync(costs, 200)), kind).toEqual(Array.from(generic.assignment));
+      const fixed = native._exactSolveFixed9Sync(costs, 200);
+      expect(Array.from(fixed.converged)).toEqual(new Array(200).fill(1));
+      expect(Array.from(fixed.assignment), kind).toEqual(Array.from(generic.assignment));
     }
     expect(() => native._exactSolveFixed9Sync(new Float32Array(80), 1)).toThrow(RangeError);
+  });
+
+  it('register variant stops on a NaN row instead of searching forever', () => {
+    const costs = makeCosts('random', 3, 9, 9, 8);
+    for (let j = 0; j < 9; j++) costs[81 + 4 * 9 + j] = NaN; // problem 1, row 4
+    const { converged } = native._exactSolveFixed9Sync(costs, 3);
+    expect(Array.from(converged)).toEqual([1, 0, 1]);
   });
 });

@@ -141,18 +141,19 @@ Napi::Value ExactSolveTeamSync(const Napi::CallbackInfo& info) {
 }
 
 // _exactSolveFixed9Sync(costs, batch): the register variant of the search for 9 x 9
-// (SolveExactFixed<9>, the head's pair problems). Finite costs only.
+// (SolveExactFixed<9>, the head's pair problems), run directly on whatever costs it gets
+// (its callers check finiteness first; a test checks that it stops on NaN anyway).
 Napi::Value ExactSolveFixed9Sync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   size_t length = 0;
   const float* costs = ReadFloat32(info, 0, "costs", "_exactSolveFixed9Sync", &length);
   const int64_t batch = ReadCount(info, 1, "batch", "_exactSolveFixed9Sync", 0, int64_t(1) << 40);
   if (size_t(batch) * 81 != length) throw Napi::RangeError::New(env, "Expected batch * 81 costs for _exactSolveFixed9Sync");
-  for (size_t k = 0; k < length; ++k)
-    if (!std::isfinite(costs[k])) throw Napi::RangeError::New(env, "Expected finite costs for _exactSolveFixed9Sync");
   Napi::Int32Array assignment = Napi::Int32Array::New(env, size_t(batch * 9));
-  for (int64_t b = 0; b < batch; ++b) exact::SolveExactFixed<9>(costs + b * 81, 1.0f, assignment.Data() + b * 9);
-  return assignment;
+  Napi::Uint8Array converged = Napi::Uint8Array::New(env, size_t(batch));
+  for (int64_t b = 0; b < batch; ++b)
+    converged.Data()[b] = exact::SolveExactFixed<9>(costs + b * 81, 1.0f, assignment.Data() + b * 9) ? 1 : 0;
+  return AssignmentResult(env, assignment, converged);
 }
 
 // _exactAssignmentTotals(costs, batch, rows, cols): totals (in double) of the exact CPU
