@@ -19,13 +19,28 @@ struct Stager {
   char* half[2] = {nullptr, nullptr};
   cudaEvent_t free[2] = {nullptr, nullptr};  // recorded after the DMA that last used a half
 
+  // All four handles are published together, so a failure part-way (out of pinned memory)
+  // leaves the stager empty and the next call tries again.
   void Ensure() {
     if (half[0]) return;
+    void* p[2] = {nullptr, nullptr};
+    cudaEvent_t e[2] = {nullptr, nullptr};
+    cudaError_t err = cudaSuccess;
+    for (int h = 0; h < 2 && err == cudaSuccess; ++h) {
+      err = cudaHostAlloc(&p[h], kSlice, cudaHostAllocDefault);
+      if (err == cudaSuccess) err = cudaEventCreateWithFlags(&e[h], cudaEventDisableTiming);
+    }
+    if (err != cudaSuccess) {
+      for (int h = 0; h < 2; ++h) {
+        if (p[h]) cudaFreeHost(p[h]);
+        if (e[h]) cudaEventDestroy(e[h]);
+      }
+      (void)cudaGetLastError();
+      ThrowCuda(err, "pinned staging buffer");
+    }
     for (int h = 0; h < 2; ++h) {
-      void* p = nullptr;
-      LWFM_CUDA_CHECK(cudaHostAlloc(&p, kSlice, cudaHostAllocDefault));
-      half[h] = static_cast<char*>(p);
-      LWFM_CUDA_CHECK(cudaEventCreateWithFlags(&free[h], cudaEventDisableTiming));
+      free[h] = e[h];
+      half[h] = static_cast<char*>(p[h]);
     }
   }
 };

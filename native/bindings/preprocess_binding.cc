@@ -40,8 +40,12 @@ Napi::Value PreprocessRgbBinding(const Napi::CallbackInfo& info) {
   if (info.Length() < 6 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
     throw Napi::TypeError::New(env, std::string("Expected Uint8Array for src of ") + kFn);
   const Napi::Uint8Array src = info[0].As<Napi::Uint8Array>();
-  const int64_t width = ReadCount(info, 1, "width", kFn, 1, 1 << 15);
-  const int64_t height = ReadCount(info, 2, "height", kFn, 1, 1 << 15);
+  // Sides up to 2^20 and 2^29 pixels: beyond sharp's default limitInputPixels (2^28).
+  const int64_t width = ReadCount(info, 1, "width", kFn, 1, 1 << 20);
+  const int64_t height = ReadCount(info, 2, "height", kFn, 1, 1 << 20);
+  if (width * height > (int64_t(1) << 29))
+    throw Napi::RangeError::New(env, "Expected at most 2^29 pixels for " + std::string(kFn) + " but received " +
+                                         std::to_string(width) + " x " + std::to_string(height));
   if (!info[3].IsObject()) throw Napi::TypeError::New(env, std::string("Expected object for spec of ") + kFn);
   const Napi::Object s = info[3].As<Napi::Object>();
   PreprocessSpec spec{};

@@ -30,7 +30,7 @@ Taps Coefficients(int inSize, int outSize, int first, int count) {
   for (int o = 0; o < count; ++o) {
     const int xx = first + o;
     const double center = (xx + 0.5) * scale;
-    // Pillow truncates with a C cast; both operands are >= -0.5 here.
+    // Pillow casts to int (truncation toward zero) and then clamps at 0, as here.
     const int xmin = std::max(int(std::trunc(center - support + 0.5)), 0);
     const int xmax = std::min(int(std::trunc(center + support + 0.5)), inSize) - xmin;
     double total = 0;
