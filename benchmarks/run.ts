@@ -18,6 +18,10 @@ const suites: Record<string, Suite> = {
     title: 'Head (LWFM-SPM episode latency)',
     load: async () => (await import('./head.bench.js')).runHeadBenchmarks as () => Promise<Row[]>,
   },
+  cuda: {
+    title: 'GPU from Node (solveAssignmentsCuda, CudaSupport)',
+    load: async () => (await import('./cuda.bench.js')).runCudaBenchmarks as () => Promise<Row[]>,
+  },
   backbone: {
     title: 'Backbone (ResNet-18 taps, ONNX Runtime)',
     load: async () => (await import('./backbone.bench.js')).runBackboneBenchmarks as () => Promise<Row[]>,
@@ -25,8 +29,8 @@ const suites: Record<string, Suite> = {
 };
 
 const groups: Record<string, string[]> = {
-  match: ['assignment', 'head'],
-  all: ['assignment', 'head', 'backbone'],
+  match: ['assignment', 'head', 'cuda'],
+  all: ['assignment', 'head', 'cuda', 'backbone'],
 };
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -58,6 +62,7 @@ async function main(): Promise<void> {
     console.log(`\n## ${suite.title}`);
     const run = await suite.load();
     const rows = await run();
+    if (rows.length === 0) continue; // nothing measured here (the GPU suite without a device): keep what is recorded
     const table = markdownTable(rows);
     console.log(table);
     sections.set(suite.title, `## ${suite.title}\n\nRun ${date} on ${machine}.\n\n${table}`);
