@@ -80,6 +80,7 @@ export interface NativeBinding {
   ): void;
   _exactAssignmentTotals(costs: Float32Array, batch: number, rows: number, cols: number): Float64Array;
   cudaHeadPrepare(config: NativeCudaHeadConfig, features: Float32Array, labels: Int32Array): NativeCudaHeadHandle;
+  cudaHeadPrepareAsync(config: NativeCudaHeadConfig, features: Float32Array, labels: Int32Array): Promise<NativeCudaHeadHandle>;
   cudaHeadScore(handle: NativeCudaHeadHandle, queries: Float32Array): Promise<Float32Array>;
   cudaHeadDispose(handle: NativeCudaHeadHandle): void;
   _gemmNTHost(a: Float32Array, b: Float32Array, M: number, N: number, K: number, relu: boolean): Float32Array;

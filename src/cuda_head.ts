@@ -104,14 +104,8 @@ export class CudaSupport {
   }
 }
 
-/**
- * Prepares support features (S x C x P, labels 0..way-1 with every class present) on the GPU.
- * Throws DeviceUnavailableError without a usable GPU.
- * @example
- * import { prepareCudaSupport } from 'lwfm-spm';
- * const support = prepareCudaSupport({ channels: [512, 512], matcher }, features, [0, 1, 2, 3, 4]);
- */
-export function prepareCudaSupport(options: CudaHeadOptions, features: Float32Array, labels: ArrayLike<number>): CudaSupport {
+/** Checked arguments of a GPU support preparation. */
+function supportArgs(options: CudaHeadOptions, features: Float32Array, labels: ArrayLike<number>): { config: NativeCudaHeadConfig; labelArray: Int32Array; way: number; featureLength: number } {
   if (options === null || typeof options !== 'object') throw new TypeError(expectedMessage('options object', 'options', options));
   if (!Array.isArray(options.channels) || options.channels.length === 0) {
     throw new TypeError(expectedMessage('non-empty array of channel counts', 'channels', options.channels));
@@ -145,8 +139,39 @@ export function prepareCudaSupport(options: CudaHeadOptions, features: Float32Ar
     topK: expectPositiveInteger(options.topK ?? 1, 'topK', P),
   };
   if (options.matcher !== undefined) config.matcher = options.matcher;
+  return { config, labelArray, way, featureLength: C * P };
+}
+
+/**
+ * Prepares support features (S x C x P, labels 0..way-1 with every class present) on the GPU,
+ * synchronously: it blocks the event loop for the upload and preparation (and, on a process's
+ * first GPU call, the CUDA context creation); services should use
+ * {@link prepareCudaSupportAsync}. Throws DeviceUnavailableError without a usable GPU.
+ * @example
+ * import { prepareCudaSupport } from 'lwfm-spm';
+ * const support = prepareCudaSupport({ channels: [512, 512], matcher }, features, [0, 1, 2, 3, 4]);
+ */
+export function prepareCudaSupport(options: CudaHeadOptions, features: Float32Array, labels: ArrayLike<number>): CudaSupport {
+  const { config, labelArray, way, featureLength } = supportArgs(options, features, labels);
   try {
-    return new CudaSupport(native.cudaHeadPrepare(config, features, labelArray), way, C * P);
+    return new CudaSupport(native.cudaHeadPrepare(config, features, labelArray), way, featureLength);
+  } catch (err) {
+    throw toDeviceError(err);
+  }
+}
+
+/**
+ * {@link prepareCudaSupport} off the event loop: arguments are checked at once (a bad one
+ * rejects with its TypeError / RangeError), the GPU work runs on a worker thread. Rejects with
+ * DeviceUnavailableError without a usable GPU. The arrays must not change until it settles.
+ * @example
+ * import { prepareCudaSupportAsync } from 'lwfm-spm';
+ * const support = await prepareCudaSupportAsync({ channels: [512, 512], matcher }, features, [0, 1, 2, 3, 4]);
+ */
+export async function prepareCudaSupportAsync(options: CudaHeadOptions, features: Float32Array, labels: ArrayLike<number>): Promise<CudaSupport> {
+  const { config, labelArray, way, featureLength } = supportArgs(options, features, labels);
+  try {
+    return new CudaSupport(await native.cudaHeadPrepareAsync(config, features, labelArray), way, featureLength);
   } catch (err) {
     throw toDeviceError(err);
   }

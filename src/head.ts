@@ -5,7 +5,7 @@
  */
 import { native, type NativeHandle } from './binding.js';
 import { CUDA_AUTO_MIN_PAIRS, cudaInfo } from './cuda.js';
-import { prepareCudaSupport, type CudaHeadOptions, type CudaSupport } from './cuda_head.js';
+import { prepareCudaSupport, prepareCudaSupportAsync, type CudaHeadOptions, type CudaSupport } from './cuda_head.js';
 import { DisposedError } from './errors.js';
 import { headEngineForCall, resolveHeadDevice, type HeadDevice, type ResolvedHeadDevice } from './head_device.js';
 import {
@@ -96,6 +96,8 @@ interface SupportState {
   gpu?: CudaSupport;
   /** 'auto' on a GPU-capable head: what the GPU copy is made from, until it is made. */
   pending?: { features: Float32Array; labels: Int32Array };
+  /** The GPU copy being made (off the event loop); concurrent calls share it. */
+  gpuPending?: Promise<CudaSupport>;
 }
 
 const supportStates = new WeakMap<PreparedSupport, SupportState>();
@@ -150,6 +152,9 @@ export class PreparedSupport {
     if (!state) return;
     if (state.cpu) native.supportDispose(state.cpu);
     state.gpu?.dispose();
+    // A GPU copy still being made is freed when it arrives, after the calls waiting for it
+    // (they registered first) have started on it.
+    void state.gpuPending?.then((gpu) => gpu.dispose(), () => undefined);
     delete state.pending;
   }
 
@@ -260,7 +265,10 @@ export class Head {
   async prepareSupport(features: Float32Array, labels: ArrayLike<number>): Promise<PreparedSupport> {
     const handle = this.#live();
     const packedLabels = this.#checkSupport(features, labels);
-    if (this.requestedDevice === 'cuda') return this.#prepareOnGpu(features, packedLabels);
+    if (this.requestedDevice === 'cuda') {
+      const gpu = await prepareCudaSupportAsync(this.#cudaOptions, features, packedLabels);
+      return new PreparedSupport({ owner: this, gpu }, packedLabels);
+    }
     const pending = this.#pendingGpuCopy(features, packedLabels);
     const cpu = await native.headPrepareSupport(handle, features, packedLabels);
     return new PreparedSupport({ owner: this, cpu, ...pending }, packedLabels);
@@ -311,9 +319,9 @@ export class Head {
     const engine = state.cpu === undefined ? 'cuda' : headEngineForCall(this.requestedDevice, this.device, pairs);
     this.#lastDevice = engine;
     if (engine === 'cpu') return native.headScore(handle, state.cpu!, query);
-    if (state.cpu === undefined) return this.#gpuCopy(state).score(query);
+    if (state.cpu === undefined) return (await this.#gpuCopy(state)).score(query);
     try {
-      return await this.#gpuCopy(state).score(query);
+      return await (await this.#gpuCopy(state)).score(query);
     } catch (err) {
       // 'auto' never fails where the CPU would succeed: a GPU failure (out of memory, a
       // driver error) runs the call on the CPU. Input errors (RangeError, TypeError) do not.
@@ -375,13 +383,26 @@ export class Head {
     return out;
   }
 
-  #gpuCopy(state: SupportState): CudaSupport {
-    if (state.gpu === undefined) {
+  // The GPU copy, made off the event loop on first use. Returns the shared promise itself (not
+  // an async wrapper) so that callers awaiting it resume before a dispose() that came later.
+  #gpuCopy(state: SupportState): CudaSupport | Promise<CudaSupport> {
+    if (state.gpu !== undefined) return state.gpu;
+    if (state.gpuPending === undefined) {
       const { features, labels } = state.pending!;
-      state.gpu = prepareCudaSupport(this.#cudaOptions, features, labels);
-      delete state.pending;
+      state.gpuPending = prepareCudaSupportAsync(this.#cudaOptions, features, labels).then(
+        (gpu) => {
+          state.gpu = gpu;
+          delete state.pending;
+          delete state.gpuPending;
+          return gpu;
+        },
+        (err: unknown) => {
+          delete state.gpuPending; // a later call may try again
+          throw err;
+        },
+      );
     }
-    return state.gpu;
+    return state.gpuPending;
   }
 
   /** True once {@link dispose} ran. */

@@ -20,7 +20,7 @@ export type { ImageInput, ImageTensor, EmbedBatch } from './backbone/types.js';
 // --- cuda ---
 export { cudaInfo, resolveDevice, solveAssignmentsCuda, CUDA_AUTO_MIN_PAIRS, CUDA_AUTO_MIN_PROBLEMS, CUDA_MAX_ASSIGNMENT_COLS } from './cuda.js';
 export type { CudaInfo, CudaDevice, DeviceRequest } from './cuda.js';
-export { prepareCudaSupport, CudaSupport, CUDA_HEAD_MAX_FEATURE_SIZE } from './cuda_head.js';
+export { prepareCudaSupport, prepareCudaSupportAsync, CudaSupport, CUDA_HEAD_MAX_FEATURE_SIZE } from './cuda_head.js';
 export type { CudaHeadOptions } from './cuda_head.js';
 // --- head ---
 export { Head, PreparedSupport } from './head.js';

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { native } from '../src/binding.js';
 import { cudaInfo } from '../src/cuda.js';
-import { prepareCudaSupport } from '../src/cuda_head.js';
+import { prepareCudaSupport, prepareCudaSupportAsync } from '../src/cuda_head.js';
 import { DeviceUnavailableError } from '../src/errors.js';
 import { referenceLogits, type ReferenceConfig } from './helpers/head_reference.js';
 import { rng } from './helpers/seeded_rng.js';
@@ -169,14 +169,21 @@ describe(`GPU head (cudaHeadPrepare / cudaHeadScore)${info.available ? '' : ` (s
     expect((err as Error).message).toMatch(/CUDA/);
   });
 
-  it.skipIf(!info.available /* no CUDA device, reason printed above */)('prepareCudaSupport / score / dispose through the typed wrapper', async () => {
+  it.skipIf(info.available)('without a device, prepareCudaSupportAsync rejects with DeviceUnavailableError; bad arguments still reject as such', async () => {
+    const e = cases[0]![1];
+    await expect(prepareCudaSupportAsync(e.cfg, e.support, e.labels)).rejects.toBeInstanceOf(DeviceUnavailableError);
+    await expect(prepareCudaSupportAsync(e.cfg, e.support.subarray(1), e.labels)).rejects.toThrow(RangeError);
+  });
+
+  it.skipIf(!info.available /* no CUDA device, reason printed above */)('prepareCudaSupport[Async] / score / dispose through the typed wrapper', async () => {
     const e = cases[1]![1];
-    const support = prepareCudaSupport(e.cfg, e.support, e.labels);
-    const got = await support.score(e.queries);
     const want = referenceLogits(e.cfg, e.support, e.labels, e.queries);
-    for (let k = 0; k < got.length; k++) expect(Math.abs(got[k]! - want[k]!)).toBeLessThan(1e-4);
-    support.dispose();
-    await expect(support.score(e.queries)).rejects.toThrow(/dispose/);
+    for (const support of [prepareCudaSupport(e.cfg, e.support, e.labels), await prepareCudaSupportAsync(e.cfg, e.support, e.labels)]) {
+      const got = await support.score(e.queries);
+      for (let k = 0; k < got.length; k++) expect(Math.abs(got[k]! - want[k]!)).toBeLessThan(1e-4);
+      support.dispose();
+      await expect(support.score(e.queries)).rejects.toThrow(/dispose/);
+    }
   });
 
   it.skipIf(!info.available /* no CUDA device, reason printed above */)('rejects NaN queries with a RangeError naming the index, and keeps working', async () => {

@@ -180,10 +180,17 @@ describe('Head dispatch with a simulated GPU', () => {
       available: true,
       devices: [{ name: 'Simulated GPU', computeCapability: '9.0', memoryBytes: 2 ** 30 }],
     });
-    vi.spyOn(native, 'cudaHeadPrepare').mockImplementation((config, features, labels) => {
+    const prepare = (config: NativeCudaHeadConfig, features: Float32Array, labels: Int32Array): NativeCudaHeadHandle => {
       const h: FakeHandle = { config: { ...config }, features: features.slice(), labels: labels.slice(), disposed: false };
       prepared.push(h);
       return h as unknown as NativeCudaHeadHandle;
+    };
+    vi.spyOn(native, 'cudaHeadPrepare').mockImplementation(prepare);
+    // Resolves a few turns later, as the real one does after its worker thread.
+    vi.spyOn(native, 'cudaHeadPrepareAsync').mockImplementation(async (config, features, labels) => {
+      const h = prepare(config, features, labels);
+      await new Promise((r) => setImmediate(r));
+      return h;
     });
     vi.spyOn(native, 'cudaHeadScore').mockImplementation(async (handle, queries) => {
       const h = handle as unknown as FakeHandle;
@@ -248,6 +255,23 @@ describe('Head dispatch with a simulated GPU', () => {
     support.dispose();
     expect(prepared[0]!.disposed).toBe(true);
     await expect(head.score(support, ep.query)).rejects.toThrow(DisposedError);
+    head.dispose();
+  });
+
+  it("'auto' makes the GPU copy once for concurrent calls, off the event loop, and a dispose while it is made lets those calls finish", async () => {
+    simulateGpu();
+    const ep = makeEpisode(big);
+    const head = headFor(big, ep.matcher, 'auto');
+    const support = await head.prepareSupport(ep.support, big.labels);
+    const cpu = head.scoreSync(support, ep.query);
+    const calls = [head.score(support, ep.query), head.score(support, ep.query)];
+    expect(prepared).toHaveLength(1); // one preparation shared by both calls
+    support.dispose(); // while the GPU copy is still being made
+    const logits = await Promise.all(calls);
+    for (const l of logits) expect(maxAbsDiff(l, cpu)).toBeLessThan(1e-4);
+    await new Promise((r) => setImmediate(r));
+    expect(prepared[0]!.disposed).toBe(true); // freed once it arrived and the calls had started
+    expect(vi.mocked(native.cudaHeadPrepare)).not.toHaveBeenCalled(); // the synchronous path stays unused
     head.dispose();
   });
 

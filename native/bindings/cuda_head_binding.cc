@@ -1,4 +1,4 @@
-// GPU head exports (cudaHeadPrepare / cudaHeadScore / cudaHeadDispose) and the CPU
+// GPU head exports (cudaHeadPrepare[Async] / cudaHeadScore / cudaHeadDispose) and the CPU
 // emulation of the GPU head's per-pair and per-class code (_cudaHeadScoreHost, both builds).
 #include <napi.h>
 
@@ -119,6 +119,47 @@ class HeadScoreWorker : public Napi::AsyncWorker {
   std::vector<float> out_;
   DeviceFailure failure_;
 };
+
+// Prepares a support on the GPU off the event loop: the first CUDA call of a process also
+// creates the context (tens to hundreds of ms), and a large support's upload and preparation
+// take milliseconds more. The JS arrays stay referenced until the worker finishes.
+class HeadPrepareWorker : public Napi::AsyncWorker {
+ public:
+  HeadPrepareWorker(Napi::Env env, const cuda::HeadConfig& cfg, std::vector<Napi::ObjectReference> keep,
+                    const float* support, const int32_t* labels, int S)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), cfg_(cfg), keep_(std::move(keep)),
+        support_(support), labels_(labels), S_(S) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    try {
+      head_ = std::make_shared<cuda::CudaHead>(cfg_, support_, labels_, S_);
+    } catch (const cuda::CudaError& e) {
+      failure_ = DeviceFailure{e.unavailable(), false, e.what()};
+      SetError(e.what());
+    } catch (const std::exception& e) {
+      failure_ = DeviceFailure{false, false, e.what()};
+      SetError(e.what());
+    }
+  }
+  void OnOK() override {
+    auto holder = std::make_unique<HeadHolder>();
+    holder->head = std::move(head_);
+    deferred_.Resolve(Napi::External<HeadHolder>::New(Env(), holder.release(), [](Napi::Env, HeadHolder* h) { delete h; }));
+  }
+  void OnError(const Napi::Error&) override { deferred_.Reject(MakeDeviceError(Env(), failure_).Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  cuda::HeadConfig cfg_;
+  std::vector<Napi::ObjectReference> keep_;  // matcher weights, support, labels
+  const float* support_;
+  const int32_t* labels_;
+  int S_;
+  std::shared_ptr<cuda::CudaHead> head_;
+  DeviceFailure failure_;
+};
 #endif
 
 // cudaHeadPrepare(config, support, labels) -> handle (support prepared on the GPU).
@@ -145,6 +186,35 @@ Napi::Value CudaHeadPrepare(const Napi::CallbackInfo& info) {
     throw MakeDeviceError(env, DeviceFailure{false, false, e.what()});
   }
   return Napi::External<HeadHolder>::New(env, holder.release(), [](Napi::Env, HeadHolder* h) { delete h; });
+#else
+  (void)support;
+  (void)labels;
+  throw MakeDeviceError(env, DeviceFailure{true, false, kNotCompiledReason});
+#endif
+}
+
+// cudaHeadPrepareAsync(config, support, labels) -> Promise<handle>: cudaHeadPrepare off the
+// event loop (arguments are checked here, synchronously, as there).
+Napi::Value CudaHeadPrepareAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* fn = "cudaHeadPrepareAsync";
+  std::vector<Napi::ObjectReference> keep;
+  const cuda::HeadConfig cfg = ReadHeadConfig(info[0], fn, &keep);
+  const float* support = nullptr;
+  const int S = ReadFeatures(info, 1, "support", fn, cfg, &support);
+  const int32_t* labels = ReadLabels(info, 2, fn, S, cfg.way);
+#ifdef LWFM_WITH_CUDA
+  if (cfg.pixels() > cuda::kMaxGpuPixels)
+    throw Napi::RangeError::New(env, "Expected featureSize at most 5 for cudaHeadPrepareAsync (GPU) but received " +
+                                         std::to_string(cfg.featureSize));
+  const cuda::RuntimeStatus& s = cuda::QueryRuntime();
+  if (!s.available) throw MakeDeviceError(env, DeviceFailure{true, false, s.reason});
+  keep.push_back(Napi::Persistent(info[1].As<Napi::Object>()));
+  keep.push_back(Napi::Persistent(info[2].As<Napi::Object>()));
+  auto* worker = new HeadPrepareWorker(env, cfg, std::move(keep), support, labels, S);
+  Napi::Promise p = worker->Promise();
+  worker->Queue();
+  return p;
 #else
   (void)support;
   (void)labels;
@@ -192,6 +262,7 @@ const RegisterExports kRegister([](Napi::Env env, Napi::Object exports) {
   exports.Set("_cudaHeadScoreHost", Napi::Function::New(env, CudaHeadScoreHost, "_cudaHeadScoreHost"));
   exports.Set("_gemmNTHost", Napi::Function::New(env, GemmNTHost, "_gemmNTHost"));
   exports.Set("cudaHeadPrepare", Napi::Function::New(env, CudaHeadPrepare, "cudaHeadPrepare"));
+  exports.Set("cudaHeadPrepareAsync", Napi::Function::New(env, CudaHeadPrepareAsync, "cudaHeadPrepareAsync"));
   exports.Set("cudaHeadScore", Napi::Function::New(env, CudaHeadScore, "cudaHeadScore"));
   exports.Set("cudaHeadDispose", Napi::Function::New(env, CudaHeadDispose, "cudaHeadDispose"));
 });
