@@ -57,19 +57,14 @@ struct CudaHead::Impl {
     if (stream) cudaStreamDestroy(stream);
   }
 
-  void Gemm(const float* A, const float* B, float* C, int M_, int N_, int K, int64_t ldc, bool relu) {
-    GemmOn(stream, A, B, C, M_, N_, K, ldc, relu);
-  }
   // Rows in slabs: gridDim.y is limited to 65535 tiles (M up to 8.4M rows per launch), and
   // M = queries x pixels for the matcher MLP's products.
-  void GemmOn(cudaStream_t stream, const float* A, const float* B, float* C, int M, int N_, int K, int64_t ldc,
-              bool relu) {
+  void Gemm(const float* A, const float* B, float* C, int M, int N_, int K, int64_t ldc, bool relu) {
     constexpr int kSlabRows = 65535 * kernels::kTile;
     for (int r0 = 0; r0 < M; r0 += kSlabRows)
-      GemmSlab(stream, A + int64_t(r0) * K, B, C + int64_t(r0) * ldc, std::min(kSlabRows, M - r0), N_, K, ldc, relu);
+      GemmSlab(A + int64_t(r0) * K, B, C + int64_t(r0) * ldc, std::min(kSlabRows, M - r0), N_, K, ldc, relu);
   }
-  void GemmSlab(cudaStream_t stream, const float* A, const float* B, float* C, int M_, int N_, int K, int64_t ldc,
-                bool relu) {
+  void GemmSlab(const float* A, const float* B, float* C, int M_, int N_, int K, int64_t ldc, bool relu) {
     const dim3 grid(Blocks(N_, kernels::kTile), Blocks(M_, kernels::kTile));
     const bool vec4 = K % 4 == 0 && reinterpret_cast<uintptr_t>(A) % 16 == 0 && reinterpret_cast<uintptr_t>(B) % 16 == 0;
     if (relu && vec4) kernels::GemmNT<true, true><<<grid, 256, 0, stream>>>(A, B, C, M_, N_, K, ldc);
@@ -254,20 +249,17 @@ void CudaHead::Score(const float* queries, int Q, float* hostLogits, HeadTimings
   for (cudaEvent_t& e : marks) LWFM_CUDA_CHECK(cudaEventCreate(&e));
   int chunks = 0;
   for (int q0 = 0; q0 < Q; q0 += Qc, ++chunks) {
-    cudaStream_t st = d.stream;
     cudaEvent_t* mark = timings ? &marks[size_t(chunks) * 4] : nullptr;
     const int n = std::min(Qc, Q - q0);
     const int64_t ld = int64_t(n) * P;
-    if (mark) LWFM_CUDA_CHECK(cudaEventRecord(mark[0], st));
+    if (mark) LWFM_CUDA_CHECK(cudaEventRecord(mark[0], d.stream));
     for (int l = 0; l < L; ++l) {
       const int Cl = cfg.channels[l];
-      d.GemmOn(st, d.sup.E[l].get(), d.qry.E[l].get() + int64_t(q0) * P * Cl, d.G[l].get(), S * P, n * P, Cl, ld,
-               false);
+      d.Gemm(d.sup.E[l].get(), d.qry.E[l].get() + int64_t(q0) * P * Cl, d.G[l].get(), S * P, n * P, Cl, ld, false);
       if (separateM)
-        d.GemmOn(st, d.sup.unit(l), d.qry.unit(l) + int64_t(q0) * P * Cl, d.M[l].get(), S * P, n * P, Cl, ld,
-                 false);
+        d.Gemm(d.sup.unit(l), d.qry.unit(l) + int64_t(q0) * P * Cl, d.M[l].get(), S * P, n * P, Cl, ld, false);
     }
-    if (mark) LWFM_CUDA_CHECK(cudaEventRecord(mark[1], st));
+    if (mark) LWFM_CUDA_CHECK(cudaEventRecord(mark[1], d.stream));
     PairViews pv;
     pv.S = S;
     pv.Qc = n;
@@ -288,10 +280,10 @@ void CudaHead::Score(const float* queries, int Q, float* hostLogits, HeadTimings
     pv.aQ = d.aQ.get();
     pv.m = d.m.get();
     const int64_t pairs = int64_t(n) * S;
-    if (P <= 9) kernels::Pairs<9><<<Blocks(pairs, 128), 128, 0, st>>>(pv);
-    else kernels::Pairs<kMaxGpuPixels><<<Blocks(pairs, 128), 128, 0, st>>>(pv);
+    if (P <= 9) kernels::Pairs<9><<<Blocks(pairs, 128), 128, 0, d.stream>>>(pv);
+    else kernels::Pairs<kMaxGpuPixels><<<Blocks(pairs, 128), 128, 0, d.stream>>>(pv);
     LWFM_CUDA_CHECK(cudaGetLastError());
-    if (mark) LWFM_CUDA_CHECK(cudaEventRecord(mark[2], st));
+    if (mark) LWFM_CUDA_CHECK(cudaEventRecord(mark[2], d.stream));
     ScoreViews sv;
     sv.S = S;
     sv.Qc = n;
@@ -314,9 +306,9 @@ void CudaHead::Score(const float* queries, int Q, float* hostLogits, HeadTimings
     sv.memberStart = d.memberStart.get();
     sv.members = d.members.get();
     sv.logits = d.logits.get() + int64_t(q0) * way;
-    kernels::Classes<<<Blocks(int64_t(n) * way, 128), 128, 0, st>>>(sv);
+    kernels::Classes<<<Blocks(int64_t(n) * way, 128), 128, 0, d.stream>>>(sv);
     LWFM_CUDA_CHECK(cudaGetLastError());
-    if (mark) LWFM_CUDA_CHECK(cudaEventRecord(mark[3], st));
+    if (mark) LWFM_CUDA_CHECK(cudaEventRecord(mark[3], d.stream));
   }
   LWFM_CUDA_CHECK(cudaEventRecord(ev[6], d.stream));
   double gemmMs = 0, pairMs = 0, classMs = 0;
