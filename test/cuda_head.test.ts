@@ -157,7 +157,7 @@ describe(`GPU head (cudaHeadPrepare / cudaHeadScore)${info.available ? '' : ` (s
     });
   }
 
-  it.skipIf(info.available)('without a device, cudaHeadPrepare throws ERR_LWFM_DEVICE_UNAVAILABLE with the reason', () => {
+  it.skipIf(info.available /* a usable GPU exists: this checks the no-device path */)('without a device, cudaHeadPrepare throws ERR_LWFM_DEVICE_UNAVAILABLE with the reason', () => {
     const e = cases[0]![1];
     let err: unknown;
     try {
@@ -169,7 +169,7 @@ describe(`GPU head (cudaHeadPrepare / cudaHeadScore)${info.available ? '' : ` (s
     expect((err as Error).message).toMatch(/CUDA/);
   });
 
-  it.skipIf(info.available)('without a device, prepareCudaSupportAsync rejects with DeviceUnavailableError; bad arguments still reject as such', async () => {
+  it.skipIf(info.available /* a usable GPU exists: this checks the no-device path */)('without a device, prepareCudaSupportAsync rejects with DeviceUnavailableError; bad arguments still reject as such', async () => {
     const e = cases[0]![1];
     await expect(prepareCudaSupportAsync(e.cfg, e.support, e.labels)).rejects.toBeInstanceOf(DeviceUnavailableError);
     await expect(prepareCudaSupportAsync(e.cfg, e.support.subarray(1), e.labels)).rejects.toThrow(RangeError);

@@ -179,7 +179,7 @@ describe('Head API surface', () => {
     head.dispose();
   });
 
-  it.skipIf(cudaInfo().available)("device 'cuda' without a usable GPU throws DeviceUnavailableError with the reason", () => {
+  it.skipIf(cudaInfo().available /* a usable GPU exists: this checks the no-device path */)("device 'cuda' without a usable GPU throws DeviceUnavailableError with the reason", () => {
     let error: unknown;
     try {
       new Head({ channels: [512, 512], device: 'cuda' });

@@ -75,7 +75,7 @@ describe(`Head device resolution (loaded: ${build.origin}, CUDA compiled in: ${b
     expect(argmaxRows(logits, 5)).toEqual(c.argmax);
   });
 
-  it.skipIf(cuda.available)("'cuda' without a usable GPU throws DeviceUnavailableError with this build's reason", () => {
+  it.skipIf(cuda.available /* a usable GPU exists: this checks the no-device path */)("'cuda' without a usable GPU throws DeviceUnavailableError with this build's reason", () => {
     const err = caught(() => new Head({ channels: [512, 512], device: 'cuda' }));
     expect(err).toBeInstanceOf(DeviceUnavailableError);
     expect((err as DeviceUnavailableError).code).toBe('ERR_LWFM_DEVICE_UNAVAILABLE');
