@@ -211,11 +211,8 @@ class SolveAssignmentsWorker : public Napi::AsyncWorker {
           return;
         }
       }
-    } catch (const cuda::CudaError& e) {
-      failure_ = DeviceFailure{e.unavailable(), false, e.what()};
-      SetError(e.what());
     } catch (const std::exception& e) {
-      failure_ = DeviceFailure{false, false, e.what()};
+      failure_ = FailureOf(e);
       SetError(e.what());
     }
   }

@@ -4,7 +4,12 @@
 
 #include <cmath>
 #include <cstdint>
+#include <exception>
 #include <string>
+
+#ifdef LWFM_WITH_CUDA
+#include "cuda_engine.h"
+#endif
 
 namespace lwfm {
 
@@ -25,6 +30,15 @@ inline Napi::Error MakeDeviceError(Napi::Env env, const DeviceFailure& f) {
   e.Set("name", f.unavailable ? "DeviceUnavailableError" : "CudaError");
   return e;
 }
+
+#ifdef LWFM_WITH_CUDA
+// What an exception from the CUDA engine means for JS: a CudaError says whether the device
+// is unusable; anything else is a runtime failure.
+inline DeviceFailure FailureOf(const std::exception& e) {
+  const auto* c = dynamic_cast<const cuda::CudaError*>(&e);
+  return DeviceFailure{c != nullptr && c->unavailable(), false, e.what()};
+}
+#endif
 
 inline std::string Describe(const Napi::Value& v) {
   if (v.IsNumber()) return v.ToString().Utf8Value() + " of type number";

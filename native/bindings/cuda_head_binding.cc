@@ -52,11 +52,48 @@ Napi::Value GemmNTHost(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// (config, support, labels) of cudaHeadPrepare[Async], checked, with the JS arrays they point
+// into kept referenced; throws the device error when this build or machine cannot take them.
+struct PrepareArgs {
+  std::vector<Napi::ObjectReference> keep;
+  cuda::HeadConfig cfg;
+  const float* support = nullptr;
+  const int32_t* labels = nullptr;
+  int S = 0;
+};
+
+PrepareArgs ReadPrepareArgs(const Napi::CallbackInfo& info, const char* fn) {
+  Napi::Env env = info.Env();
+  PrepareArgs a;
+  a.cfg = ReadHeadConfig(info[0], fn, &a.keep);
+  a.S = ReadFeatures(info, 1, "support", fn, a.cfg, &a.support);
+  a.labels = ReadLabels(info, 2, fn, a.S, a.cfg.way);
+#ifdef LWFM_WITH_CUDA
+  if (a.cfg.pixels() > cuda::kMaxGpuPixels)
+    throw Napi::RangeError::New(env, std::string("Expected featureSize at most 5 for ") + fn + " (GPU) but received " +
+                                         std::to_string(a.cfg.featureSize));
+  const cuda::RuntimeStatus& s = cuda::QueryRuntime();
+  if (!s.available) throw MakeDeviceError(env, DeviceFailure{true, false, s.reason});
+  a.keep.push_back(Napi::Persistent(info[1].As<Napi::Object>()));
+  a.keep.push_back(Napi::Persistent(info[2].As<Napi::Object>()));
+  return a;
+#else
+  throw MakeDeviceError(env, DeviceFailure{true, false, kNotCompiledReason});
+#endif
+}
+
 #ifdef LWFM_WITH_CUDA
 struct HeadHolder {
   std::mutex mutex;
   std::shared_ptr<cuda::CudaHead> head;  // null after dispose
 };
+
+// The JS handle of a prepared head: an External that owns it until dispose() or collection.
+Napi::Value WrapHead(Napi::Env env, std::shared_ptr<cuda::CudaHead> head) {
+  auto holder = std::make_unique<HeadHolder>();
+  holder->head = std::move(head);
+  return Napi::External<HeadHolder>::New(env, holder.release(), [](Napi::Env, HeadHolder* h) { delete h; });
+}
 
 std::shared_ptr<cuda::CudaHead> HeadFrom(const Napi::CallbackInfo& info, const char* fn) {
   Napi::Env env = info.Env();
@@ -95,11 +132,8 @@ class HeadScoreWorker : public Napi::AsyncWorker {
     }
     try {
       head_->Score(data_, Q_, out_.data());
-    } catch (const cuda::CudaError& e) {
-      failure_ = DeviceFailure{e.unavailable(), false, e.what()};
-      SetError(e.what());
     } catch (const std::exception& e) {
-      failure_ = DeviceFailure{false, false, e.what()};
+      failure_ = FailureOf(e);
       SetError(e.what());
     }
   }
@@ -125,38 +159,25 @@ class HeadScoreWorker : public Napi::AsyncWorker {
 // take milliseconds more. The JS arrays stay referenced until the worker finishes.
 class HeadPrepareWorker : public Napi::AsyncWorker {
  public:
-  HeadPrepareWorker(Napi::Env env, const cuda::HeadConfig& cfg, std::vector<Napi::ObjectReference> keep,
-                    const float* support, const int32_t* labels, int S)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), cfg_(cfg), keep_(std::move(keep)),
-        support_(support), labels_(labels), S_(S) {}
+  HeadPrepareWorker(Napi::Env env, PrepareArgs args)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), args_(std::move(args)) {}
   Napi::Promise Promise() { return deferred_.Promise(); }
 
  protected:
   void Execute() override {
     try {
-      head_ = std::make_shared<cuda::CudaHead>(cfg_, support_, labels_, S_);
-    } catch (const cuda::CudaError& e) {
-      failure_ = DeviceFailure{e.unavailable(), false, e.what()};
-      SetError(e.what());
+      head_ = std::make_shared<cuda::CudaHead>(args_.cfg, args_.support, args_.labels, args_.S);
     } catch (const std::exception& e) {
-      failure_ = DeviceFailure{false, false, e.what()};
+      failure_ = FailureOf(e);
       SetError(e.what());
     }
   }
-  void OnOK() override {
-    auto holder = std::make_unique<HeadHolder>();
-    holder->head = std::move(head_);
-    deferred_.Resolve(Napi::External<HeadHolder>::New(Env(), holder.release(), [](Napi::Env, HeadHolder* h) { delete h; }));
-  }
+  void OnOK() override { deferred_.Resolve(WrapHead(Env(), std::move(head_))); }
   void OnError(const Napi::Error&) override { deferred_.Reject(MakeDeviceError(Env(), failure_).Value()); }
 
  private:
   Napi::Promise::Deferred deferred_;
-  cuda::HeadConfig cfg_;
-  std::vector<Napi::ObjectReference> keep_;  // matcher weights, support, labels
-  const float* support_;
-  const int32_t* labels_;
-  int S_;
+  PrepareArgs args_;  // keeps the matcher weights, support and labels referenced
   std::shared_ptr<cuda::CudaHead> head_;
   DeviceFailure failure_;
 };
@@ -164,61 +185,31 @@ class HeadPrepareWorker : public Napi::AsyncWorker {
 
 // cudaHeadPrepare(config, support, labels) -> handle (support prepared on the GPU).
 Napi::Value CudaHeadPrepare(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const char* fn = "cudaHeadPrepare";
-  std::vector<Napi::ObjectReference> keep;
-  const cuda::HeadConfig cfg = ReadHeadConfig(info[0], fn, &keep);
-  const float* support = nullptr;
-  const int S = ReadFeatures(info, 1, "support", fn, cfg, &support);
-  const int32_t* labels = ReadLabels(info, 2, fn, S, cfg.way);
+  PrepareArgs a = ReadPrepareArgs(info, "cudaHeadPrepare");
 #ifdef LWFM_WITH_CUDA
-  if (cfg.pixels() > cuda::kMaxGpuPixels)
-    throw Napi::RangeError::New(env, "Expected featureSize at most 5 for cudaHeadPrepare (GPU) but received " +
-                                         std::to_string(cfg.featureSize));
-  const cuda::RuntimeStatus& s = cuda::QueryRuntime();
-  if (!s.available) throw MakeDeviceError(env, DeviceFailure{true, false, s.reason});
-  auto holder = std::make_unique<HeadHolder>();
   try {
-    holder->head = std::make_shared<cuda::CudaHead>(cfg, support, labels, S);
-  } catch (const cuda::CudaError& e) {
-    throw MakeDeviceError(env, DeviceFailure{e.unavailable(), false, e.what()});
+    return WrapHead(info.Env(), std::make_shared<cuda::CudaHead>(a.cfg, a.support, a.labels, a.S));
   } catch (const std::exception& e) {
-    throw MakeDeviceError(env, DeviceFailure{false, false, e.what()});
+    throw MakeDeviceError(info.Env(), FailureOf(e));
   }
-  return Napi::External<HeadHolder>::New(env, holder.release(), [](Napi::Env, HeadHolder* h) { delete h; });
 #else
-  (void)support;
-  (void)labels;
-  throw MakeDeviceError(env, DeviceFailure{true, false, kNotCompiledReason});
+  (void)a;  // ReadPrepareArgs threw: nothing is compiled to run it
+  return info.Env().Undefined();
 #endif
 }
 
 // cudaHeadPrepareAsync(config, support, labels) -> Promise<handle>: cudaHeadPrepare off the
 // event loop (arguments are checked here, synchronously, as there).
 Napi::Value CudaHeadPrepareAsync(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const char* fn = "cudaHeadPrepareAsync";
-  std::vector<Napi::ObjectReference> keep;
-  const cuda::HeadConfig cfg = ReadHeadConfig(info[0], fn, &keep);
-  const float* support = nullptr;
-  const int S = ReadFeatures(info, 1, "support", fn, cfg, &support);
-  const int32_t* labels = ReadLabels(info, 2, fn, S, cfg.way);
+  PrepareArgs a = ReadPrepareArgs(info, "cudaHeadPrepareAsync");
 #ifdef LWFM_WITH_CUDA
-  if (cfg.pixels() > cuda::kMaxGpuPixels)
-    throw Napi::RangeError::New(env, "Expected featureSize at most 5 for cudaHeadPrepareAsync (GPU) but received " +
-                                         std::to_string(cfg.featureSize));
-  const cuda::RuntimeStatus& s = cuda::QueryRuntime();
-  if (!s.available) throw MakeDeviceError(env, DeviceFailure{true, false, s.reason});
-  keep.push_back(Napi::Persistent(info[1].As<Napi::Object>()));
-  keep.push_back(Napi::Persistent(info[2].As<Napi::Object>()));
-  auto* worker = new HeadPrepareWorker(env, cfg, std::move(keep), support, labels, S);
+  auto* worker = new HeadPrepareWorker(info.Env(), std::move(a));
   Napi::Promise p = worker->Promise();
   worker->Queue();
   return p;
 #else
-  (void)support;
-  (void)labels;
-  throw MakeDeviceError(env, DeviceFailure{true, false, kNotCompiledReason});
+  (void)a;
+  return info.Env().Undefined();
 #endif
 }
 
