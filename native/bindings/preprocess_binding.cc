@@ -6,7 +6,7 @@
 #include <cmath>
 #include <string>
 
-#include "bindings/cuda_binding_util.h"
+#include "bindings/arg_readers.h"
 #include "bindings/registry.h"
 #include "core/pil_resize.h"
 
