@@ -57,6 +57,13 @@ struct CudaHead::Impl {
     if (stream) cudaStreamDestroy(stream);
   }
 
+  // Resizes dst to src and queues the copy on the head's stream (src must outlive it).
+  template <class T>
+  void UploadVector(DeviceBuffer<T>& dst, const std::vector<T>& src) {
+    dst.resize(src.size());
+    LWFM_CUDA_CHECK(cudaMemcpyAsync(dst.get(), src.data(), src.size() * sizeof(T), cudaMemcpyHostToDevice, stream));
+  }
+
   // Rows in slabs: gridDim.y is limited to 65535 tiles (M up to 8.4M rows per launch), and
   // M = queries x pixels for the matcher MLP's products.
   void Gemm(const float* A, const float* B, float* C, int M, int N_, int K, int64_t ldc, bool relu) {
@@ -146,12 +153,9 @@ CudaHead::CudaHead(const HeadConfig& config, const float* support, const int32_t
     const int64_t n = int64_t(start[k + 1] - start[k]) * P;
     offset[k + 1] = offset[k] + n * n;
   }
-  d.memberStart.resize(start.size());
-  d.members.resize(members.size());
-  d.classGramOffset.resize(offset.size());
-  LWFM_CUDA_CHECK(cudaMemcpyAsync(d.memberStart.get(), start.data(), start.size() * 4, cudaMemcpyHostToDevice, d.stream));
-  LWFM_CUDA_CHECK(cudaMemcpyAsync(d.members.get(), members.data(), members.size() * 4, cudaMemcpyHostToDevice, d.stream));
-  LWFM_CUDA_CHECK(cudaMemcpyAsync(d.classGramOffset.get(), offset.data(), offset.size() * 8, cudaMemcpyHostToDevice, d.stream));
+  d.UploadVector(d.memberStart, start);
+  d.UploadVector(d.members, members);
+  d.UploadVector(d.classGramOffset, offset);
   for (int l = 0; l < L; ++l) {
     d.classGram[l].resize(size_t(offset.back()));
     kernels::GroupGram<<<unsigned(config.way), 128, 0, d.stream>>>(d.sup.Z[l].get(), config.channels[l], P,
@@ -200,12 +204,9 @@ void CudaHead::Score(const float* queries, int Q, float* hostLogits, HeadTimings
       if (q < Q) members[q] = q;
     }
     d.qCapacity = 0;  // stays 0 if anything below fails: the next call rebuilds
-    d.qStart.resize(start.size());
-    d.qMembers.resize(members.size());
-    d.qOffset.resize(offset.size());
-    LWFM_CUDA_CHECK(cudaMemcpyAsync(d.qStart.get(), start.data(), start.size() * 4, cudaMemcpyHostToDevice, d.stream));
-    LWFM_CUDA_CHECK(cudaMemcpyAsync(d.qMembers.get(), members.data(), members.size() * 4, cudaMemcpyHostToDevice, d.stream));
-    LWFM_CUDA_CHECK(cudaMemcpyAsync(d.qOffset.get(), offset.data(), offset.size() * 8, cudaMemcpyHostToDevice, d.stream));
+    d.UploadVector(d.qStart, start);
+    d.UploadVector(d.qMembers, members);
+    d.UploadVector(d.qOffset, offset);
     LWFM_CUDA_CHECK(cudaStreamSynchronize(d.stream));  // host vectors die at scope end
     d.qCapacity = Q;
   }
@@ -260,16 +261,7 @@ void CudaHead::Score(const float* queries, int Q, float* hostLogits, HeadTimings
         d.Gemm(d.sup.unit(l), d.qry.unit(l) + int64_t(q0) * P * Cl, d.M[l].get(), S * P, n * P, Cl, ld, false);
     }
     if (mark) LWFM_CUDA_CHECK(cudaEventRecord(mark[1], d.stream));
-    PairViews pv;
-    pv.S = S;
-    pv.Qc = n;
-    pv.P = P;
-    pv.taps = L;
-    pv.topK = cfg.topK;
-    pv.temperatureAttn = cfg.temperatureAttn;
-    pv.matcherWeight = cfg.matcherWeight;
-    pv.matching = cfg.matching();
-    pv.ld = ld;
+    PairViews pv = PairViewsFor(cfg, S, n, ld);
     for (int l = 0; l < L; ++l) {
       pv.G[l] = d.G[l].get();
       pv.M[l] = separateM ? d.M[l].get() : d.G[l].get();
@@ -284,14 +276,7 @@ void CudaHead::Score(const float* queries, int Q, float* hostLogits, HeadTimings
     else kernels::Pairs<kMaxGpuPixels><<<Blocks(pairs, 128), 128, 0, d.stream>>>(pv);
     LWFM_CUDA_CHECK(cudaGetLastError());
     if (mark) LWFM_CUDA_CHECK(cudaEventRecord(mark[2], d.stream));
-    ScoreViews sv;
-    sv.S = S;
-    sv.Qc = n;
-    sv.P = P;
-    sv.taps = L;
-    sv.way = way;
-    sv.temperature = cfg.temperature;
-    sv.ld = ld;
+    ScoreViews sv = ScoreViewsFor(cfg, S, n, ld);
     for (int l = 0; l < L; ++l) {
       sv.G[l] = d.G[l].get();
       sv.supNorm[l] = d.sup.norm[l].get();

@@ -157,16 +157,7 @@ inline std::vector<float> HeadScoreHost(const HeadConfig& cfg, const float* supp
     }
   }
   std::vector<float> aS(size_t(L) * S * Q * P), aQ(aS.size()), m(size_t(S) * Q);
-  PairViews pv;
-  pv.S = S;
-  pv.Qc = Q;
-  pv.P = P;
-  pv.taps = L;
-  pv.topK = cfg.topK;
-  pv.temperatureAttn = cfg.temperatureAttn;
-  pv.matcherWeight = cfg.matcherWeight;
-  pv.matching = cfg.matching();
-  pv.ld = ld;
+  PairViews pv = PairViewsFor(cfg, S, Q, ld);
   for (int l = 0; l < L; ++l) {
     pv.G[l] = G[l].data();
     pv.M[l] = M[l].empty() ? G[l].data() : M[l].data();
@@ -180,14 +171,7 @@ inline std::vector<float> HeadScoreHost(const HeadConfig& cfg, const float* supp
   for (int s = 0; s < S; ++s)
     for (int q = 0; q < Q; ++q) ProcessPair<kMaxPixels>(pv, q, s, *scratch);
   std::vector<float> logits(size_t(Q) * cfg.way);
-  ScoreViews sv;
-  sv.S = S;
-  sv.Qc = Q;
-  sv.P = P;
-  sv.taps = L;
-  sv.way = cfg.way;
-  sv.temperature = cfg.temperature;
-  sv.ld = ld;
+  ScoreViews sv = ScoreViewsFor(cfg, S, Q, ld);
   for (int l = 0; l < L; ++l) {
     sv.G[l] = G[l].data();
     sv.supNorm[l] = sup.norm[l].data();

@@ -161,6 +161,34 @@ struct ScoreViews {
   float* logits = nullptr;               // [q*way + k] (chunk-local q)
 };
 
+// The configuration-derived fields of one query chunk's views (the GPU engine and its CPU
+// emulation); callers set the array pointers.
+inline PairViews PairViewsFor(const HeadConfig& cfg, int S, int Qc, int64_t ld) {
+  PairViews v;
+  v.S = S;
+  v.Qc = Qc;
+  v.P = cfg.pixels();
+  v.taps = cfg.taps();
+  v.topK = cfg.topK;
+  v.temperatureAttn = cfg.temperatureAttn;
+  v.matcherWeight = cfg.matcherWeight;
+  v.matching = cfg.matching();
+  v.ld = ld;
+  return v;
+}
+
+inline ScoreViews ScoreViewsFor(const HeadConfig& cfg, int S, int Qc, int64_t ld) {
+  ScoreViews v;
+  v.S = S;
+  v.Qc = Qc;
+  v.P = cfg.pixels();
+  v.taps = cfg.taps();
+  v.way = cfg.way;
+  v.temperature = cfg.temperature;
+  v.ld = ld;
+  return v;
+}
+
 // SPEC §3.4 for query q and class k.
 LWFM_HD_NOINLINE void ClassLogit(const ScoreViews& v, int q, int k) {
   const int P = v.P;
