@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Head } from '../src/head.js';
-import { makeEpisode, type EpisodeCase } from '../test/helpers/episode_rng.js';
+import { makeEpisode, standardEpisodeCase, type EpisodeCase } from '../test/helpers/episode_rng.js';
 
 export interface BenchRow {
   name: string;
@@ -42,19 +42,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 function episodeCase(shots: number, seed: number): EpisodeCase {
   const labels: number[] = [];
   for (let k = 0; k < 5; k++) for (let s = 0; s < shots; s++) labels.push(k);
-  return {
-    name: `5-way ${shots}-shot`,
-    seed,
-    labels,
-    queries: 75,
-    channels: [512, 512],
-    feature_size: 3,
-    temperature_attn: 5,
-    temperature: 0.2,
-    matcher_weight: 0.25,
-    top_k: 1,
-    matcher: true,
-  };
+  return standardEpisodeCase(`5-way ${shots}-shot`, seed, labels, 75);
 }
 
 function median(values: number[]): number {

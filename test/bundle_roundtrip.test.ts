@@ -11,7 +11,7 @@ import { describe, expect, it, beforeAll, afterAll, vi } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadBundle } from '../src/model/bundle.js';
+import { headOptionsOf, loadBundle } from '../src/model/bundle.js';
 import { Backbone } from '../src/backbone/backbone.js';
 import { runConverter, CONVERTER_SCRIPT } from '../src/model/convert.js';
 import { PYTHON, runPython, torchAvailable } from './helpers/python.js';
@@ -90,8 +90,7 @@ describe.skipIf(!torch.ok)(`converter round trip (PyTorch ${torch.ok ? 'found' :
         const pyArgs = [ROUNDTRIP_LOGITS, dir, '--channels', ...cfg.channels.map(String), '--feature-size', String(cfg.featureSize),
           '--matcher-weight', String(cfg.matcherWeight), ...(bundle.matcher ? ['--matcher'] : [])];
         const expectedLogits = JSON.parse(runPython(pyArgs)) as number[][];
-        await using head = new Head({ channels: cfg.channels, featureSize: cfg.featureSize, temperatureAttn: cfg.temperatureAttn,
-          temperature: cfg.temperature, matcherWeight: cfg.matcherWeight, topK: cfg.topK, matcher: bundle.matcher, device: 'cpu' });
+        await using head = new Head({ ...headOptionsOf(bundle), device: 'cpu' });
         const per = batch.dims[1] * batch.dims[2];
         const support = await head.prepareSupport(batch.data.subarray(0, 2 * per), [0, 1]);
         const logits = await head.score(support, batch.data.subarray(2 * per, 3 * per));

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { FewShotClassifier, type Prediction } from '../src/index.js';
 import { Head } from '../src/head.js';
+import { headOptionsOf } from '../src/model/bundle.js';
 import { defaultBundle } from '../src/model/default_bundle.js';
 import { scanImageFolder } from '../src/classifier/image_folder.js';
 import { ImageDecodeError } from '../src/errors.js';
@@ -48,16 +49,7 @@ describe('FewShotClassifier on the default model', () => {
     expect(c).toBe(config.channels.reduce((a, b) => a + b, 0));
     expect(p).toBe(config.featureSize ** 2);
 
-    const head = new Head({
-      channels: config.channels,
-      featureSize: config.featureSize,
-      temperatureAttn: config.temperatureAttn,
-      temperature: config.temperature,
-      matcherWeight: config.matcherWeight,
-      topK: config.topK,
-      matcher: bundle.matcher,
-      device: 'cpu',
-    });
+    const head = new Head({ ...headOptionsOf(bundle), device: 'cpu' });
     const names = [...new Set(labels)];
     const prepared = await head.prepareSupport(embedded.data.slice(0, support.length * c * p), labels.map((l) => names.indexOf(l)));
     const direct = await head.score(prepared, embedded.data.slice(support.length * c * p));

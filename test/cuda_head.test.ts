@@ -7,6 +7,7 @@ import { cudaInfo } from '../src/cuda.js';
 import { prepareCudaSupport, prepareCudaSupportAsync } from '../src/cuda_head.js';
 import { DeviceUnavailableError } from '../src/errors.js';
 import { referenceLogits, type ReferenceConfig } from './helpers/head_reference.js';
+import { argmaxRows } from './helpers/logits.js';
 import { rng } from './helpers/seeded_rng.js';
 
 function gaussian(r: () => number): number {
@@ -61,16 +62,6 @@ const cases: [string, Episode][] = [
   ['featureSize 2', episode(6, { shots: [1, 1], queries: 2, mlp: true, featureSize: 2 })],
   ['featureSize 5', episode(7, { shots: [2, 1], queries: 2, mlp: false, featureSize: 5, channels: [6, 10] })],
 ];
-
-function argmaxRows(x: ArrayLike<number>, way: number): number[] {
-  const out: number[] = [];
-  for (let q = 0; q < x.length / way; q++) {
-    let b = 0;
-    for (let k = 1; k < way; k++) if (x[q * way + k]! > x[q * way + b]!) b = k;
-    out.push(b);
-  }
-  return out;
-}
 
 describe('GPU tiled matrix product steps on the CPU (_gemmNTHost)', () => {
   it('matches a plain product on edge-straddling shapes, both load paths, with and without ReLU', () => {

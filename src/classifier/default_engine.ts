@@ -5,7 +5,7 @@
  */
 import { Head } from '../head.js';
 import { Backbone } from '../backbone/backbone.js';
-import { loadBundle } from '../model/bundle.js';
+import { headOptionsOf, loadBundle } from '../model/bundle.js';
 import { defaultBundle } from '../model/default_bundle.js';
 import { DeviceUnavailableError } from '../errors.js';
 import { nativeInfo } from '../native_info.js';
@@ -18,16 +18,7 @@ export async function createDefaultEngine(bundleDir: string | undefined, options
   const { config } = bundle;
   const backbone = await Backbone.create(bundle, { device: options.device ?? 'auto', workers: options.workers, threads: options.threads });
   try {
-    const headOptions = {
-      channels: config.channels,
-      featureSize: config.featureSize,
-      temperatureAttn: config.temperatureAttn,
-      temperature: config.temperature,
-      matcherWeight: config.matcherWeight,
-      topK: config.topK,
-      matcher: bundle.matcher,
-      threads: options.threads,
-    };
+    const headOptions = { ...headOptionsOf(bundle), threads: options.threads };
     let head: Head;
     try {
       head = new Head({ ...headOptions, device: options.device ?? 'auto' });

@@ -5,6 +5,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ModelBundleError } from '../errors.js';
+import type { HeadOptions } from '../head.js';
 import { expectedMessage } from '../validate.js';
 import { validateModelConfig, type ModelConfig } from './config.js';
 import { readOnnxSignature } from './onnx/inspect.js';
@@ -29,6 +30,24 @@ export interface ModelBundle {
   backbonePath: string;
   /** Per tap (tap order): W1 [C_t/2, C_t] and W2 [C_t, C_t/2], row-major. Absent without matcher MLPs. */
   matcher?: { w1: Float32Array; w2: Float32Array }[];
+}
+
+/**
+ * The Head options a bundle defines: its head hyperparameters and matcher weights.
+ * @example
+ * const head = new Head({ ...headOptionsOf(bundle), device: 'cpu' });
+ */
+export function headOptionsOf(bundle: ModelBundle): Pick<HeadOptions, 'channels' | 'featureSize' | 'temperatureAttn' | 'temperature' | 'matcherWeight' | 'topK' | 'matcher'> {
+  const { config } = bundle;
+  return {
+    channels: config.channels,
+    featureSize: config.featureSize,
+    temperatureAttn: config.temperatureAttn,
+    temperature: config.temperature,
+    matcherWeight: config.matcherWeight,
+    topK: config.topK,
+    matcher: bundle.matcher,
+  };
 }
 
 async function readOrFail(file: string): Promise<Buffer> {

@@ -22,6 +22,26 @@ export interface EpisodeCase {
   zero_images?: [string, number][];
 }
 
+/**
+ * An episode of the benchmark model shape: taps [7, 8] (channels [512, 512]), F = 3, the
+ * default hyperparameters and a matcher MLP.
+ */
+export function standardEpisodeCase(name: string, seed: number, labels: number[], queries: number): EpisodeCase {
+  return {
+    name,
+    seed,
+    labels,
+    queries,
+    channels: [512, 512],
+    feature_size: 3,
+    temperature_attn: 5,
+    temperature: 0.2,
+    matcher_weight: 0.25,
+    top_k: 1,
+    matcher: true,
+  };
+}
+
 export interface Episode {
   support: Float32Array;
   query: Float32Array;

@@ -2,16 +2,10 @@
 // cost matrix, Hungarian assignment, matcher MLP per pair, pooled global term), written
 // independently of the native code so it can check the GPU head's shared math.
 
-export interface ReferenceConfig {
-  channels: number[];
-  featureSize: number;
-  way: number;
-  temperatureAttn: number;
-  temperature: number;
-  matcherWeight: number;
-  topK: number;
-  matcher?: { w1: Float32Array; w2: Float32Array }[];
-}
+import type { NativeCudaHeadConfig } from '../../src/binding.js';
+
+/** The head's hyperparameters and matcher weights: the same fields the GPU head takes. */
+export type ReferenceConfig = NativeCudaHeadConfig;
 
 type Mat = number[][]; // [channel][pixel]
 

@@ -7,7 +7,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Head } from '../../src/head.js';
-import { makeEpisode, type EpisodeCase } from './episode_rng.js';
+import { makeEpisode, standardEpisodeCase } from './episode_rng.js';
 
 export interface LargeCaseResult {
   ms: number;
@@ -19,19 +19,7 @@ export interface LargeCaseResult {
 }
 
 export async function runLargeCase(threads?: number, way = 1000, queries = 1000): Promise<LargeCaseResult> {
-  const c: EpisodeCase = {
-    name: `${way}-way 1-shot`,
-    seed: 4242,
-    labels: Array.from({ length: way }, (_, i) => i),
-    queries,
-    channels: [512, 512],
-    feature_size: 3,
-    temperature_attn: 5,
-    temperature: 0.2,
-    matcher_weight: 0.25,
-    top_k: 1,
-    matcher: true,
-  };
+  const c = standardEpisodeCase(`${way}-way 1-shot`, 4242, Array.from({ length: way }, (_, i) => i), queries);
   const ep = makeEpisode(c);
   const head = new Head({ channels: c.channels, matcher: ep.matcher, threads, device: 'cpu' }); // measures the CPU engine's memory
   const t0 = performance.now();
