@@ -3,15 +3,20 @@
  * [512, 512], F = 3, matcher MLP), prepareSupport + score, median over repeats after warm-up;
  * the 1000-way 1-shot x 1000 queries case (ms and peak RSS, in a child process); and the
  * literal PyTorch reference (tools/reference/lwfm_head.py) on the same episodes when
- * /usr/bin/python3 has torch.
+ * /usr/bin/python3 has torch; and, when LWFM_AUTHORS_CODE names a checkout of
+ * github.com/Halo2Tang/Code-for-LWFM-SPM, the authors' own head (Method.cca) on the same
+ * episodes: its time and how far its logits are from ours.
  *
  *   node --import tsx benchmarks/head.bench.ts
+ *   git clone https://github.com/Halo2Tang/Code-for-LWFM-SPM /tmp/lwfm-authors
+ *   LWFM_AUTHORS_CODE=/tmp/lwfm-authors node --import tsx benchmarks/head.bench.ts
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { argmax } from '../src/classifier/stats.js';
 import { Head } from '../src/head.js';
 import { makeEpisode, standardEpisodeCase, type EpisodeCase } from '../test/helpers/episode_rng.js';
 
@@ -33,6 +38,10 @@ export interface HeadBenchOptions {
   reference?: boolean;
   /** Reference repeats (it is slow: seconds per episode). Default 1. */
   referenceRepeats?: number;
+  /** Checkout of the authors' code to time their head against ours. Default: env LWFM_AUTHORS_CODE. */
+  authorsCode?: string;
+  /** Timed repeats of the authors' head. Default 7. */
+  authorsRepeats?: number;
   threads?: number;
   log?: (line: string) => void;
 }
@@ -96,6 +105,58 @@ for _ in range(repeats):
     t0 = time.perf_counter(); head_logits(*args, dtype=torch.float32); times.append((time.perf_counter() - t0) * 1e3)
 times.sort(); print(json.dumps(dict(ms=times[len(times) // 2])))
 `;
+
+interface AuthorsRun {
+  ms: number;
+  maxAbsDiff: number;
+  argmaxDiffers: number;
+  queries: number;
+}
+
+/**
+ * Runs tools/bench/authors_head.py on the episode of `c` (written as raw float32 files so both
+ * sides see the same numbers) and compares its logits with ours.
+ */
+function timeAuthors(c: EpisodeCase, checkout: string, repeats: number, threads: number): AuthorsRun {
+  const ep = makeEpisode(c);
+  const dir = mkdtempSync(join(tmpdir(), 'lwfm-authors-'));
+  try {
+    const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    writeFileSync(join(dir, 'episode.json'), JSON.stringify(c));
+    writeFileSync(join(dir, 'support.f32'), bytes(ep.support));
+    writeFileSync(join(dir, 'query.f32'), bytes(ep.query));
+    ep.matcher?.forEach((m, t) => {
+      writeFileSync(join(dir, `w1_${t}.f32`), bytes(m.w1));
+      writeFileSync(join(dir, `w2_${t}.f32`), bytes(m.w2));
+    });
+    const r = spawnSync('/usr/bin/python3', [join(root, 'tools', 'bench', 'authors_head.py'), checkout, dir, String(threads), String(repeats)], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+    });
+    if (r.status !== 0) throw new Error(`authors' head failed: ${r.stderr.slice(-800)}`);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms: number; logits: number[] };
+    const head = new Head({ channels: c.channels, featureSize: c.feature_size, matcher: ep.matcher, device: 'cpu' });
+    try {
+      const support = head.prepareSupportSync(ep.support, c.labels);
+      const ours = head.scoreSync(support, ep.query);
+      support.dispose();
+      const way = Math.max(...c.labels) + 1;
+      let maxAbsDiff = 0;
+      let argmaxDiffers = 0;
+      for (let q = 0; q < c.queries; q++) {
+        const a = ours.subarray(q * way, (q + 1) * way);
+        const b = out.logits.slice(q * way, (q + 1) * way);
+        for (let k = 0; k < way; k++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(a[k]! - b[k]!));
+        if (argmax(a) !== argmax(b)) argmaxDiffers++;
+      }
+      return { ms: out.ms, maxAbsDiff, argmaxDiffers, queries: c.queries };
+    } finally {
+      head.dispose();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 function torchAvailable(): boolean {
   if (!existsSync('/usr/bin/python3')) return false;
@@ -166,6 +227,27 @@ export async function runHeadBenchmarks(opts: HeadBenchOptions = {}): Promise<Be
         });
         log(`${rows.at(-1)!.name}: ${ms.toFixed(1)} ms (${rows.at(-1)!.ratioVsOurs!.toFixed(1)}x ours)`);
       }
+    }
+  }
+  const authors = opts.authorsCode ?? process.env.LWFM_AUTHORS_CODE;
+  if (!authors) {
+    const why = "skipped: set LWFM_AUTHORS_CODE to a checkout of github.com/Halo2Tang/Code-for-LWFM-SPM to time the authors' head";
+    rows.push({ name: "authors' PyTorch head (Method.cca)", ms: NaN, note: why });
+    log(why);
+  } else if (!torchAvailable()) {
+    rows.push({ name: "authors' PyTorch head (Method.cca)", ms: NaN, note: 'skipped: /usr/bin/python3 has no torch/scipy' });
+  } else {
+    const threads = opts.threads ?? availableParallelism();
+    for (const [shots, seed] of [[1, 11], [5, 55]] as const) {
+      const c = episodeCase(shots, seed);
+      const r = timeAuthors(c, authors, opts.authorsRepeats ?? 7, threads);
+      rows.push({
+        name: `authors' PyTorch head ${c.name} (Method.cca of Code-for-LWFM-SPM)`,
+        ms: r.ms,
+        ratioVsOurs: r.ms / ours.get(shots)!,
+        note: `median of ${opts.authorsRepeats ?? 7} after a warm-up call, ${threads} torch threads, the same episode and matcher weights; their logits vs ours: max abs diff ${r.maxAbsDiff.toExponential(2)}, argmax differs for ${r.argmaxDiffers} of ${r.queries} queries`,
+      });
+      log(`${rows.at(-1)!.name}: ${r.ms.toFixed(1)} ms (${rows.at(-1)!.ratioVsOurs!.toFixed(1)}x ours); ${rows.at(-1)!.note}`);
     }
   }
   return rows;
