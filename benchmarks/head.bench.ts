@@ -117,7 +117,7 @@ interface AuthorsRun {
  * Runs tools/bench/authors_head.py on the episode of `c` (written as raw float32 files so both
  * sides see the same numbers) and compares its logits with ours.
  */
-function timeAuthors(c: EpisodeCase, checkout: string, repeats: number, threads: number): AuthorsRun {
+export function timeAuthors(c: EpisodeCase, checkout: string, repeats: number, threads: number): AuthorsRun {
   const ep = makeEpisode(c);
   const dir = mkdtempSync(join(tmpdir(), 'lwfm-authors-'));
   try {
@@ -135,7 +135,16 @@ function timeAuthors(c: EpisodeCase, checkout: string, repeats: number, threads:
     });
     if (r.status !== 0) throw new Error(`authors' head failed: ${r.stderr.slice(-800)}`);
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms: number; logits: number[] };
-    const head = new Head({ channels: c.channels, featureSize: c.feature_size, matcher: ep.matcher, device: 'cpu' });
+    const head = new Head({
+      channels: c.channels,
+      featureSize: c.feature_size,
+      temperatureAttn: c.temperature_attn,
+      temperature: c.temperature,
+      matcherWeight: c.matcher_weight,
+      topK: c.top_k,
+      matcher: ep.matcher,
+      device: 'cpu',
+    });
     try {
       const support = head.prepareSupportSync(ep.support, c.labels);
       const ours = head.scoreSync(support, ep.query);

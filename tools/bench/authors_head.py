@@ -8,10 +8,11 @@ Nothing of the authors' code is copied here: it is imported from a checkout the 
 
 EPISODE_DIR holds episode.json (channels, feature_size, labels, queries, temperature_attn,
 temperature, matcher_weight, top_k) and float32 little-endian files support.f32 (S x C x P),
-query.f32 (Q x C x P) and, per tap t, w1_t.f32 / w2_t.f32. Prints one JSON line:
+query.f32 (Q x C x P) and, per tap t when the model has a matcher MLP, w1_t.f32 / w2_t.f32. Prints one JSON line:
 {"ms": median, "min": fastest, "logits": Q x way, row-major}.
 """
 import json
+import os
 import statistics
 import sys
 import time
@@ -70,9 +71,10 @@ def main() -> None:
     method.matcher_prob = case["matcher_weight"]
     if case["top_k"] != 1:
         raise SystemExit("the authors' head uses topK = 1")
+    has_mlp = os.path.exists(f"{episode_dir}/w1_0.f32")
     if method.matcher_prob > 0:
-        method.matchers = nn.ModuleList([HungarianMatcher(cl, True) for cl in channels])
-        for t, cl in enumerate(channels):
+        method.matchers = nn.ModuleList([HungarianMatcher(cl, has_mlp) for cl in channels])
+        for t, cl in enumerate(channels if has_mlp else []):
             w1 = np.fromfile(f"{episode_dir}/w1_{t}.f32", dtype="<f4").reshape(cl // 2, cl)
             w2 = np.fromfile(f"{episode_dir}/w2_{t}.f32", dtype="<f4").reshape(cl, cl // 2)
             with torch.no_grad():
