@@ -18,7 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { argmax } from '../src/classifier/stats.js';
 import { Head } from '../src/head.js';
-import { makeEpisode, standardEpisodeCase, type EpisodeCase } from '../test/helpers/episode_rng.js';
+import { headOptionsFor, makeEpisode, standardEpisodeCase, type EpisodeCase } from '../test/helpers/episode_rng.js';
 
 export interface BenchRow {
   name: string;
@@ -135,16 +135,7 @@ export function timeAuthors(c: EpisodeCase, checkout: string, repeats: number, t
     });
     if (r.status !== 0) throw new Error(`authors' head failed: ${r.stderr.slice(-800)}`);
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms: number; logits: number[] };
-    const head = new Head({
-      channels: c.channels,
-      featureSize: c.feature_size,
-      temperatureAttn: c.temperature_attn,
-      temperature: c.temperature,
-      matcherWeight: c.matcher_weight,
-      topK: c.top_k,
-      matcher: ep.matcher,
-      device: 'cpu',
-    });
+    const head = new Head({ ...headOptionsFor(c, ep.matcher), device: 'cpu' });
     try {
       const support = head.prepareSupportSync(ep.support, c.labels);
       const ours = head.scoreSync(support, ep.query);
