@@ -31,7 +31,7 @@ export interface BenchRow {
 export interface BackboneBenchOptions {
   /** ONNX Runtime / PyTorch intra-op threads (default: hardware threads). */
   threads?: number;
-  /** Timed repetitions per measurement; the median is reported (default 5). */
+  /** Timed rounds (bare session, tensor, files once each); medians are reported (default 9). */
   reps?: number;
   /** Batch size (default 80 = 5-way 1-shot with 15 queries per class). */
   batch?: number;
@@ -46,16 +46,22 @@ export interface BackboneBenchOptions {
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..');
 const IMAGES = ['scene.jpg', 'upscale_rgba.png', 'square.webp', 'animated.gif', 'exif_rotated.jpg', 'gray.png'].map((f) => join(ROOT, 'test', 'fixtures', 'images', f));
 
-async function median(reps: number, fn: () => Promise<unknown>): Promise<number> {
-  await fn(); // warm-up
-  const t: number[] = [];
+/**
+ * Median wall time of each measurement, taken in rounds (one run of each per round, after one
+ * warm-up run each) so that a slow spell on these shared cores hits all of them alike instead
+ * of whichever happened to run during it.
+ */
+async function interleavedMedians(reps: number, fns: (() => Promise<unknown>)[]): Promise<number[]> {
+  for (const fn of fns) await fn();
+  const times = fns.map(() => [] as number[]);
   for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await fn();
-    t.push(performance.now() - t0);
+    for (const [k, fn] of fns.entries()) {
+      const t0 = performance.now();
+      await fn();
+      times[k]!.push(performance.now() - t0);
+    }
   }
-  t.sort((a, b) => a - b);
-  return t[Math.floor(t.length / 2)]!;
+  return times.map((t) => t.sort((a, b) => a - b)[Math.floor(t.length / 2)]!);
 }
 
 /**
@@ -66,7 +72,7 @@ async function median(reps: number, fn: () => Promise<unknown>): Promise<number>
  */
 export async function runBackboneBenchmarks(opts: BackboneBenchOptions = {}): Promise<BenchRow[]> {
   const threads = opts.threads ?? availableParallelism();
-  const reps = opts.reps ?? 5;
+  const reps = opts.reps ?? 9;
   const n = opts.batch ?? 80;
   const loopImages = opts.loopImages ?? 500;
   const python = opts.python ?? '/usr/bin/python3';
@@ -83,14 +89,18 @@ export async function runBackboneBenchmarks(opts: BackboneBenchOptions = {}): Pr
       graphOptimizationLevel: 'all',
       executionMode: 'sequential',
     });
-    const bare = await median(reps, () => session.run({ images: new ort.Tensor('float32', x, [n, 3, 84, 84]) }));
-    await session.release();
-    const bareMs = bare / n;
-
+    let bareMs = NaN;
     const backbone = await Backbone.create(bundle, { device: 'cpu', workers: 1, threads });
     try {
-      const tensorMs = (await median(reps, () => backbone.embed({ data: x, dims: [n, 3, 84, 84] }))) / n;
-      const filesMs = (await median(reps, () => backbone.embed(files))) / n;
+      const [bare, tensor, filesTotal] = await interleavedMedians(reps, [
+        () => session.run({ images: new ort.Tensor('float32', x, [n, 3, 84, 84]) }),
+        () => backbone.embed({ data: x, dims: [n, 3, 84, 84] }),
+        () => backbone.embed(files),
+      ]);
+      await session.release();
+      bareMs = bare! / n;
+      const tensorMs = tensor! / n;
+      const filesMs = filesTotal! / n;
       rows.push({ name: `bare onnxruntime-node session, batch ${n}`, msPerImage: bareMs, ratio: 1, note: `${threads} threads, graphOptimizationLevel 'all'` });
       rows.push({ name: `Backbone.embed(tensor), batch ${n}`, msPerImage: tensorMs, ratio: tensorMs / bareMs, note: '1 worker, one job (tensor jobs hold <= 80 rows)' });
       rows.push({ name: `Backbone.embed(files), batch ${n}`, msPerImage: filesMs, ratio: filesMs / bareMs, note: 'includes sharp decode + resize of small test images' });
