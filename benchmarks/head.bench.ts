@@ -223,7 +223,7 @@ export async function runHeadBenchmarks(opts: HeadBenchOptions = {}): Promise<Be
           name: `reference PyTorch head ${c.name} (tools/reference/lwfm_head.py, float32)`,
           ms,
           ratioVsOurs: ms / ours.get(shots)!,
-          note: 'literal per-pair SPEC §3 implementation in float32, 1 torch thread (not the authors\' batched code, which the issue quotes at ~110 / ~860 ms); after a one-query warm-up',
+          note: 'literal per-pair SPEC §3 implementation in float32 (the independent reference of the test fixtures, not the authors\' batched code), 1 torch thread; after a one-query warm-up',
         });
         log(`${rows.at(-1)!.name}: ${ms.toFixed(1)} ms (${rows.at(-1)!.ratioVsOurs!.toFixed(1)}x ours)`);
       }
