@@ -126,11 +126,13 @@ const competitors: Competitor[] = [
   },
 ];
 
+// One timed pass over the problems per process (the benchmark runs one per round); totals of
+// the first `sample` problems for the cross-check.
 const SCIPY_SCRIPT = `
 import json, sys, time
 import numpy as np
 from scipy.optimize import linear_sum_assignment
-path, n, count, repeats, sample = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+path, n, count, sample = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 m = np.fromfile(path, dtype='<f4').reshape(count, n, n).astype(np.float64)
 totals = []
 for k in range(min(sample, count)):
@@ -138,15 +140,32 @@ for k in range(min(sample, count)):
     totals.append(float(m[k][r, c].sum()))
 for k in range(min(count, 200)):
     linear_sum_assignment(m[k])
-times = []
-for _ in range(repeats):
-    t0 = time.perf_counter()
-    for k in range(count):
-        linear_sum_assignment(m[k])
-    times.append((time.perf_counter() - t0) / count * 1e6)
-times.sort()
-print(json.dumps({"us": times[len(times) // 2], "totals": totals}))
+t0 = time.perf_counter()
+for k in range(count):
+    linear_sum_assignment(m[k])
+print(json.dumps({"us": (time.perf_counter() - t0) / count * 1e6, "totals": totals}))
 `;
+
+/** SciPy on the first problems of `costs` (at most ~40 MB of float32 handed to Python). */
+function scipyRunner(costs: Float32Array, n: number, batch: number, sampleSize: number) {
+  const count = Math.max(sampleSize, Math.min(batch, Math.floor(10_000_000 / (n * n))));
+  const dir = mkdtempSync(join(tmpdir(), 'lwfm-bench-'));
+  const file = join(dir, 'costs.bin');
+  const part = costs.subarray(0, count * n * n);
+  writeFileSync(file, Buffer.from(part.buffer, part.byteOffset, part.byteLength));
+  const run = () =>
+    JSON.parse(execFileSync('/usr/bin/python3', ['-c', SCIPY_SCRIPT, file, String(n), String(count), String(sampleSize)], { encoding: 'utf8', maxBuffer: 1 << 20 })) as {
+      us: number;
+      totals: number[];
+    };
+  const first = run();
+  return {
+    count,
+    totals: first.totals,
+    time: () => run().us,
+    dispose: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
 
 function scipyAvailable(): string | undefined {
   try {
@@ -186,74 +205,66 @@ export async function runAssignmentBenchmarks(opts: AssignmentBenchOptions = {})
   for (const n of sizes) {
     const costs = cosineCosts(batch, n, 1000 + n);
     const shape = { batch, rows: n, cols: n };
-    // Our three variants are timed round-robin, so a change in machine load during the run
-    // hits all of them alike.
+    // Every solver, ours and the peers, is timed once per round, rounds repeated: a change in
+    // load on these shared cores then hits all of them alike instead of whichever ran during it.
     const variants: [string, () => unknown][] = [
       ['lwfm-spm solveAssignmentsSync, 1 thread', () => solveAssignmentsSync(costs, shape)],
       ['lwfm-spm solveAssignments (async), 1 thread', () => solveAssignments(costs, { ...shape, threads: 1 })],
       [`lwfm-spm solveAssignments (async), ${threads} threads`, () => solveAssignments(costs, { ...shape, threads })],
     ];
-    const samples: number[][] = variants.map(() => []);
-    for (const [, run] of variants) await run(); // warm-up
-    for (let r = 0; r < repeats; r++) {
-      for (const [v, [, run]] of variants.entries()) {
-        const t0 = performance.now();
-        await run();
-        samples[v]!.push(((performance.now() - t0) * 1000) / batch);
-      }
-    }
-    const ours = median(samples[0]!);
     const oursResult = solveAssignmentsSync(costs, shape);
     const oursTotals = Array.from({ length: sampleSize }, (_, m) => totalOfColumns(costs, m, n, oursResult.subarray(m * n, (m + 1) * n)));
-    const push = (name: string, us: number, note?: string): void => {
-      const row: BenchRow = { name, n, usPerProblem: us, ratioVsOurs: us / ours, ...(note ? { note } : {}) };
-      rows.push(row);
-      log(`n=${String(n).padStart(3)}  ${name.padEnd(46)} ${us.toFixed(3).padStart(10)} us/problem  x${row.ratioVsOurs.toFixed(2)}${note ? `  (${note})` : ''}`);
-    };
-    variants.forEach(([name], v) => push(name, median(samples[v]!), v === 0 ? `${batch} problems, median of ${repeats}` : undefined));
-
-    for (const c of competitors) {
+    const peers = competitors.map((c) => {
       const sampleTotals = Array.from({ length: sampleSize }, (_, m) => c.solveTotal(costs, m, n, matrixOf(costs, m, n)));
       checkTotals(c.name, n, oursTotals, sampleTotals);
       // Estimate speed on a few problems, then time as many as fit the budget (at most `batch`).
       const probe = Math.min(batch, 10);
       const probeInputs = Array.from({ length: probe }, (_, m) => matrixOf(costs, m, n));
-      let t0 = performance.now();
+      const t0 = performance.now();
       for (const input of probeInputs) c.solve(input);
       const estimateMs = (performance.now() - t0) / probe;
       const count = Math.max(probe, Math.min(batch, Math.floor(budgetMs / repeats / Math.max(estimateMs, 1e-6))));
-      const inputs = Array.from({ length: count }, (_, m) => matrixOf(costs, m, n));
-      const samples: number[] = [];
+      return { c, count, inputs: Array.from({ length: count }, (_, m) => matrixOf(costs, m, n)) };
+    });
+    const scipy = scipyMissing ? undefined : scipyRunner(costs, n, batch, sampleSize);
+    try {
+      if (scipy) checkTotals('scipy', n, oursTotals, scipy.totals);
+      const samples: number[][] = variants.map(() => []);
+      const peerSamples: number[][] = peers.map(() => []);
+      const scipySamples: number[] = [];
+      for (const [, run] of variants) await run(); // warm-up
       for (let r = 0; r < repeats; r++) {
-        t0 = performance.now();
-        for (const input of inputs) c.solve(input);
-        samples.push(((performance.now() - t0) * 1000) / count);
+        for (const [v, [, run]] of variants.entries()) {
+          const t0 = performance.now();
+          await run();
+          samples[v]!.push(((performance.now() - t0) * 1000) / batch);
+        }
+        for (const [k, { c, inputs }] of peers.entries()) {
+          const t0 = performance.now();
+          for (const input of inputs) c.solve(input);
+          peerSamples[k]!.push(((performance.now() - t0) * 1000) / inputs.length);
+        }
+        if (scipy) scipySamples.push(scipy.time());
       }
-      const notes = [`totals equal ours on ${sampleSize} problems`, 'number[][] input prepared outside the timing'];
-      if (count < batch) notes.push(`timed on ${count} of the ${batch} problems to fit the time budget`);
-      push(c.name, median(samples), notes.join('; '));
-    }
-
-    if (!scipyMissing) {
-      // Cap the file handed to Python at ~40 MB of float32.
-      const count = Math.max(sampleSize, Math.min(batch, Math.floor(10_000_000 / (n * n))));
-      const dir = mkdtempSync(join(tmpdir(), 'lwfm-bench-'));
-      try {
-        const file = join(dir, 'costs.bin');
-        const part = costs.subarray(0, count * n * n);
-        writeFileSync(file, Buffer.from(part.buffer, part.byteOffset, part.byteLength));
-        const out = execFileSync('/usr/bin/python3', ['-c', SCIPY_SCRIPT, file, String(n), String(count), String(repeats), String(sampleSize)], {
-          encoding: 'utf8',
-          maxBuffer: 1 << 20,
-        });
-        const { us, totals } = JSON.parse(out) as { us: number; totals: number[] };
-        checkTotals('scipy', n, oursTotals, totals);
-        const notes = [`totals equal ours on ${sampleSize} problems`, 'Python loop over float64 matrices, timed in Python'];
-        if (count < batch) notes.push(`timed on ${count} problems`);
-        push('scipy.optimize.linear_sum_assignment', us, notes.join('; '));
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
+      const ours = median(samples[0]!);
+      const push = (name: string, us: number, note?: string): void => {
+        const row: BenchRow = { name, n, usPerProblem: us, ratioVsOurs: us / ours, ...(note ? { note } : {}) };
+        rows.push(row);
+        log(`n=${String(n).padStart(3)}  ${name.padEnd(46)} ${us.toFixed(3).padStart(10)} us/problem  x${row.ratioVsOurs.toFixed(2)}${note ? `  (${note})` : ''}`);
+      };
+      variants.forEach(([name], v) => push(name, median(samples[v]!), v === 0 ? `${batch} problems, median of ${repeats} rounds` : undefined));
+      peers.forEach(({ c, count }, k) => {
+        const notes = [`totals equal ours on ${sampleSize} problems`, 'number[][] input prepared outside the timing'];
+        if (count < batch) notes.push(`timed on ${count} of the ${batch} problems to fit the time budget`);
+        push(c.name, median(peerSamples[k]!), notes.join('; '));
+      });
+      if (scipy) {
+        const notes = [`totals equal ours on ${sampleSize} problems`, 'Python loop over float64 matrices, timed in Python (one process per round)'];
+        if (scipy.count < batch) notes.push(`timed on ${scipy.count} problems`);
+        push('scipy.optimize.linear_sum_assignment', median(scipySamples), notes.join('; '));
       }
+    } finally {
+      scipy?.dispose();
     }
   }
   return rows;
