@@ -9,7 +9,7 @@
  *   LWFM_AUTHORS_CODE=/tmp/lwfm-authors node --import tsx benchmarks/authors_agreement.ts
  */
 import { standardEpisodeCase, type EpisodeCase } from '../test/helpers/episode_rng.js';
-import { timeAuthors } from './head.bench.js';
+import { runAuthorsHead } from './head.bench.js';
 
 const checkout = process.env.LWFM_AUTHORS_CODE;
 if (!checkout) {
@@ -36,7 +36,7 @@ const cases: EpisodeCase[] = [
 let worst = 0;
 let flips = 0;
 for (const c of cases) {
-  const r = timeAuthors(c, checkout, 1, 2);
+  const r = runAuthorsHead(c, checkout, 1, 2);
   worst = Math.max(worst, r.maxAbsDiff);
   flips += r.argmaxDiffers;
   console.log(`${c.name}: max abs logit diff ${r.maxAbsDiff.toExponential(2)}, argmax differs for ${r.argmaxDiffers} of ${r.queries} queries`);

@@ -117,7 +117,7 @@ interface AuthorsRun {
  * Runs tools/bench/authors_head.py on the episode of `c` (written as raw float32 files so both
  * sides see the same numbers) and compares its logits with ours.
  */
-export function timeAuthors(c: EpisodeCase, checkout: string, repeats: number, threads: number): AuthorsRun {
+export function runAuthorsHead(c: EpisodeCase, checkout: string, repeats: number, threads: number): AuthorsRun {
   const ep = makeEpisode(c);
   const dir = mkdtempSync(join(tmpdir(), 'lwfm-authors-'));
   try {
@@ -240,7 +240,7 @@ export async function runHeadBenchmarks(opts: HeadBenchOptions = {}): Promise<Be
     const threads = opts.threads ?? availableParallelism();
     for (const [shots, seed] of [[1, 11], [5, 55]] as const) {
       const c = episodeCase(shots, seed);
-      const r = timeAuthors(c, authors, opts.authorsRepeats ?? 7, threads);
+      const r = runAuthorsHead(c, authors, opts.authorsRepeats ?? 7, threads);
       rows.push({
         name: `authors' PyTorch head ${c.name} (Method.cca of Code-for-LWFM-SPM)`,
         ms: r.ms,
