@@ -156,6 +156,7 @@ describe('auction assignment (host run of the GPU per-problem code)', () => {
 const info = cudaInfo();
 const gpuReason = info.available ? '' : `no CUDA device: ${(info.reason ?? 'unknown').replace(/^no CUDA device: /, '')}`;
 if (!info.available) console.log(`[cuda_auction] GPU tests skipped: ${gpuReason}`);
+else console.log('[cuda_auction] no-device test skipped: a usable CUDA device exists, so there is no refusal to check');
 
 describe(`solveAssignmentsCuda on the GPU${info.available ? '' : ` (skipped: ${gpuReason})`}`, () => {
   it.skipIf(!info.available /* no CUDA device, reason printed above */)('matches the exact solver for 9x9, 25x25, 49x49, 100x100 and rectangular batches', async () => {
@@ -198,7 +199,7 @@ describe(`solveAssignmentsCuda on the GPU${info.available ? '' : ` (skipped: ${g
 });
 
 describe('solveAssignmentsCuda without a usable GPU', () => {
-  it.skipIf(info.available /* a usable GPU exists: this checks the no-device path */)('rejects with DeviceUnavailableError (code ERR_LWFM_DEVICE_UNAVAILABLE) and the reason', async () => {
+  it.skipIf(info.available /* a usable GPU exists, reason printed above */)('rejects with DeviceUnavailableError (code ERR_LWFM_DEVICE_UNAVAILABLE) and the reason', async () => {
     const err = await solveAssignmentsCuda(new Float32Array(9), { batch: 1, rows: 3, cols: 3 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DeviceUnavailableError);
     expect((err as DeviceUnavailableError).code).toBe('ERR_LWFM_DEVICE_UNAVAILABLE');

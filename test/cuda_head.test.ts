@@ -132,6 +132,7 @@ describe('GPU head math on the CPU (_cudaHeadScoreHost) vs a literal SPEC implem
 const info = cudaInfo();
 const reason = `no CUDA device: ${(info.reason ?? '').replace(/^no CUDA device: /, '')}`;
 if (!info.available) console.log(`[cuda_head] GPU head tests skipped: ${reason}`);
+else console.log('[cuda_head] no-device tests skipped: a usable CUDA device exists, so there is no refusal to check');
 
 describe(`GPU head (cudaHeadPrepare / cudaHeadScore)${info.available ? '' : ` (skipped: ${reason})`}`, () => {
   for (const [name, e] of cases.filter(([, c]) => c.cfg.featureSize <= 5)) {
@@ -148,7 +149,7 @@ describe(`GPU head (cudaHeadPrepare / cudaHeadScore)${info.available ? '' : ` (s
     });
   }
 
-  it.skipIf(info.available /* a usable GPU exists: this checks the no-device path */)('without a device, cudaHeadPrepare throws ERR_LWFM_DEVICE_UNAVAILABLE with the reason', () => {
+  it.skipIf(info.available /* a usable GPU exists, reason printed above */)('without a device, cudaHeadPrepare throws ERR_LWFM_DEVICE_UNAVAILABLE with the reason', () => {
     const e = cases[0]![1];
     let err: unknown;
     try {
@@ -160,7 +161,7 @@ describe(`GPU head (cudaHeadPrepare / cudaHeadScore)${info.available ? '' : ` (s
     expect((err as Error).message).toMatch(/CUDA/);
   });
 
-  it.skipIf(info.available /* a usable GPU exists: this checks the no-device path */)('without a device, prepareCudaSupportAsync rejects with DeviceUnavailableError; bad arguments still reject as such', async () => {
+  it.skipIf(info.available /* a usable GPU exists, reason printed above */)('without a device, prepareCudaSupportAsync rejects with DeviceUnavailableError; bad arguments still reject as such', async () => {
     const e = cases[0]![1];
     await expect(prepareCudaSupportAsync(e.cfg, e.support, e.labels)).rejects.toBeInstanceOf(DeviceUnavailableError);
     await expect(prepareCudaSupportAsync(e.cfg, e.support.subarray(1), e.labels)).rejects.toThrow(RangeError);
@@ -190,7 +191,7 @@ describe(`GPU head (cudaHeadPrepare / cudaHeadScore)${info.available ? '' : ` (s
     }
   });
 
-  it.skipIf(info.available /* skipped because a CUDA device exists: nothing to refuse */)('prepareCudaSupport throws DeviceUnavailableError without a device', () => {
+  it.skipIf(info.available /* a usable GPU exists, reason printed above */)('prepareCudaSupport throws DeviceUnavailableError without a device', () => {
     const e = cases[0]![1];
     expect(() => prepareCudaSupport(e.cfg, e.support, e.labels)).toThrow(DeviceUnavailableError);
   });
