@@ -43,6 +43,7 @@ class CudaHead {
   int supportCount() const;
   int way() const;
   int featureLength() const;  // C * P
+  int pixels() const;         // P
 
  private:
   struct Impl;

@@ -172,6 +172,7 @@ CudaHead::~CudaHead() = default;
 int CudaHead::supportCount() const { return impl_->S; }
 int CudaHead::way() const { return impl_->cfg.way; }
 int CudaHead::featureLength() const { return impl_->cfg.totalChannels() * impl_->cfg.pixels(); }
+int CudaHead::pixels() const { return impl_->cfg.pixels(); }
 
 void CudaHead::Score(const float* queries, int Q, float* hostLogits, HeadTimings* timings) {
   Impl& d = *impl_;

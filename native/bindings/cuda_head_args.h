@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "bindings/cuda_binding_util.h"
+#include "core/nonfinite_message.h"
 #include "head_config.h"
 
 namespace lwfm {
@@ -98,9 +99,8 @@ inline int ReadFeatures(const Napi::CallbackInfo& info, size_t k, const char* na
   }
   for (size_t i = 0; i < length; ++i) {
     if (!std::isfinite((*data)[i])) {
-      throw Napi::RangeError::New(info.Env(), std::string("Expected finite values for ") + name + " of " + fn +
-                                                  " but received " + std::to_string((*data)[i]) + " at index " +
-                                                  std::to_string(i));
+      throw Napi::RangeError::New(info.Env(), NonFiniteFeatureMessage(std::string(name) + " of " + fn, (*data)[i],
+                                                                      (long long)i, c.totalChannels(), c.pixels()));
     }
   }
   return int(length / per);

@@ -27,9 +27,9 @@ Napi::Value CudaHeadScoreHost(const Napi::CallbackInfo& info) {
   const cuda::HeadConfig cfg = ReadHeadConfig(info[0], fn, &keep);
   const float* support = nullptr;
   const float* queries = nullptr;
-  const int S = ReadFeatures(info, 1, "support", fn, cfg, &support);
+  const int S = ReadFeatures(info, 1, "support features", fn, cfg, &support);
   const int32_t* labels = ReadLabels(info, 2, fn, S, cfg.way);
-  const int Q = ReadFeatures(info, 3, "queries", fn, cfg, &queries);
+  const int Q = ReadFeatures(info, 3, "query features", fn, cfg, &queries);
   const std::vector<float> logits = cuda::HeadScoreHost(cfg, support, labels, S, queries, Q);
   Napi::Float32Array out = Napi::Float32Array::New(env, logits.size());
   std::copy(logits.begin(), logits.end(), out.Data());
@@ -66,7 +66,7 @@ PrepareArgs ReadPrepareArgs(const Napi::CallbackInfo& info, const char* fn) {
   Napi::Env env = info.Env();
   PrepareArgs a;
   a.cfg = ReadHeadConfig(info[0], fn, &a.keep);
-  a.S = ReadFeatures(info, 1, "support", fn, a.cfg, &a.support);
+  a.S = ReadFeatures(info, 1, "support features", fn, a.cfg, &a.support);
   a.labels = ReadLabels(info, 2, fn, a.S, a.cfg.way);
 #ifdef LWFM_WITH_CUDA
   if (a.cfg.pixels() > cuda::kMaxGpuPixels)
@@ -124,8 +124,8 @@ class HeadScoreWorker : public Napi::AsyncWorker {
     for (size_t i = 0; i < count; ++i) {
       if (!std::isfinite(data_[i])) {
         failure_ = DeviceFailure{false, true,
-                                 "Expected finite values for queries of cudaHeadScore but received " +
-                                     std::to_string(data_[i]) + " at index " + std::to_string(i)};
+                                 NonFiniteFeatureMessage("query features of cudaHeadScore", data_[i], (long long)i,
+                                                         head_->featureLength() / head_->pixels(), head_->pixels())};
         SetError(failure_.message);
         return;
       }

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/nonfinite_message.h"
 #include "core/thread_pool.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -232,14 +233,9 @@ void EmbedImages(const HeadModel& model, const float* features, int count, const
   });
   for (int img = 0; img < count; ++img) {
     if (bad[img] < 0) continue;
-    const long long i = bad[img];
     const long long per_image = static_cast<long long>(c_total) * p;
-    const long long within = i % per_image;
-    const long long image = request.first_image + img;
-    throw std::range_error(std::string("Expected finite values for ") + name + " but found " +
-                           std::to_string(features[i]) + " at index " + std::to_string(image * per_image + within) +
-                           " (image " + std::to_string(image) + ", channel " + std::to_string(within / p) +
-                           ", pixel " + std::to_string(within % p) + ")");
+    const long long index = (request.first_image + img) * per_image + bad[img] % per_image;
+    throw std::range_error(NonFiniteFeatureMessage(name, features[bad[img]], index, c_total, p));
   }
   double t1 = Now();
   if (timings) timings->center += t1 - t0;
