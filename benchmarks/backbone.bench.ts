@@ -6,7 +6,7 @@
  *   - a bare onnxruntime-node session on the same graph with the same threads,
  *   - a PyTorch forward of the same model in a /usr/bin/python3 subprocess,
  * plus the maximum event-loop delay while 500 images (files, then a tensor) are embedded.
- * Run: node --import tsx benchmarks/backbone.bench.ts [--threads N] [--reps N]
+ * Run: node --import tsx benchmarks/backbone.bench.ts [--threads N] [--reps N] [--python PATH]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -168,6 +168,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     const i = process.argv.indexOf(name);
     return i > 0 ? Number(process.argv[i + 1]) : undefined;
   };
-  const rows = await runBackboneBenchmarks({ threads: arg('--threads'), reps: arg('--reps'), batch: arg('--batch'), loopImages: arg('--loop-images') });
+  const pythonAt = process.argv.indexOf('--python');
+  const python = pythonAt > 0 ? process.argv[pythonAt + 1] : undefined;
+  const rows = await runBackboneBenchmarks({ threads: arg('--threads'), reps: arg('--reps'), batch: arg('--batch'), loopImages: arg('--loop-images'), python });
   console.table(rows.map((r) => ({ ...r, msPerImage: Number(r.msPerImage.toFixed(3)), ratio: r.ratio === undefined ? '' : r.ratio.toFixed(2) })));
 }

@@ -48,7 +48,8 @@ export interface HeadBenchOptions {
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-function episodeCase(shots: number, seed: number): EpisodeCase {
+/** The head benchmark's 5-way episodes (15 queries per class); the GPU benchmark uses them too. */
+export function episodeCase(shots: number, seed: number): EpisodeCase {
   const labels: number[] = [];
   for (let k = 0; k < 5; k++) for (let s = 0; s < shots; s++) labels.push(k);
   return standardEpisodeCase(`5-way ${shots}-shot`, seed, labels, 75);
@@ -117,7 +118,13 @@ interface AuthorsRun {
  * Runs tools/bench/authors_head.py on the episode of `c` (written as raw float32 files so both
  * sides see the same numbers) and compares its logits with ours.
  */
-export function runAuthorsHead(c: EpisodeCase, checkout: string, repeats: number, threads: number): AuthorsRun {
+export function runAuthorsHead(
+  c: EpisodeCase,
+  checkout: string,
+  repeats: number,
+  threads: number,
+  opts: { device?: 'cpu' | 'cuda'; python?: string } = {},
+): AuthorsRun {
   const ep = makeEpisode(c);
   const dir = mkdtempSync(join(tmpdir(), 'lwfm-authors-'));
   try {
@@ -129,7 +136,8 @@ export function runAuthorsHead(c: EpisodeCase, checkout: string, repeats: number
       writeFileSync(join(dir, `w1_${t}.f32`), bytes(m.w1));
       writeFileSync(join(dir, `w2_${t}.f32`), bytes(m.w2));
     });
-    const r = spawnSync('/usr/bin/python3', [join(root, 'tools', 'bench', 'authors_head.py'), checkout, dir, String(threads), String(repeats)], {
+    const python = opts.python ?? '/usr/bin/python3';
+    const r = spawnSync(python, [join(root, 'tools', 'bench', 'authors_head.py'), checkout, dir, String(threads), String(repeats), opts.device ?? 'cpu'], {
       encoding: 'utf8',
       maxBuffer: 1 << 24,
     });

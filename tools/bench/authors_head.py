@@ -4,7 +4,10 @@ compare both speed and scores with the code the issue quotes ("about 110 ms and 
 
 Nothing of the authors' code is copied here: it is imported from a checkout the user names.
 
-    python3 tools/bench/authors_head.py CHECKOUT EPISODE_DIR THREADS REPEATS
+    python3 tools/bench/authors_head.py CHECKOUT EPISODE_DIR THREADS REPEATS [cpu|cuda]
+
+With cuda, their head runs on the GPU as their training code runs it (its Hungarian solves
+still go through SciPy on the CPU) and each timed call waits for the device.
 
 EPISODE_DIR holds episode.json (channels, feature_size, labels, queries, temperature_attn,
 temperature, matcher_weight, top_k) and float32 little-endian files support.f32 (S x C x P),
@@ -35,6 +38,7 @@ def stub_plotting_imports() -> None:
 
 def main() -> None:
     checkout, episode_dir, threads, repeats = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    device = sys.argv[5] if len(sys.argv) > 5 else "cpu"
     sys.path.insert(0, checkout)
     stub_plotting_imports()
     import numpy as np
@@ -81,17 +85,22 @@ def main() -> None:
                 method.matchers[t].linear[0].weight.copy_(torch.from_numpy(w1))
                 method.matchers[t].linear[2].weight.copy_(torch.from_numpy(w2))
     method.eval()
+    method.to(device)
 
-    spt = torch.from_numpy(support).unsqueeze(0)
-    qry = torch.from_numpy(query)
+    spt = torch.from_numpy(support).unsqueeze(0).to(device)
+    qry = torch.from_numpy(query).to(device)
+    # CUDA launches are asynchronous: a timed call ends when the device is done.
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     times = []
     with torch.no_grad():
         logits = method.cca(spt, qry)  # warm-up: their first call is slower
+        sync()
         for _ in range(repeats):
             t0 = time.perf_counter()
             logits = method.cca(spt, qry)
+            sync()
             times.append((time.perf_counter() - t0) * 1e3)
-    print(json.dumps(dict(ms=statistics.median(times), min=min(times), logits=logits.reshape(-1).tolist())))
+    print(json.dumps(dict(ms=statistics.median(times), min=min(times), logits=logits.reshape(-1).cpu().tolist())))
 
 
 if __name__ == "__main__":
