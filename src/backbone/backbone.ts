@@ -14,11 +14,7 @@ import { WorkerInitError, WorkerPool } from './pool.js';
 import type { JobResult, WorkerInit } from './protocol.js';
 import type { EmbedBatch, ImageInput, ImageTensor } from './types.js';
 
-/**
- * Images per worker job. The worker batches decoded images across jobs for its session runs
- * (image_batcher.ts), so this only sets how results come back: in pieces small enough that
- * copying one into the batch's output is a short turn of the event loop.
- */
+/** Images per worker job: small enough that decoding of the next job overlaps this one's inference. */
 const MAX_JOB_IMAGES = 16;
 /**
  * Rows per job of a tensor input: one 5-way 1-shot episode (80 images) stays one job, and
@@ -139,7 +135,7 @@ export class Backbone {
     return { data: new Float32Array(0), dims: [n, c, p], errors: new Array<Error | null>(n).fill(null), timings: { decode: 0, backbone: 0, total: 0 } };
   }
 
-  /** Job ranges: spread over the workers, each capped at `cap` images. */
+  /** Job ranges: one per worker, images further capped at MAX_JOB_IMAGES so decoding overlaps inference. */
   private chunks(n: number, cap: number): [number, number][] {
     const size = Math.max(1, Math.min(cap, Math.ceil(n / Math.max(1, this.pool.size))));
     const out: [number, number][] = [];

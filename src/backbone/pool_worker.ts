@@ -1,13 +1,12 @@
 /**
  * One backbone worker: owns an ONNX Runtime session, decodes images with sharp and runs
- * the graph. Images are decoded as soon as their job arrives (sharp works on libuv's pool)
- * while session runs are serialised, so decoding overlaps inference.
+ * the graph. Jobs are decoded as soon as they arrive (sharp works on libuv's pool) while
+ * session runs are serialised, so decoding of the next job overlaps inference of this one.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import ort from 'onnxruntime-node';
 import sharp from 'sharp';
-import { ImageBatcher } from './image_batcher.js';
 import { preprocessInto } from './preprocess.js';
 import { lowerCurrentThreadPriority } from './thread_priority.js';
 import type { JobMessage, JobResult, WorkerInit, WorkerReply } from './protocol.js';
@@ -51,20 +50,23 @@ function serialised<T>(fn: () => Promise<T>): Promise<T> {
   return p;
 }
 
-// Images of all queued jobs decode concurrently and run in batches formed from whatever is
-// decoded when the session is free (image_batcher.ts): the session starts after a few
-// decodes, and the rest decode while it runs. Every decode is handed to libuv at once:
-// session.run() blocks this thread, so a decode started only when another finished would
-// wait for the whole run.
-const images = new ImageBatcher<string | Uint8Array>({
-  imageFloats,
-  featureLength: init.featureLength,
-  decode: (img, out, offset) => preprocessInto(img, init.spec, out, offset),
-  run: (input, count) => serialised(() => runSession(input, count)),
-  done: (r) => post({ type: 'result', ...r }, [r.features.buffer as ArrayBuffer]),
-  failed: (id, message) => post({ type: 'jobError', id, message }),
-  describe: oneLine,
-});
+async function handleImages(msg: Extract<JobMessage, { type: 'images' }>): Promise<void> {
+  const n = msg.images.length;
+  const t0 = performance.now();
+  const staging = new Float32Array(n * imageFloats);
+  const settled = await Promise.allSettled(msg.images.map((img, i) => preprocessInto(img, init.spec, staging, i * imageFloats)));
+  const decodeMs = performance.now() - t0;
+  const ok: number[] = [];
+  const errors: JobResult['errors'] = [];
+  settled.forEach((s, i) => (s.status === 'fulfilled' ? ok.push(i) : errors.push({ index: i, message: oneLine(s.reason) })));
+  let input = staging;
+  if (ok.length !== n && ok.length > 0) {
+    input = new Float32Array(ok.length * imageFloats);
+    ok.forEach((src, dst) => input.set(staging.subarray(src * imageFloats, (src + 1) * imageFloats), dst * imageFloats));
+  }
+  const { features, ms } = ok.length ? await serialised(() => runSession(input, ok.length)) : { features: new Float32Array(0), ms: 0 };
+  post({ type: 'result', id: msg.id, features, ok, errors, decodeMs, backboneMs: ms }, [features.buffer as ArrayBuffer]);
+}
 
 async function handleTensor(msg: Extract<JobMessage, { type: 'tensor' }>): Promise<void> {
   const { features, ms } = await serialised(() => runSession(msg.data, msg.count));
@@ -102,11 +104,8 @@ port.on('message', (msg: JobMessage | { type: 'close' }) => {
     });
     return;
   }
-  if (msg.type === 'images') {
-    images.add(msg.id, msg.images);
-    return;
-  }
-  handleTensor(msg).catch((e: unknown) => post({ type: 'jobError', id: msg.id, message: (e as Error)?.message ?? String(e) }));
+  const work = msg.type === 'images' ? handleImages(msg) : handleTensor(msg);
+  work.catch((e: unknown) => post({ type: 'jobError', id: msg.id, message: (e as Error)?.message ?? String(e) }));
 });
 
 void start();

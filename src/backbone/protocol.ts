@@ -14,22 +14,16 @@ export type JobMessage =
   | { type: 'images'; id: number; images: (string | Uint8Array)[] }
   | { type: 'tensor'; id: number; count: number; data: Float32Array };
 
-/** What a worker reports for one job. */
-export interface JobOutcome {
+export interface JobResult {
+  type: 'result';
   id: number;
   /** Features of the images that decoded, in order: ok.length x featureLength. */
   features: Float32Array;
   /** Positions (within the job) of the rows in `features`. */
   ok: number[];
   errors: { index: number; message: string }[];
-  /** Wall time from the job's arrival until its last image decoded (0 for tensors). */
   decodeMs: number;
-  /** The job's share of the session runs its images were part of. */
   backboneMs: number;
-}
-
-export interface JobResult extends JobOutcome {
-  type: 'result';
 }
 
 export type WorkerReply =
