@@ -23,14 +23,14 @@ import { rng } from '../test/helpers/seeded_rng.js';
 const munkresJs = createRequire(import.meta.url)('munkres-js') as (matrix: number[][]) => number[][];
 
 /** One row of the results table. */
-export interface BenchRow {
+export type BenchRow = {
   name: string;
   n: number;
   usPerProblem: number;
   /** usPerProblem divided by ours on one thread (higher = slower than ours). */
   ratioVsOurs: number;
   note?: string;
-}
+};
 
 export interface AssignmentBenchOptions {
   /** Matrix sizes (default [9, 25, 49, 100]). */

@@ -20,13 +20,13 @@ import { defaultBundle } from '../src/model/default_bundle.js';
 import { fillUniform, streamKey } from '../src/model/rng.js';
 import { measureStalls } from '../test/helpers/loop_stall.js';
 
-export interface BenchRow {
+export type BenchRow = {
   name: string;
   msPerImage: number;
   /** msPerImage relative to the bare onnxruntime-node session (1 = same speed). */
   ratio?: number;
   note?: string;
-}
+};
 
 export interface BackboneBenchOptions {
   /** ONNX Runtime / PyTorch intra-op threads (default: hardware threads). */

@@ -20,12 +20,12 @@ import { argmax } from '../src/classifier/stats.js';
 import { Head } from '../src/head.js';
 import { headOptionsFor, makeEpisode, standardEpisodeCase, type EpisodeCase } from '../test/helpers/episode_rng.js';
 
-export interface BenchRow {
+export type BenchRow = {
   name: string;
   ms: number;
   ratioVsOurs?: number;
   note?: string;
-}
+};
 
 export interface HeadBenchOptions {
   /** Timed repeats per episode (median reported). Default 20. */

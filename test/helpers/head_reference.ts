@@ -149,10 +149,11 @@ export function referenceLogits(cfg: ReferenceConfig, support: Float32Array, lab
         const aq = attention(R, cfg.temperatureAttn, true);
         const St = xs.map((row) => row.map((v, i) => v * as[i]!));
         const Qt = xq.map((row) => row.map((v, j) => v * aq[j]!));
+        const a = A[k]!, b = B[k]!, o = offsets[l]!;
         for (let c = 0; c < cfg.channels[l]!; c++)
           for (let p = 0; p < P; p++) {
-            A[k]![offsets[l]! + c] += St[c]![p]!;
-            B[k]![offsets[l]! + c] += Qt[c]![p]!;
+            a[o + c] = a[o + c]! + St[c]![p]!;
+            b[o + c] = b[o + c]! + Qt[c]![p]!;
           }
         if (cfg.matcherWeight !== 0) {
           const K = Array.from({ length: P }, (_, i) => Array.from({ length: P }, (_, j) => 1 - cosNoEps(column(St, i), column(Qt, j))));
