@@ -122,7 +122,14 @@ describe('GPU head math on the CPU (_cudaHeadScoreHost) vs a literal SPEC implem
     expect(() => native._cudaHeadScoreHost(e.cfg, e.support, Int32Array.from([0, 1, 2, 3, 3]), e.queries)).toThrow(/class 4/);
     const nan = e.queries.slice();
     nan[7] = NaN;
-    expect(() => native._cudaHeadScoreHost(e.cfg, e.support, e.labels, nan)).toThrow(/finite/);
+    expect(() => native._cudaHeadScoreHost(e.cfg, e.support, e.labels, nan)).toThrow(/query features of _cudaHeadScoreHost.*index 7 \(image 0, channel 0, pixel 7\)/);
+    // The same wording as the CPU engine's (native/core/nonfinite_message.h), counted per image.
+    const P = e.cfg.featureSize ** 2, C = e.cfg.channels.reduce((a, b) => a + b, 0);
+    const badSupport = e.support.slice();
+    badSupport[C * P + 2 * P + 3] = Infinity;
+    expect(() => native._cudaHeadScoreHost(e.cfg, badSupport, e.labels, e.queries)).toThrow(
+      new RegExp(`support features of _cudaHeadScoreHost.*index ${C * P + 2 * P + 3} \\(image 1, channel 2, pixel 3\\)`),
+    );
     expect(() => native._cudaHeadScoreHost({ ...e.cfg, topK: 10 }, e.support, e.labels, e.queries)).toThrow(RangeError);
     expect(() => native._cudaHeadScoreHost({ ...e.cfg, channels: [8] }, e.support, e.labels, e.queries)).toThrow(RangeError);
     expect(() => native._cudaHeadScoreHost(e.cfg, e.support, [0, 1, 2, 3, 4] as unknown as Int32Array, e.queries)).toThrow(TypeError);
@@ -178,13 +185,14 @@ describe(`GPU head (cudaHeadPrepare / cudaHeadScore)${info.available ? '' : ` (s
     }
   });
 
-  it.skipIf(!info.available /* no CUDA device, reason printed above */)('rejects NaN queries with a RangeError naming the index, and keeps working', async () => {
+  it.skipIf(!info.available /* no CUDA device, reason printed above */)('rejects NaN queries with a RangeError naming index, image, channel and pixel, and keeps working', async () => {
     const e = cases[0]![1];
     const support = prepareCudaSupport(e.cfg, e.support, e.labels);
     try {
       const bad = e.queries.slice();
       bad[11] = NaN;
-      await expect(support.score(bad)).rejects.toThrow(/index 11/);
+      const P = e.cfg.featureSize ** 2;
+      await expect(support.score(bad)).rejects.toThrow(`index 11 (image 0, channel ${Math.floor(11 / P)}, pixel ${11 % P})`);
       expect((await support.score(e.queries)).length).toBe((e.queries.length / support.featureLength) * e.cfg.way);
     } finally {
       support.dispose();
