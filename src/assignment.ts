@@ -5,7 +5,11 @@
 import { native } from './binding.js';
 import { expectBoolean, expectFloat32Array, expectOptions, expectPositiveInteger, expectThreads } from './validate.js';
 
-/** Shape of a batch of cost matrices. */
+/**
+ * Shape of a batch of cost matrices.
+ * @example
+ * const shape: AssignmentShape = { batch: 1000, rows: 9, cols: 9 }; // 1000 row-major 9 x 9 matrices
+ */
 export interface AssignmentShape {
   /** Number of matrices stored back to back in `costs`. */
   batch: number;
@@ -17,7 +21,11 @@ export interface AssignmentShape {
   maximize?: boolean;
 }
 
-/** Shape plus how many threads may work on the batch. */
+/**
+ * Shape plus how many threads may work on the batch.
+ * @example
+ * const assignment = await solveAssignments(costs, { batch: 1000, rows: 9, cols: 9, threads: 1 });
+ */
 export interface AssignmentOptions extends AssignmentShape {
   /** Threads to split the batch over (default: all hardware threads). */
   threads?: number;
@@ -28,6 +36,9 @@ export interface AssignmentOptions extends AssignmentShape {
  * (+Infinity when maximizing), or every complete assignment uses an infinite cost.
  * It is a `RangeError` whose message names the first bad matrix; `results` still holds
  * every other matrix's assignment (the bad ones' rows are -1).
+ * @example
+ * try { solveAssignmentsSync(costs, shape); }
+ * catch (e) { if (e instanceof RangeError && 'batchIndex' in e) console.log((e as AssignmentRangeError).batchIndex); }
  */
 export interface AssignmentRangeError extends RangeError {
   /** Index of the first bad matrix in the batch. */
@@ -36,7 +47,11 @@ export interface AssignmentRangeError extends RangeError {
   results: Int32Array;
 }
 
-/** Largest rows / cols accepted (a single 65536 x 65536 float matrix is already 16 GiB). */
+/**
+ * Largest rows / cols accepted (a single 65536 x 65536 float matrix is already 16 GiB).
+ * @example
+ * if (cols > MAX_ASSIGNMENT_SIDE) throw new RangeError('matrix too wide');
+ */
 export const MAX_ASSIGNMENT_SIDE = 65536;
 const MAX_RESULTS = 2 ** 31 - 1;
 

@@ -6,7 +6,11 @@ import { native } from './binding.js';
 import { DeviceUnavailableError } from './errors.js';
 import { expectBoolean, expectFloat32Array, expectNonNegativeInteger, expectOneOf, expectOptions, expectPositiveInteger } from './validate.js';
 
-/** One CUDA device as the runtime reports it. */
+/**
+ * One CUDA device as the runtime reports it.
+ * @example
+ * const [gpu]: CudaDevice[] = cudaInfo().devices; // { name: 'NVIDIA H200', computeCapability: '9.0', ... }
+ */
 export interface CudaDevice {
   name: string;
   /** "major.minor", e.g. "9.0" for H100/H200. */
@@ -14,7 +18,12 @@ export interface CudaDevice {
   memoryBytes: number;
 }
 
-/** Whether the CUDA engine is compiled in and usable here. */
+/**
+ * Whether the CUDA engine is compiled in and usable here.
+ * @example
+ * const info: CudaInfo = cudaInfo();
+ * if (!info.available) console.log(info.compiled ? info.reason : 'built without CUDA');
+ */
 export interface CudaInfo {
   /** The addon was built with the CUDA engine (`npm run build:cuda`). */
   compiled: boolean;
@@ -25,7 +34,11 @@ export interface CudaInfo {
   devices: CudaDevice[];
 }
 
-/** Devices a head or classifier can run on. */
+/**
+ * Devices a head or classifier can run on.
+ * @example
+ * const device: DeviceRequest = process.env.GPU === '1' ? 'cuda' : 'auto';
+ */
 export type DeviceRequest = 'auto' | 'cpu' | 'cuda';
 
 /**

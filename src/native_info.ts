@@ -1,6 +1,10 @@
 import { native, nativeOrigin } from './binding.js';
 
-/** What the loaded native addon is and where it came from. */
+/**
+ * What the loaded native addon is and where it came from.
+ * @example
+ * const { origin, simd }: NativeInfo = nativeInfo(); // e.g. 'cpu-build', 'avx2'
+ */
 export interface NativeInfo {
   /** Absolute path of the loaded `.node` file. */
   path: string;

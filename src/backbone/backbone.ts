@@ -22,6 +22,12 @@ const MAX_JOB_IMAGES = 16;
  */
 const MAX_TENSOR_JOB_IMAGES = 80;
 
+/**
+ * Options of {@link Backbone.create}.
+ * @example
+ * const options: BackboneOptions = { device: 'cpu', workers: 1, threads: 2 };
+ * await using backbone = await Backbone.create(await defaultBundle(), options);
+ */
 export interface BackboneOptions {
   /** 'auto' (default): CUDA when usable, else CPU. 'cuda' throws DeviceUnavailableError when it is not usable. */
   device?: 'auto' | 'cpu' | 'cuda';
