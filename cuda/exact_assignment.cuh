@@ -156,9 +156,7 @@ LWFM_HD bool SolveExactFixed(const float* cost, float sign, int32_t* colForRow) 
   static_assert(kN >= 1 && kN <= 32, "bitmask of kN columns");
   double v[kN], shortest[kN];
   int path[kN], row4col[kN], col4row[kN];
-#ifdef __CUDA_ARCH__
-#pragma unroll
-#endif
+  LWFM_UNROLL
   for (int j = 0; j < kN; ++j) {
     v[j] = 0;
     row4col[j] = -1;
@@ -166,9 +164,7 @@ LWFM_HD bool SolveExactFixed(const float* cost, float sign, int32_t* colForRow) 
     path[j] = 0;
   }
   for (int cur = 0; cur < kN; ++cur) {
-#ifdef __CUDA_ARCH__
-#pragma unroll
-#endif
+    LWFM_UNROLL
     for (int j = 0; j < kN; ++j) shortest[j] = INFINITY;
     uint32_t scanned = 0;
     int i = cur, sink = 0;
@@ -177,9 +173,7 @@ LWFM_HD bool SolveExactFixed(const float* cost, float sign, int32_t* colForRow) 
       const float* row = cost + i * kN;
       double bestValue = INFINITY;
       int bestCol = 0, bestTaken = 2;
-#ifdef __CUDA_ARCH__
-#pragma unroll
-#endif
+      LWFM_UNROLL
       for (int j = 0; j < kN; ++j) {
         if ((scanned >> j) & 1u) continue;
         const double reduced = minVal + double(sign * row[j]) - ui - v[j];
@@ -203,9 +197,7 @@ LWFM_HD bool SolveExactFixed(const float* cost, float sign, int32_t* colForRow) 
       }
       int next = 0;
       double vBest = 0;
-#ifdef __CUDA_ARCH__
-#pragma unroll
-#endif
+      LWFM_UNROLL
       for (int j = 0; j < kN; ++j)
         if (j == bestCol) {
           next = row4col[j];
@@ -214,25 +206,19 @@ LWFM_HD bool SolveExactFixed(const float* cost, float sign, int32_t* colForRow) 
       i = next;
       ui = double(sign * cost[i * kN + bestCol]) - vBest;
     }
-#ifdef __CUDA_ARCH__
-#pragma unroll
-#endif
+    LWFM_UNROLL
     for (int j = 0; j < kN; ++j)
       if ((scanned >> j) & 1u) v[j] -= minVal - shortest[j];
     int j = sink;
     while (true) {
       int r = 0, previous = 0;
-#ifdef __CUDA_ARCH__
-#pragma unroll
-#endif
+      LWFM_UNROLL
       for (int k = 0; k < kN; ++k)
         if (k == j) {
           r = path[k];
           row4col[k] = r;
         }
-#ifdef __CUDA_ARCH__
-#pragma unroll
-#endif
+      LWFM_UNROLL
       for (int k = 0; k < kN; ++k)
         if (k == r) {
           previous = col4row[k];
@@ -242,9 +228,7 @@ LWFM_HD bool SolveExactFixed(const float* cost, float sign, int32_t* colForRow) 
       j = previous;
     }
   }
-#ifdef __CUDA_ARCH__
-#pragma unroll
-#endif
+  LWFM_UNROLL
   for (int k = 0; k < kN; ++k) colForRow[k] = col4row[k];
   return true;
 }

@@ -62,9 +62,7 @@ LWFM_HD void LoadTile(int tid, const float* A, const float* B, int M, int N, int
 // Step 2: 8 x 8 outer products over the tile's depth.
 LWFM_HD void Accumulate(int tid, const float (*As)[kTile], const float (*Bs)[kTile], Acc& acc) {
   const int tx = tid & 15, ty = tid >> 4;
-#ifdef __CUDA_ARCH__
-#pragma unroll
-#endif
+  LWFM_UNROLL
   for (int k = 0; k < kDepth; ++k) {
     const F4 a0 = *reinterpret_cast<const F4*>(&As[k][ty * 4]);
     const F4 a1 = *reinterpret_cast<const F4*>(&As[k][64 + ty * 4]);
@@ -72,13 +70,9 @@ LWFM_HD void Accumulate(int tid, const float (*As)[kTile], const float (*Bs)[kTi
     const F4 b1 = *reinterpret_cast<const F4*>(&Bs[k][64 + tx * 4]);
     const float a[8] = {a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w};
     const float b[8] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
-#ifdef __CUDA_ARCH__
-#pragma unroll
-#endif
+    LWFM_UNROLL
     for (int i = 0; i < 8; ++i)
-#ifdef __CUDA_ARCH__
-#pragma unroll
-#endif
+      LWFM_UNROLL
       for (int j = 0; j < 8; ++j) {
 #ifdef __CUDA_ARCH__
         acc.v[i][j] = fmaf(a[i], b[j], acc.v[i][j]);

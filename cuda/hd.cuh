@@ -9,3 +9,11 @@
 #define LWFM_HD inline
 #define LWFM_HD_NOINLINE inline
 #endif
+
+// Unrolls the next loop in device code only: the host compilers (nvcc's host pass, g++ in
+// the CPU build) do not know `#pragma unroll` and would warn.
+#ifdef __CUDA_ARCH__
+#define LWFM_UNROLL _Pragma("unroll")
+#else
+#define LWFM_UNROLL
+#endif
