@@ -18,6 +18,7 @@ import { munkres } from 'munkres';
 import { linearSumAssignment } from 'linear-sum-assignment';
 import { solveAssignments, solveAssignmentsSync } from '../src/assignment.js';
 import { rng } from '../test/helpers/seeded_rng.js';
+import { median } from './median.js';
 
 // munkres-js is CommonJS without type declarations.
 const munkresJs = createRequire(import.meta.url)('munkres-js') as (matrix: number[][]) => number[][];
@@ -74,12 +75,6 @@ export function cosineCosts(batch: number, n: number, seed = 1, dim = 64): Float
     }
   }
   return out;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((x, y) => x - y);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 function matrixOf(costs: Float32Array, m: number, n: number): number[][] {

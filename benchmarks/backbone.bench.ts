@@ -19,6 +19,7 @@ import { Backbone } from '../src/backbone/backbone.js';
 import { defaultBundle } from '../src/model/default_bundle.js';
 import { fillUniform, streamKey } from '../src/model/rng.js';
 import { measureStalls } from '../test/helpers/loop_stall.js';
+import { median } from './median.js';
 
 export type BenchRow = {
   name: string;
@@ -61,7 +62,7 @@ async function interleavedMedians(reps: number, fns: (() => Promise<unknown>)[])
       times[k]!.push(performance.now() - t0);
     }
   }
-  return times.map((t) => t.sort((a, b) => a - b)[Math.floor(t.length / 2)]!);
+  return times.map(median);
 }
 
 /**

@@ -19,6 +19,7 @@ import { headOptionsFor, makeEpisode } from '../test/helpers/episode_rng.js';
 import { Head } from '../src/head.js';
 import { episodeCase, runAuthorsHead } from './head.bench.js';
 import type { Row } from './render.js';
+import { median } from './median.js';
 
 function randomCosts(batch: number, n: number): Float32Array {
   const r = rng(batch + n);
@@ -36,8 +37,7 @@ async function medianMs(fn: () => Promise<unknown>, reps: number): Promise<numbe
     await fn();
     times.push(performance.now() - t0);
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(reps / 2)]!;
+  return median(times);
 }
 
 /** GPU rows, or none (with a log line saying why) when no usable device exists. */

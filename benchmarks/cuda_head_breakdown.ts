@@ -10,13 +10,13 @@ import { prepareCudaSupport, prepareCudaSupportAsync } from '../src/cuda_head.js
 import { Head } from '../src/head.js';
 import { headOptionsFor, makeEpisode } from '../test/helpers/episode_rng.js';
 import { episodeCase } from './head.bench.js';
+import { median } from './median.js';
 
 const info = cudaInfo();
 if (!info.available) {
   console.log(`no GPU: ${info.reason ?? 'no CUDA device'}`);
   process.exit(0);
 }
-const median = (a: number[]): number => [...a].sort((x, y) => x - y)[a.length >> 1]!;
 for (const [shots, seed] of [[1, 11], [5, 55]] as const) {
   const c = episodeCase(shots, seed);
   const ep = makeEpisode(c);

@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { argmax } from '../src/classifier/stats.js';
 import { Head } from '../src/head.js';
 import { headOptionsFor, makeEpisode, standardEpisodeCase, type EpisodeCase } from '../test/helpers/episode_rng.js';
+import { median } from './median.js';
 
 export type BenchRow = {
   name: string;
@@ -53,12 +54,6 @@ export function episodeCase(shots: number, seed: number): EpisodeCase {
   const labels: number[] = [];
   for (let k = 0; k < 5; k++) for (let s = 0; s < shots; s++) labels.push(k);
   return standardEpisodeCase(`5-way ${shots}-shot`, seed, labels, 75);
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 function timeEpisode(c: EpisodeCase, repeats: number, warmup: number, threads?: number) {
