@@ -3,7 +3,7 @@
 // _exactSolveTeamSync, against brute force (n <= 7) and the exact CPU solver (n up to 100).
 import { describe, expect, it } from 'vitest';
 import { native } from '../src/binding.js';
-import { bruteForceTotal, rng } from './helpers/assignment_reference.js';
+import { assignmentTotals, bruteForceTotal, rng } from './helpers/assignment_reference.js';
 
 type Kind = 'random' | 'ties' | 'integer' | 'cosine';
 
@@ -19,27 +19,11 @@ function makeCosts(kind: Kind, batch: number, rows: number, cols: number, seed: 
   return out;
 }
 
-function totals(costs: Float32Array, assignment: Int32Array, batch: number, rows: number, cols: number): number[] {
-  const out: number[] = [];
-  for (let b = 0; b < batch; b++) {
-    const seen = new Set<number>();
-    let t = 0;
-    for (let i = 0; i < rows; i++) {
-      const j = assignment[b * rows + i]!;
-      expect(j >= 0 && j < cols && !seen.has(j), `problem ${b} row ${i} -> column ${j} is a valid distinct column`).toBe(true);
-      seen.add(j);
-      t += costs[(b * rows + i) * cols + j]!;
-    }
-    out.push(t);
-  }
-  return out;
-}
-
 function expectOptimal(kind: Kind, batch: number, rows: number, cols: number, seed: number, want: (c: Float32Array) => ArrayLike<number>) {
   const costs = makeCosts(kind, batch, rows, cols, seed);
   const { assignment, converged } = native._exactSolveTeamSync(costs, batch, rows, cols, 1);
   expect(Array.from(converged)).toEqual(new Array(batch).fill(1));
-  const got = totals(costs, assignment, batch, rows, cols);
+  const got = assignmentTotals(costs, assignment, batch, rows, cols);
   const expected = want(costs);
   for (let b = 0; b < batch; b++) {
     const slack = 1e-9 * Math.max(1, Math.abs(expected[b]!)) * rows;
@@ -71,7 +55,7 @@ describe('exact assignment search (host run of the GPU per-problem code)', () =>
   it('maximizes with maximize: true', () => {
     const costs = makeCosts('random', 20, 9, 9, 41);
     const { assignment } = native._exactSolveTeamSync(costs, 20, 9, 9, 1, true);
-    const got = totals(costs, assignment, 20, 9, 9);
+    const got = assignmentTotals(costs, assignment, 20, 9, 9);
     const want = native._exactAssignmentTotals(costs.map((c) => -c), 20, 9, 9);
     for (let b = 0; b < 20; b++) expect(Math.abs(-got[b]! - want[b]!)).toBeLessThan(1e-9);
   });
