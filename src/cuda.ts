@@ -43,10 +43,10 @@ export type DeviceRequest = 'auto' | 'cpu' | 'cuda';
 
 /**
  * Under `'auto'`, head work (query x support pairs) below this many pairs stays on the CPU.
- * Measured on an H200 machine (scripts/device-check.sh, benchmarks/RESULTS.md): a whole GPU
- * episode (support preparation + score) has a floor of about 2.5 ms, and at 375 pairs (5-way
- * 1-shot, 75 queries) it already beat the CPU engine on 16 threads (3.4 ms) and on 2 threads
- * (8.3 ms); tiny calls (tens of pairs) stay cheaper on the CPU.
+ * Measured on an H200 machine (benchmarks/RESULTS.md): at 375 pairs (5-way 1-shot, 75
+ * queries) a whole GPU episode (support preparation + score) took about 2.2 ms in the C++
+ * check and 4.1 ms from Node, against 7-9 ms for the CPU engine on 2 threads but 2.5 ms on
+ * 16; tiny calls (tens of pairs) stay cheaper on the CPU.
  * @example
  * resolveDevice('auto', queries * supports) // 'cuda' only from CUDA_AUTO_MIN_PAIRS pairs up
  */
