@@ -35,6 +35,7 @@ export type {
   ClassifyResult,
   Classification,
   SupportSummary,
+  SupportSnapshot,
   EvaluateOptions,
   EvaluateProgress,
   EvaluateResult,

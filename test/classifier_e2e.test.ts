@@ -129,3 +129,35 @@ describe('FewShotClassifier on the default model', () => {
     expect(typeof info.native.cuda).toBe('boolean');
   });
 });
+
+describe('exportSupport / importSupport', () => {
+  it('a support set moved as embeddings gives the same logits without a backbone run', async () => {
+    await classifier.setSupport(support, labels);
+    const snapshot = classifier.exportSupport();
+    expect(snapshot.dims[0]).toBe(support.length);
+    expect(snapshot.labels).toEqual(labels);
+    const expected = await classifier.classify(queries);
+    const other = await FewShotClassifier.load(undefined, { device: 'cpu', threads: 1, workers: 1 });
+    try {
+      const summary = await other.importSupport(snapshot);
+      expect(summary.way).toBe(new Set(labels).size);
+      expect(summary.timings.backbone).toBe(0);
+      snapshot.features.fill(Number.NaN); // the classifier owns its copy
+      const got = await other.classify(queries);
+      got.forEach((r, i) => {
+        expect(r.label).toBe(expected[i]!.label);
+        r.logits!.forEach((v, k) => expect(v).toBeCloseTo(expected[i]!.logits![k]!, 5));
+      });
+    } finally {
+      await other.dispose();
+    }
+  });
+
+  it('rejects a snapshot of another shape with a RangeError naming dims', async () => {
+    const snapshot = classifier.exportSupport();
+    const [n, c, p] = snapshot.dims;
+    await expect(classifier.importSupport({ ...snapshot, dims: [n, c + 1, p] })).rejects.toThrow(/snapshot\.dims/);
+    await expect(classifier.importSupport({ ...snapshot, labels: snapshot.labels.slice(1) })).rejects.toBeInstanceOf(RangeError);
+    await expect(classifier.importSupport({ ...snapshot, features: snapshot.features.subarray(1) })).rejects.toThrow(/snapshot\.features/);
+  });
+});

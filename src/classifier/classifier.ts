@@ -98,6 +98,21 @@ export interface SupportSummary {
 }
 
 /**
+ * A support set as embeddings, one row and one label per support image: what
+ * `exportSupport` returns and `importSupport` takes. Valid only for classifiers
+ * loaded from the same model (same backbone weights, channels and feature size).
+ * @example
+ * const { features, dims: [n, c, p], labels } = classifier.exportSupport();
+ */
+export interface SupportSnapshot {
+  /** N x C x P float32 embeddings. */
+  features: Float32Array;
+  dims: [number, number, number];
+  /** One label per row, in row order. */
+  labels: Label[];
+}
+
+/**
  * Progress of `evaluate`, after each episode.
  * @example
  * await classifier.evaluate(dir, { onProgress: (p) => console.log(`${p.done}/${p.episodes}`) });
@@ -554,6 +569,58 @@ export class FewShotClassifier {
     });
   }
 
+  /**
+   * The current support set as embeddings: what `importSupport` takes back, on this
+   * classifier or another one loaded from the same model (a service's store, a queue's
+   * workers). The arrays are copies.
+   * @example
+   * const snapshot = classifier.exportSupport();
+   * await other.importSupport(snapshot); // same predictions, no backbone run
+   */
+  exportSupport(): SupportSnapshot {
+    this.#alive();
+    const state = this.#support;
+    if (!state) throw noSupportError();
+    const [c, p] = this.#featureShape();
+    return {
+      features: state.features.slice(),
+      dims: [state.labels.length, c, p],
+      labels: Array.from(state.labels, (k) => state.map.label(k)),
+    };
+  }
+
+  /**
+   * Replaces the support set with embeddings made earlier (`exportSupport`, or `embed`
+   * of the support images) and one label per image. No image is decoded.
+   * @example
+   * const { data, dims } = await classifier.embed(['c1.jpg', 'd1.jpg']);
+   * await classifier.importSupport({ features: data, dims, labels: ['cat', 'dog'] });
+   */
+  async importSupport(snapshot: SupportSnapshot): Promise<SupportSummary> {
+    this.#alive();
+    const start = performance.now();
+    const o = expectOptions(snapshot, 'snapshot');
+    const [c, p] = this.#featureShape();
+    const features = o.features;
+    if (!(features instanceof Float32Array)) throw new TypeError(expectedMessage('Float32Array', 'snapshot.features', features));
+    const dims = o.dims;
+    if (!Array.isArray(dims) || dims.length !== 3 || dims[1] !== c || dims[2] !== p || !Number.isSafeInteger(dims[0]) || dims[0] < 1) {
+      throw new RangeError(expectedMessage(`dims [N >= 1, ${c}, ${p}] (this model's channels and pixels)`, 'snapshot.dims', dims));
+    }
+    const n = dims[0] as number;
+    if (features.length !== n * c * p) {
+      throw new RangeError(expectedMessage(`${n * c * p} features (N x C x P)`, 'snapshot.features.length', features.length));
+    }
+    checkLabels(new LabelMap(), o.labels, n);
+    const owned = features.slice(); // ours from here on: the caller may reuse its array
+    const zero = { decode: 0, backbone: 0, total: 0 };
+    return this.#storeSupport(owned, o.labels as Label[], 'replace', zero, start);
+  }
+
+  #featureShape(): [number, number] {
+    return [this.#engine.model.channels.reduce((a, b) => a + b, 0), this.#engine.model.featureSize ** 2];
+  }
+
   async #updateSupport(inputs: ImageInputs, labels: readonly Label[], mode: 'replace' | 'add'): Promise<SupportSummary> {
     this.#alive();
     const start = performance.now();
@@ -564,13 +631,24 @@ export class FewShotClassifier {
     const raw = await this.#embedRaw(inputs);
     this.#alive();
     throwFirstSupportError(raw, inputs, count);
+    return this.#storeSupport(raw.data, labels, mode, raw.timings, start);
+  }
+
+  async #storeSupport(
+    data: Float32Array,
+    labels: readonly Label[],
+    mode: 'replace' | 'add',
+    stageTimes: { decode: number; backbone: number },
+    start: number,
+  ): Promise<SupportSummary> {
+    const count = labels.length;
     // Mutations are serialized so that concurrent addSupport calls never drop each other's images.
     const run = this.#mutation.then(async () => {
       this.#alive();
       const base = mode === 'add' ? this.#support : undefined;
       const map = base ? base.map.clone() : new LabelMap();
       const added = checkLabels(map, labels, count);
-      const features = base ? concat(base.features, raw.data) : raw.data;
+      const features = base ? concat(base.features, data) : data;
       const indices = base ? concatInt(base.labels, added) : added;
       const headStart = performance.now();
       const prepared = await this.#run(this.#engine.head.prepareSupport(features, indices));
@@ -589,7 +667,7 @@ export class FewShotClassifier {
         size: indices.length,
         labels: [...map.labels],
         shotsPerClass,
-        timings: { decode: raw.timings.decode, backbone: raw.timings.backbone, head: headMs, total: since(start) },
+        timings: { decode: stageTimes.decode, backbone: stageTimes.backbone, head: headMs, total: since(start) },
       };
     });
     this.#mutation = run.catch(() => undefined);
