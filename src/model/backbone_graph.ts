@@ -25,6 +25,16 @@ export interface BackboneGraphOptions {
  * const bytes = buildBackboneOnnx({ taps: [7, 8], featureSize: 3, pooling: 'average', crop: 84, convs, producerVersion: '0.1.0' });
  */
 export function buildBackboneOnnx(opts: BackboneGraphOptions): Uint8Array {
+  return encodeModel(buildBackboneGraph(opts), { producer: 'lwfm-spm', version: opts.producerVersion });
+}
+
+/**
+ * The backbone as an in-memory graph, before encoding: what the int8 QDQ transform
+ * (src/model/quantize/) rewrites.
+ * @example
+ * const graph = buildBackboneGraph({ taps: [7, 8], featureSize: 3, pooling: 'average', crop: 84, convs, producerVersion: '0.1.0' });
+ */
+export function buildBackboneGraph(opts: BackboneGraphOptions): OnnxGraph {
   const nodes: OnnxNode[] = [];
   const inits: OnnxInitializer[] = [];
   const sizes = tapSizes(opts.crop);
@@ -111,12 +121,11 @@ export function buildBackboneOnnx(opts: BackboneGraphOptions): Uint8Array {
   if (tapOutputs.length === 1) nodes.push({ op: 'Identity', inputs: tapOutputs, outputs: ['features'] });
   else nodes.push({ op: 'Concat', inputs: tapOutputs, outputs: ['features'], attributes: { axis: { int: 1 } } });
 
-  const graph: OnnxGraph = {
+  return {
     name: 'lwfm_spm_backbone',
     nodes,
     initializers: inits,
     inputs: [{ name: 'images', elemType: DataType.FLOAT, dims: ['N', 3, opts.crop, opts.crop] }],
     outputs: [{ name: 'features', elemType: DataType.FLOAT, dims: ['N', channels, f, f] }],
   };
-  return encodeModel(graph, { producer: 'lwfm-spm', version: opts.producerVersion });
 }

@@ -8,8 +8,8 @@ import { MessageWriter } from './protobuf.js';
 export const ONNX_IR_VERSION = 8;
 export const ONNX_OPSET = 17;
 
-/** TensorProto.DataType values used here. */
-export const DataType = { FLOAT: 1, INT64: 7 } as const;
+/** TensorProto.DataType values used here (8-bit and int32 ones for int8 QDQ graphs). */
+export const DataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7 } as const;
 
 /** Attribute values: integers, integer lists, floats. */
 export type AttributeValue = { int: number } | { ints: readonly number[] } | { float: number };
@@ -31,7 +31,10 @@ export interface OnnxValueInfo {
 
 export type OnnxInitializer =
   | { name: string; dims: readonly number[]; float: Float32Array }
-  | { name: string; dims: readonly number[]; int64: readonly number[] };
+  | { name: string; dims: readonly number[]; int64: readonly number[] }
+  | { name: string; dims: readonly number[]; int8: Int8Array }
+  | { name: string; dims: readonly number[]; uint8: Uint8Array }
+  | { name: string; dims: readonly number[]; int32: Int32Array };
 
 export interface OnnxGraph {
   name: string;
@@ -66,10 +69,13 @@ function node(n: OnnxNode): MessageWriter {
 function tensor(t: OnnxInitializer): MessageWriter {
   const m = new MessageWriter();
   for (const d of t.dims) m.int(1, d);
-  if ('float' in t) {
-    // raw_data is little-endian; every platform Node runs on here is little-endian.
-    m.int(2, DataType.FLOAT).string(8, t.name).bytes(9, new Uint8Array(t.float.buffer, t.float.byteOffset, t.float.byteLength));
-  } else {
+  const raw = (type: number, a: ArrayBufferView): MessageWriter => m.int(2, type).string(8, t.name).bytes(9, new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  // raw_data is little-endian; every platform Node runs on here is little-endian.
+  if ('float' in t) raw(DataType.FLOAT, t.float);
+  else if ('int8' in t) raw(DataType.INT8, t.int8);
+  else if ('uint8' in t) raw(DataType.UINT8, t.uint8);
+  else if ('int32' in t) raw(DataType.INT32, t.int32);
+  else {
     const raw = new BigInt64Array(t.int64.map((v) => BigInt(v)));
     m.int(2, DataType.INT64).string(8, t.name).bytes(9, new Uint8Array(raw.buffer));
   }
