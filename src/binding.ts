@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NativeLoadError } from './errors.js';
+import type { NativeTrace } from './explain/terms.js';
 
 const require = createRequire(import.meta.url);
 
@@ -59,6 +60,8 @@ export interface NativeBinding {
   headPrepareSupportSync(head: NativeHandle<'head'>, features: Float32Array, labels: Int32Array): NativeHandle<'support'>;
   headScore(head: NativeHandle<'head'>, support: NativeHandle<'support'>, query: Float32Array): Promise<Float32Array>;
   headScoreSync(head: NativeHandle<'head'>, support: NativeHandle<'support'>, query: Float32Array): Float32Array;
+  /** One query's score with every term recorded (src/explain/terms.ts arranges it). */
+  headExplain(head: NativeHandle<'head'>, support: NativeHandle<'support'>, query: Float32Array): Promise<NativeTrace>;
   /** Milliseconds per stage of the latest prepare and score calls. */
   headTimings(head: NativeHandle<'head'>): { prepare: Record<string, number>; score: Record<string, number> };
   supportInfo(support: NativeHandle<'support'>): { way: number; size: number; shotsPerClass: Int32Array };

@@ -7,6 +7,7 @@ import { native, type NativeHandle } from './binding.js';
 import { CUDA_AUTO_MIN_PAIRS, cudaInfo } from './cuda.js';
 import { prepareCudaSupport, prepareCudaSupportAsync, type CudaHeadOptions, type CudaSupport } from './cuda_head.js';
 import { DisposedError } from './errors.js';
+import { arrangeTrace, type HeadExplanation } from './explain/terms.js';
 import { headEngineForCall, resolveHeadDevice, type HeadDevice, type ResolvedHeadDevice } from './head_device.js';
 import {
   expectFiniteNumber,
@@ -90,6 +91,8 @@ export interface HeadInfo {
 /** Per PreparedSupport: its engines' copies of the support. */
 interface SupportState {
   owner: Head;
+  /** Class index of each support image (set by the PreparedSupport constructor). */
+  labels?: Int32Array;
   /** CPU engine copy (absent for device 'cuda'). */
   cpu?: NativeHandle<'support'>;
   /** GPU copy: made at prepare time for 'cuda', on first GPU use for 'auto'. */
@@ -126,6 +129,7 @@ export class PreparedSupport {
 
   /** @internal Created only by Head.prepareSupport; `labels` already checked. */
   constructor(state: SupportState, labels: Int32Array) {
+    state.labels = labels;
     const shots: number[] = [];
     for (const k of labels) shots[k] = (shots[k] ?? 0) + 1;
     this.way = shots.length;
@@ -335,6 +339,34 @@ export class Head {
       this.#lastDevice = 'cpu';
       return native.headScore(this.#live(), state.cpu, query);
     }
+  }
+
+  /**
+   * Every term of one query's logits against `support` (SPEC §3.2-3.4): per class the logit,
+   * the global term g and the matching term M (logit = (g + M) / temperature), and per
+   * support image and tap the attention weights, the pixel assignment and the matched
+   * similarities. The numbers come from the CPU engine's own score code, recording as it
+   * goes; `score` itself is unchanged. Runs off the event loop.
+   * @param query Q x C x P floats; `index` picks the query to explain (default 0).
+   * @example
+   * const terms = await head.explain(support, queryFeatures);
+   * for (const c of terms.classes) console.log(c.index, c.logit, c.global, c.matching);
+   */
+  async explain(support: PreparedSupport, query: Float32Array, index = 0): Promise<HeadExplanation> {
+    const [handle, state] = this.#checkScore(support, query);
+    const count = query.length / this.imageSize;
+    if (!Number.isInteger(index) || index < 0 || index >= count) {
+      throw new RangeError(expectedMessage(`query index in [0, ${count - 1}]`, 'index', index));
+    }
+    if (state.cpu === undefined) {
+      throw new TypeError(
+        "Expected a support prepared by a Head with device 'cpu' or 'auto' for explain() but received one prepared on the GPU only (device 'cuda'): explanations come from the CPU engine",
+      );
+    }
+    const one = query.subarray(index * this.imageSize, (index + 1) * this.imageSize);
+    const trace = await native.headExplain(handle, state.cpu, one);
+    const { channels, featureSize, temperature, matcherWeight, topK } = this;
+    return arrangeTrace(trace, { channels, featureSize, temperature, matcherWeight, topK, labels: state.labels! });
   }
 
   /**

@@ -343,6 +343,69 @@ Napi::Value HeadScore(const Napi::CallbackInfo& info) {
   return promise;
 }
 
+// explain: one query's score with every term recorded (HeadTrace). The query (C x P floats) is
+// copied at submission, so nothing the caller does to its array afterwards can reach the worker.
+class ExplainWorker : public Napi::AsyncWorker {
+ public:
+  ExplainWorker(Napi::Env env, ScoreArgs args)
+      : Napi::AsyncWorker(env, "lwfm.head.explain"), deferred_(Napi::Promise::Deferred::New(env)),
+        state_(args.state), support_(args.support.support),
+        query_(args.query.Data(), args.query.Data() + args.query.ElementLength()) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    kind_ = Guard(&message_, [&] {
+      logits_.resize(support_->way);
+      state_->engine.Score(*support_, query_.data(), 1, logits_.data(), nullptr, &trace_);
+    });
+  }
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (kind_ != ErrorKind::kNone) {
+      deferred_.Reject(MakeError(env, kind_, message_).Value());
+      return;
+    }
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("logits", Copy<Napi::Float32Array>(env, logits_));
+    o.Set("attention", Copy<Napi::Float32Array>(env, trace_.attention));
+    o.Set("sigma", Copy<Napi::Int32Array>(env, trace_.sigma));
+    o.Set("similarity", Copy<Napi::Float32Array>(env, trace_.similarity));
+    o.Set("tapMatch", Copy<Napi::Float32Array>(env, trace_.tap_match));
+    o.Set("pairMatch", Copy<Napi::Float32Array>(env, trace_.pair_match));
+    o.Set("global", Copy<Napi::Float64Array>(env, trace_.global));
+    o.Set("matching", Copy<Napi::Float64Array>(env, trace_.matching));
+    deferred_.Resolve(o);
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  template <typename Array, typename Vector>
+  static Array Copy(Napi::Env env, const Vector& v) {
+    Array out = Array::New(env, v.size());
+    std::copy(v.begin(), v.end(), out.Data());
+    return out;
+  }
+
+  Napi::Promise::Deferred deferred_;
+  std::shared_ptr<HeadState> state_;
+  std::shared_ptr<const PreparedSupport> support_;
+  std::vector<float> query_, logits_;
+  HeadTrace trace_;
+  ErrorKind kind_ = ErrorKind::kNone;
+  std::string message_;
+};
+
+Napi::Value HeadExplain(const Napi::CallbackInfo& info) {
+  ScoreArgs args = ReadScoreArgs(info);
+  if (args.count != 1)
+    throw Napi::RangeError::New(info.Env(), "Expected the features of exactly one query image but received " +
+                                                std::to_string(args.count));
+  auto* worker = new ExplainWorker(info.Env(), std::move(args));
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
 Napi::Value SupportInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   SupportBox box = SupportArg(info, 0);
@@ -379,6 +442,7 @@ const RegisterExports kRegister([](Napi::Env env, Napi::Object exports) {
   exports.Set("headPrepareSupportSync", Napi::Function::New(env, HeadPrepareSync, "headPrepareSupportSync"));
   exports.Set("headScore", Napi::Function::New(env, HeadScore, "headScore"));
   exports.Set("headScoreSync", Napi::Function::New(env, HeadScoreSync, "headScoreSync"));
+  exports.Set("headExplain", Napi::Function::New(env, HeadExplain, "headExplain"));
   exports.Set("headTimings", Napi::Function::New(env, HeadTimingsOf, "headTimings"));
   exports.Set("supportInfo", Napi::Function::New(env, SupportInfo, "supportInfo"));
   exports.Set("supportDispose", Napi::Function::New(env, SupportDispose, "supportDispose"));

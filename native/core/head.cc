@@ -164,8 +164,9 @@ std::shared_ptr<const PreparedSupport> HeadEngine::Prepare(const float* features
 }
 
 void HeadEngine::Score(const PreparedSupport& sup, const float* queries, int count, float* logits,
-                       HeadTimings* timings) const {
+                       HeadTimings* timings, HeadTrace* trace) const {
   if (count <= 0) return;
+  if (trace && count != 1) throw std::invalid_argument("Expected exactly one query when tracing a score");
   const SimdLevel level = ActiveSimd();
   const int threads = model_.options().threads;
   const int taps = model_.taps(), p = model_.pixels(), pp = p * p, s_count = sup.size, way = sup.way;
@@ -187,6 +188,14 @@ void HeadEngine::Score(const PreparedSupport& sup, const float* queries, int cou
   // Per (query in tile, support, tap): a_s then a_q (2 P floats); per (query, support): m.
   auto& attention = ws.attention;
   auto& match_score = ws.match_score;
+
+  if (trace) {
+    trace->sigma.assign(static_cast<std::size_t>(s_count) * taps * p, -1);
+    trace->similarity.assign(static_cast<std::size_t>(s_count) * taps * p, 0.0f);
+    trace->tap_match.assign(static_cast<std::size_t>(s_count) * taps, 0.0f);
+    trace->global.assign(way, 0.0);
+    trace->matching.assign(way, 0.0);
+  }
 
   for (int q0 = 0; q0 < count; q0 += tile) {
     const int qt = std::min(tile, count - q0);
@@ -252,7 +261,14 @@ void HeadEngine::Score(const PreparedSupport& sup, const float* queries, int cou
             const float* hq = q.match[l].data() + static_cast<std::size_t>(qi) * p * cl;
             for (int i = 0; i < p; ++i)
               cosines[i] = dot(hs + static_cast<std::size_t>(i) * cl, hq + static_cast<std::size_t>(sigma[i]) * cl, cl);
-            best[qi - qa] = std::max(best[qi - qa], TopKSum(cosines.data(), p, top_k));
+            if (trace) {  // before TopKSum, which reorders cosines
+              const std::size_t at = (static_cast<std::size_t>(s) * taps + l) * p;
+              std::copy(sigma.begin(), sigma.end(), trace->sigma.begin() + at);
+              std::copy(cosines.begin(), cosines.end(), trace->similarity.begin() + at);
+            }
+            const float tap_match = TopKSum(cosines.data(), p, top_k);
+            if (trace) trace->tap_match[static_cast<std::size_t>(s) * taps + l] = tap_match;
+            best[qi - qa] = std::max(best[qi - qa], tap_match);
           }
         }
         if (matching)
@@ -298,10 +314,18 @@ void HeadEngine::Score(const PreparedSupport& sup, const float* queries, int cou
           const double c = 1.0 / kp;
           const double g = (c * c * ab) / (std::max(c * std::sqrt(std::max(aa, 0.0)), 1e-8) *
                                            std::max(c * std::sqrt(std::max(bb, 0.0)), 1e-8));
+          if (trace) {
+            trace->global[k] = g;
+            trace->matching[k] = m_sum / kshots;
+          }
           logits[(static_cast<std::size_t>(q0) + qi) * way + k] = static_cast<float>((g + m_sum / kshots) * inv_t);
         }
       }
     });
+    if (trace) {
+      trace->attention.assign(attention.begin(), attention.begin() + static_cast<std::size_t>(s_count) * taps * 2 * p);
+      trace->pair_match.assign(match_score.begin(), match_score.begin() + s_count);
+    }
     double t3 = Now();
     if (timings) {
       timings->correlate += t1 - t0;

@@ -21,6 +21,19 @@ struct HeadTimings {
   double global = 0;     // pooled global term and logits
 };
 
+// What one Score call computed for its single query, term by term (SPEC §3.2-3.4): filled only
+// when a caller asks for it (explanations), so the ordinary path pays one null test per pair.
+// Index order: support s, then tap l, then pixel i (support pixel for sigma and similarity).
+struct HeadTrace {
+  std::vector<float> attention;   // S x taps x 2P: a_s (support pixels) then a_q (query pixels)
+  std::vector<int32_t> sigma;     // S x taps x P: support pixel i -> query pixel sigma[i] (matching only)
+  std::vector<float> similarity;  // S x taps x P: cos(u_i, v_i) of the matched pair (matching only)
+  std::vector<float> tap_match;   // S x taps: m_l = sum of the topK largest similarities
+  std::vector<float> pair_match;  // S: m(q, s) = matcherWeight x max_l m_l (0 without matching)
+  std::vector<double> global;     // way: g(q, k)
+  std::vector<double> matching;   // way: M(q, k) = mean over the class's shots of m(q, s)
+};
+
 class HeadEngine {
  public:
   explicit HeadEngine(HeadOptions options);
@@ -32,8 +45,9 @@ class HeadEngine {
                                                  HeadTimings* timings = nullptr) const;
 
   // logits: queries x support.way, row-major. Throws std::range_error on non-finite queries.
+  // trace (optional): requires count == 1 and records every term of that query's logits.
   void Score(const PreparedSupport& support, const float* queries, int count, float* logits,
-             HeadTimings* timings = nullptr) const;
+             HeadTimings* timings = nullptr, HeadTrace* trace = nullptr) const;
 
  private:
   struct Workspace;
