@@ -45,3 +45,5 @@ export type { LoadOptions, ImageSource, ImageTensorInput } from './classifier/en
 export type { Label } from './classifier/labels.js';
 export type { StageTimings } from './classifier/timings.js';
 export { DatasetError } from './classifier/dataset_error.js';
+export { encodeSupportSnapshot, decodeSupportSnapshot, checkSameModel, SUPPORT_FORMAT_VERSION } from './classifier/support_codec.js';
+export type { SupportModelIdentity, DecodedSupport } from './classifier/support_codec.js';

@@ -39,6 +39,7 @@ export async function createDefaultEngine(bundleDir: string | undefined, options
         featureSize: config.featureSize,
         trained: config.provenance.trained,
         source: config.provenance.source,
+        fingerprint: bundle.fingerprint,
       },
       threads: options.threads,
       workers: options.workers,

@@ -63,6 +63,8 @@ export interface EngineModelInfo {
   featureSize: number;
   trained: boolean;
   source: string;
+  /** `sha256:<hex>` of the backbone graph and its preprocessing: embeddings are interchangeable between models with equal fingerprints. */
+  fingerprint: string;
 }
 
 /** A backbone and a head built from one model bundle. */

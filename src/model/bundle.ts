@@ -11,6 +11,7 @@ import { validateModelConfig, type ModelConfig } from './config.js';
 import { readOnnxSignature } from './onnx/inspect.js';
 import { DataType } from './onnx/builder.js';
 import { readSafetensors } from './safetensors.js';
+import { backboneFingerprint } from './fingerprint.js';
 
 export const MODEL_JSON = 'model.json';
 export const BACKBONE_ONNX = 'backbone.onnx';
@@ -28,6 +29,8 @@ export interface ModelBundle {
   config: ModelConfig;
   /** Absolute path of backbone.onnx. */
   backbonePath: string;
+  /** `sha256:<hex>` of backbone.onnx and its preprocessing: which embeddings this model makes (see fingerprint.ts). */
+  fingerprint: string;
   /** Per tap (tap order): W1 [C_t/2, C_t] and W2 [C_t, C_t/2], row-major. Absent without matcher MLPs. */
   matcher?: { w1: Float32Array; w2: Float32Array }[];
 }
@@ -148,8 +151,9 @@ export async function loadBundle(dir: string): Promise<ModelBundle> {
   }
   const config = validateModelConfig(raw, jsonPath);
   const backbonePath = join(root, BACKBONE_ONNX);
-  checkOnnx(backbonePath, await readOrFail(backbonePath), config);
-  const bundle: ModelBundle = { dir: root, config, backbonePath };
+  const onnx = await readOrFail(backbonePath);
+  checkOnnx(backbonePath, onnx, config);
+  const bundle: ModelBundle = { dir: root, config, backbonePath, fingerprint: await backboneFingerprint(onnx, config) };
   const matcherPath = join(root, MATCHER_SAFETENSORS);
   if (await exists(matcherPath)) bundle.matcher = loadMatcher(matcherPath, await readOrFail(matcherPath), config);
   return bundle;

@@ -150,7 +150,7 @@ export function fakeEngine(noise = 0.6): Engine & { backbone: FakeBackbone; head
   return {
     backbone: new FakeBackbone(noise),
     head: new FakeHead(),
-    model: { dir: '/fake/model', crop: 84, channels: FAKE_CHANNELS, featureSize: 1, trained: false, source: 'fake' },
+    model: { dir: '/fake/model', crop: 84, channels: FAKE_CHANNELS, featureSize: 1, trained: false, source: 'fake', fingerprint: 'sha256:fake' },
     threads: 2,
     workers: 1,
   };
