@@ -1,24 +1,35 @@
 /**
- * Builds ONNX models (opset 17) from nodes and float32/int64 initializers: the subset of
- * ModelProto / GraphProto / NodeProto / TensorProto / ValueInfoProto that the backbone
- * graph needs. Field numbers follow onnx/onnx.proto.
+ * ONNX models as plain data (nodes, initializers, graph inputs/outputs) and their
+ * serialisation through ONNX's own protobuf schema (./schema.ts). Graph builders (the
+ * backbone, a quantised variant) assemble an OnnxGraph with ordinary arrays, may rewrite it,
+ * and call encodeModel(), which checks the graph's wiring and every field against the schema.
  */
-import { MessageWriter } from './protobuf.js';
+import { onnxSchema } from './schema.js';
 
+/** IR version 8 is the first that opset 17 allows; onnxruntime-node reads up to IR 11. */
 export const ONNX_IR_VERSION = 8;
 export const ONNX_OPSET = 17;
 
-/** TensorProto.DataType values used here (8-bit and int32 ones for int8 QDQ graphs). */
-export const DataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7 } as const;
+/** TensorProto.DataType values (onnx.proto numbering). */
+export const DataType = {
+  FLOAT: 1,
+  UINT8: 2,
+  INT8: 3,
+  INT32: 6,
+  INT64: 7,
+} as const;
 
-/** Attribute values: integers, integer lists, floats. */
-export type AttributeValue = { int: number } | { ints: readonly number[] } | { float: number };
+/** Attribute values: integers, floats, strings and lists of integers or floats. */
+export type AttributeValue =
+  { int: number } | { ints: readonly number[] } | { float: number } | { floats: readonly number[] } | { string: string };
 
 export interface OnnxNode {
   op: string;
   inputs: readonly string[];
   outputs: readonly string[];
   name?: string;
+  /** Operator domain; '' (the default ONNX domain) when absent. */
+  domain?: string;
   attributes?: Record<string, AttributeValue>;
 }
 
@@ -29,12 +40,19 @@ export interface OnnxValueInfo {
   dims: readonly (number | string)[];
 }
 
+/**
+ * A constant tensor. `raw` holds little-endian bytes of any `dataType` (e.g. int8 weights and
+ * uint8 zero points of a QDQ graph); `float` and `int64` are shorthands.
+ */
 export type OnnxInitializer =
   | { name: string; dims: readonly number[]; float: Float32Array }
   | { name: string; dims: readonly number[]; int64: readonly number[] }
-  | { name: string; dims: readonly number[]; int8: Int8Array }
-  | { name: string; dims: readonly number[]; uint8: Uint8Array }
-  | { name: string; dims: readonly number[]; int32: Int32Array };
+  | {
+      name: string;
+      dims: readonly number[];
+      dataType: number;
+      raw: Uint8Array;
+    };
 
 export interface OnnxGraph {
   name: string;
@@ -44,74 +62,123 @@ export interface OnnxGraph {
   outputs: readonly OnnxValueInfo[];
 }
 
-function attribute(name: string, value: AttributeValue): MessageWriter {
-  const a = new MessageWriter().string(1, name);
-  // AttributeProto: f=2, i=3, ints=8, type=20 (FLOAT=1, INT=2, INTS=7)
-  if ('int' in value) a.int(3, value.int).int(20, 2);
-  else if ('float' in value) a.float(2, value.float).int(20, 1);
-  else {
-    for (const v of value.ints) a.int(8, v);
-    a.int(20, 7);
-  }
-  return a;
+/** Thrown when a graph is miswired or a field does not fit ONNX's schema. */
+export class OnnxGraphError extends Error {}
+
+/** Bytes per element of the data types that `raw` initializers may use. */
+const ELEMENT_BYTES: Record<number, number> = {
+  [DataType.FLOAT]: 4,
+  [DataType.UINT8]: 1,
+  [DataType.INT8]: 1,
+  [DataType.INT32]: 4,
+  [DataType.INT64]: 8,
+};
+
+function attributeMessage(name: string, value: AttributeValue): Record<string, unknown> {
+  const t = onnxSchema().attributeType;
+  if ('int' in value) return { name, type: t.INT, i: value.int };
+  if ('float' in value) return { name, type: t.FLOAT, f: value.float };
+  if ('ints' in value) return { name, type: t.INTS, ints: [...value.ints] };
+  if ('floats' in value) return { name, type: t.FLOATS, floats: [...value.floats] };
+  return { name, type: t.STRING, s: new TextEncoder().encode(value.string) };
 }
 
-function node(n: OnnxNode): MessageWriter {
-  const m = new MessageWriter();
-  for (const i of n.inputs) m.string(1, i);
-  for (const o of n.outputs) m.string(2, o);
-  if (n.name) m.string(3, n.name);
-  m.string(4, n.op);
-  for (const [k, v] of Object.entries(n.attributes ?? {})) m.message(5, attribute(k, v));
-  return m;
+/** Little-endian bytes of an initializer, checked against its dims. */
+function tensorMessage(t: OnnxInitializer): Record<string, unknown> {
+  const count = t.dims.reduce((a, b) => a * b, 1);
+  let dataType: number;
+  let raw: Uint8Array;
+  if ('float' in t) {
+    dataType = DataType.FLOAT;
+    // raw_data is little-endian; every platform Node runs on here is little-endian.
+    raw = new Uint8Array(t.float.buffer, t.float.byteOffset, t.float.byteLength);
+  } else if ('int64' in t) {
+    dataType = DataType.INT64;
+    raw = new Uint8Array(BigInt64Array.from(t.int64, (v) => BigInt(v)).buffer);
+  } else {
+    dataType = t.dataType;
+    raw = t.raw;
+  }
+  const per = ELEMENT_BYTES[dataType];
+  if (per === undefined)
+    throw new OnnxGraphError(`initializer ${t.name}: data type ${dataType} is not one of ${Object.keys(ELEMENT_BYTES).join(', ')}`);
+  if (raw.byteLength !== count * per) {
+    throw new OnnxGraphError(
+      `initializer ${t.name}: ${raw.byteLength} bytes do not fit dims [${t.dims.join(', ')}] of ${per}-byte elements`,
+    );
+  }
+  return { name: t.name, dims: [...t.dims], dataType, rawData: raw };
 }
 
-function tensor(t: OnnxInitializer): MessageWriter {
-  const m = new MessageWriter();
-  for (const d of t.dims) m.int(1, d);
-  const raw = (type: number, a: ArrayBufferView): MessageWriter => m.int(2, type).string(8, t.name).bytes(9, new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-  // raw_data is little-endian; every platform Node runs on here is little-endian.
-  if ('float' in t) raw(DataType.FLOAT, t.float);
-  else if ('int8' in t) raw(DataType.INT8, t.int8);
-  else if ('uint8' in t) raw(DataType.UINT8, t.uint8);
-  else if ('int32' in t) raw(DataType.INT32, t.int32);
-  else {
-    const raw = new BigInt64Array(t.int64.map((v) => BigInt(v)));
-    m.int(2, DataType.INT64).string(8, t.name).bytes(9, new Uint8Array(raw.buffer));
-  }
-  return m;
-}
-
-function valueInfo(v: OnnxValueInfo): MessageWriter {
-  const shape = new MessageWriter();
-  for (const d of v.dims) {
-    shape.message(1, typeof d === 'number' ? new MessageWriter().int(1, d) : new MessageWriter().string(2, d));
-  }
-  const tensorType = new MessageWriter().int(1, v.elemType).message(2, shape);
-  const type = new MessageWriter().message(1, tensorType);
-  return new MessageWriter().string(1, v.name).message(2, type);
+function valueInfoMessage(v: OnnxValueInfo): Record<string, unknown> {
+  const dim = v.dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d }));
+  return {
+    name: v.name,
+    type: { tensorType: { elemType: v.elemType, shape: { dim } } },
+  };
 }
 
 /**
- * Serializes a graph into ONNX ModelProto bytes.
+ * Checks that every node input is a graph input, an initializer or an earlier node's
+ * output ('' = omitted optional input), that no value is produced twice, and that every
+ * graph output is produced. ONNX requires nodes in topological order.
+ * @example checkGraphWiring({ name: 'g', nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }], initializers: [], inputs: [x], outputs: [y] });
+ */
+export function checkGraphWiring(graph: OnnxGraph): void {
+  const defined = new Set<string>();
+  const define = (name: string, what: string): void => {
+    if (!name) throw new OnnxGraphError(`${what} has an empty name`);
+    if (defined.has(name)) throw new OnnxGraphError(`value '${name}' is defined twice (again by ${what})`);
+    defined.add(name);
+  };
+  for (const i of graph.inputs) define(i.name, `graph input ${i.name}`);
+  for (const t of graph.initializers) define(t.name, `initializer ${t.name}`);
+  graph.nodes.forEach((n, k) => {
+    const label = `node ${k} (${n.op}${n.name ? ` ${n.name}` : ''})`;
+    for (const i of n.inputs)
+      if (i && !defined.has(i))
+        throw new OnnxGraphError(`${label} reads '${i}', which no graph input, initializer or earlier node defines`);
+    for (const o of n.outputs) define(o, label);
+  });
+  for (const o of graph.outputs) if (!defined.has(o.name)) throw new OnnxGraphError(`graph output '${o.name}' is not produced by any node`);
+}
+
+/**
+ * Serializes a graph into ONNX ModelProto bytes, after checking its wiring and verifying the
+ * message against ONNX's schema. Throws OnnxGraphError on either failure.
  * @example
  * const bytes = encodeModel({ name: 'g', nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }],
  *   initializers: [], inputs: [{ name: 'x', elemType: DataType.FLOAT, dims: ['N', 4] }],
  *   outputs: [{ name: 'y', elemType: DataType.FLOAT, dims: ['N', 4] }] }, { producer: 'lwfm-spm', version: '0.1.0' });
  */
-export function encodeModel(graph: OnnxGraph, producer: { producer: string; version: string }): Uint8Array {
-  const g = new MessageWriter();
-  for (const n of graph.nodes) g.message(1, node(n));
-  g.string(2, graph.name);
-  for (const t of graph.initializers) g.message(5, tensor(t));
-  for (const i of graph.inputs) g.message(11, valueInfo(i));
-  for (const o of graph.outputs) g.message(12, valueInfo(o));
-  const opset = new MessageWriter().string(1, '').int(2, ONNX_OPSET);
-  return new MessageWriter()
-    .int(1, ONNX_IR_VERSION)
-    .string(2, producer.producer)
-    .string(3, producer.version)
-    .message(7, g)
-    .message(8, opset)
-    .finish();
+export function encodeModel(
+  graph: OnnxGraph,
+  producer: { producer: string; version: string },
+  opts?: { opsetImports?: readonly { domain: string; version: number }[] },
+): Uint8Array {
+  checkGraphWiring(graph);
+  const message = {
+    irVersion: ONNX_IR_VERSION,
+    producerName: producer.producer,
+    producerVersion: producer.version,
+    opsetImport: [...(opts?.opsetImports ?? [{ domain: '', version: ONNX_OPSET }])],
+    graph: {
+      name: graph.name,
+      node: graph.nodes.map((n) => ({
+        input: [...n.inputs],
+        output: [...n.outputs],
+        ...(n.name ? { name: n.name } : {}),
+        opType: n.op,
+        ...(n.domain ? { domain: n.domain } : {}),
+        attribute: Object.entries(n.attributes ?? {}).map(([k, v]) => attributeMessage(k, v)),
+      })),
+      initializer: graph.initializers.map(tensorMessage),
+      input: graph.inputs.map(valueInfoMessage),
+      output: graph.outputs.map(valueInfoMessage),
+    },
+  };
+  const { model } = onnxSchema();
+  const problem = model.verify(message);
+  if (problem) throw new OnnxGraphError(`the graph does not fit ONNX's ModelProto: ${problem}`);
+  return model.encode(message).finish();
 }
