@@ -2,7 +2,6 @@
  * Model bundles: a directory with model.json, backbone.onnx and optionally
  * matcher.safetensors. Loading validates every file against model.json.
  */
-import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ModelBundleError } from '../errors.js';
 import type { HeadOptions } from '../head.js';
@@ -10,7 +9,8 @@ import { expectedMessage } from '../validate.js';
 import { validateModelConfig, type ModelConfig } from './config.js';
 import { readOnnxSignature } from './onnx/inspect.js';
 import { DataType } from './onnx/builder.js';
-import { readSafetensors } from './safetensors.js';
+import { MAX_SAFETENSORS_HEADER_BYTES, readSafetensors } from './safetensors.js';
+import { bundleEntryExists, MAX_MODEL_JSON_BYTES, MAX_ONNX_BYTES, readBundleFile } from './bundle_file.js';
 import { backboneFingerprint } from './fingerprint.js';
 
 export const MODEL_JSON = 'model.json';
@@ -53,22 +53,9 @@ export function headOptionsOf(bundle: ModelBundle): Pick<HeadOptions, 'channels'
   };
 }
 
-async function readOrFail(file: string): Promise<Buffer> {
-  try {
-    return await readFile(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ModelBundleError(file, code === 'ENOENT' ? 'file is missing' : `cannot be read (${code ?? (e as Error).message})`, { cause: e });
-  }
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch {
-    return false;
-  }
+/** The most bytes matcher.safetensors can need for `config`: the header cap plus W1 and W2 (C^2 floats) per tap. */
+function maxMatcherBytes(config: ModelConfig): number {
+  return 8 + MAX_SAFETENSORS_HEADER_BYTES + config.channels.reduce((a, c) => a + 4 * c * c, 0);
 }
 
 function dimsText(dims: readonly (number | string)[]): string {
@@ -133,7 +120,8 @@ function loadMatcher(file: string, bytes: Uint8Array, config: ModelConfig): { w1
 /**
  * Loads and validates a model bundle directory. Throws ModelBundleError naming the file
  * and the problem (missing file, bad JSON, unknown schema version, wrong shapes, an ONNX
- * signature that does not match model.json).
+ * signature that does not match model.json, a file that is not a regular file or is
+ * larger than such a file can be).
  * @example
  * const bundle = await loadBundle('./models/mini-imagenet');
  * console.log(bundle.config.taps, bundle.matcher ? 'with matcher' : 'no matcher');
@@ -142,7 +130,7 @@ export async function loadBundle(dir: string): Promise<ModelBundle> {
   if (typeof dir !== 'string' || dir.length === 0) throw new TypeError(expectedMessage('bundle directory path string', 'dir', dir));
   const root = resolve(dir);
   const jsonPath = join(root, MODEL_JSON);
-  const text = (await readOrFail(jsonPath)).toString('utf8');
+  const text = (await readBundleFile(jsonPath, MAX_MODEL_JSON_BYTES)).toString('utf8');
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -151,10 +139,10 @@ export async function loadBundle(dir: string): Promise<ModelBundle> {
   }
   const config = validateModelConfig(raw, jsonPath);
   const backbonePath = join(root, BACKBONE_ONNX);
-  const onnx = await readOrFail(backbonePath);
+  const onnx = await readBundleFile(backbonePath, MAX_ONNX_BYTES);
   checkOnnx(backbonePath, onnx, config);
   const bundle: ModelBundle = { dir: root, config, backbonePath, fingerprint: await backboneFingerprint(onnx, config) };
   const matcherPath = join(root, MATCHER_SAFETENSORS);
-  if (await exists(matcherPath)) bundle.matcher = loadMatcher(matcherPath, await readOrFail(matcherPath), config);
+  if (await bundleEntryExists(matcherPath)) bundle.matcher = loadMatcher(matcherPath, await readBundleFile(matcherPath, maxMatcherBytes(config)), config);
   return bundle;
 }

@@ -8,8 +8,27 @@ export interface NamedTensor {
   data: Float32Array;
 }
 
+/** safetensors caps its JSON header at 100 MB (a matcher's header is a few hundred bytes). */
+export const MAX_SAFETENSORS_HEADER_BYTES = 100_000_000;
+
 /** Thrown with a description of what is wrong with the file's layout. */
 export class SafetensorsError extends Error {}
+
+/**
+ * The data section must be exactly the tensors laid end to end, as the safetensors
+ * format requires: overlapping tensors would alias one another's bytes, and gaps or
+ * trailing bytes are data no tensor accounts for.
+ */
+function checkLayout(spans: { name: string; begin: number; end: number }[], dataLen: number): void {
+  spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let at = 0;
+  for (const s of spans) {
+    if (s.begin < at) throw new SafetensorsError(`tensor ${s.name} at data_offsets [${s.begin}, ${s.end}] overlaps the tensor before it, which ends at ${at}`);
+    if (s.begin > at) throw new SafetensorsError(`data bytes [${at}, ${s.begin}) before tensor ${s.name} belong to no tensor`);
+    at = s.end;
+  }
+  if (at !== dataLen) throw new SafetensorsError(`the tensors end at data byte ${at} but the data section is ${dataLen} bytes`);
+}
 
 /**
  * Parses a safetensors file that holds F32 tensors only. Copies each tensor into its own
@@ -20,6 +39,7 @@ export function readSafetensors(bytes: Uint8Array): Map<string, NamedTensor> {
   if (bytes.length < 8) throw new SafetensorsError(`file is ${bytes.length} bytes, shorter than the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = Number(view.getBigUint64(0, true));
+  if (headerLen > MAX_SAFETENSORS_HEADER_BYTES) throw new SafetensorsError(`header length ${headerLen} exceeds the ${MAX_SAFETENSORS_HEADER_BYTES}-byte limit`);
   if (headerLen > bytes.length - 8) throw new SafetensorsError(`header length ${headerLen} exceeds the file size ${bytes.length}`);
   let header: unknown;
   try {
@@ -31,6 +51,7 @@ export function readSafetensors(bytes: Uint8Array): Map<string, NamedTensor> {
   const dataStart = 8 + headerLen;
   const dataLen = bytes.length - dataStart;
   const out = new Map<string, NamedTensor>();
+  const spans: { name: string; begin: number; end: number }[] = [];
   for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') continue;
     const i = info as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
@@ -47,10 +68,12 @@ export function readSafetensors(bytes: Uint8Array): Map<string, NamedTensor> {
     if (end < begin || end > dataLen || end - begin !== count * 4) {
       throw new SafetensorsError(`tensor ${name}: data_offsets [${begin}, ${end}] do not fit shape [${shape.join(', ')}] within ${dataLen} data bytes`);
     }
+    spans.push({ name, begin, end });
     const data = new Float32Array(count);
     new Uint8Array(data.buffer).set(bytes.subarray(dataStart + begin, dataStart + end));
     out.set(name, { shape: [...(shape as number[])], data });
   }
+  checkLayout(spans, dataLen);
   return out;
 }
 
