@@ -40,8 +40,8 @@ export type {
   EvaluateProgress,
   EvaluateResult,
   ClassifierInfo,
-} from './classifier/classifier.js';
-export type { LoadOptions, ImageSource, ImageTensorInput } from './classifier/engine.js';
+} from './classifier/types.js';
+export type { LoadOptions } from './classifier/engine.js';
 export type { Label } from './classifier/labels.js';
 export type { StageTimings } from './classifier/timings.js';
 export { DatasetError } from './classifier/dataset_error.js';

@@ -115,8 +115,27 @@ export function expectOptions(value: unknown, name: string): Record<string, unkn
   return value as Record<string, unknown>;
 }
 
-/** Optional positive thread count; undefined means "all hardware threads". */
+/**
+ * Most threads one native call or ONNX Runtime session may be given (classifier, backbone,
+ * head, assignment alike). Far above any machine's core count: the cap only stops a typo
+ * (threads: 1e6) from asking the OS for a million threads.
+ */
+export const MAX_THREADS = 1024;
+
+/**
+ * Most backbone worker threads. Each holds its own ONNX Runtime session (weights and arena),
+ * so more workers than cores only costs memory; 64 is well past the useful range.
+ */
+export const MAX_WORKERS = 64;
+
+/** Optional positive thread count, at most MAX_THREADS; undefined means "all hardware threads". */
 export function expectThreads(value: unknown, name = 'threads'): number | undefined {
   if (value === undefined) return undefined;
-  return expectPositiveInteger(value, name, 4096);
+  return expectPositiveInteger(value, name, MAX_THREADS);
+}
+
+/** Optional positive backbone worker count, at most MAX_WORKERS; undefined means the default. */
+export function expectWorkers(value: unknown, name = 'workers'): number | undefined {
+  if (value === undefined) return undefined;
+  return expectPositiveInteger(value, name, MAX_WORKERS);
 }

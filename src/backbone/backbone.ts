@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { DeviceUnavailableError, DisposedError, ImageDecodeError, ModelBundleError } from '../errors.js';
-import { expectOneOf, expectOptions, expectPositiveInteger, expectedMessage } from '../validate.js';
+import { expectOneOf, expectOptions, expectThreads, expectWorkers, expectedMessage } from '../validate.js';
 import type { ModelBundle } from '../model/bundle.js';
 import type { ModelConfig } from '../model/config.js';
 import { CUDA_WARNING_CODE, cudaProviderInstalled, cudaUnavailableMessage, gpuLooksPresent, type Device } from './device.js';
@@ -75,8 +75,8 @@ export class Backbone {
     const b = checkBundle(bundle);
     const o = expectOptions(opts, 'opts');
     const device = o.device === undefined ? 'auto' : expectOneOf(o.device, 'opts.device', ['auto', 'cpu', 'cuda'] as const);
-    const workers = o.workers === undefined ? 1 : expectPositiveInteger(o.workers, 'opts.workers', 64);
-    const threads = o.threads === undefined ? Math.max(1, Math.floor(availableParallelism() / workers)) : expectPositiveInteger(o.threads, 'opts.threads', 1024);
+    const workers = expectWorkers(o.workers, 'opts.workers') ?? 1;
+    const threads = expectThreads(o.threads, 'opts.threads') ?? Math.max(1, Math.floor(availableParallelism() / workers));
     const c = b.config;
     const featureLength = c.channels.reduce((x, y) => x + y, 0) * c.featureSize * c.featureSize;
     const init = (dev: Device): WorkerInit => ({

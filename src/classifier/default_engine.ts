@@ -10,7 +10,7 @@ import { defaultBundle } from '../model/default_bundle.js';
 import { DeviceUnavailableError } from '../errors.js';
 import { nativeInfo } from '../native_info.js';
 import type { Engine, LoadOptions } from './engine.js';
-import type { NativeInfoProvider } from './classifier.js';
+import type { NativeInfoProvider } from './types.js';
 
 /** Loads the bundle (or the default model) and builds backbone + head from it. */
 export async function createDefaultEngine(bundleDir: string | undefined, options: LoadOptions): Promise<Engine> {

@@ -5,38 +5,12 @@
  * interfaces also keeps onnxruntime and the addon out of modules that only sample
  * episodes or parse arguments.
  */
-
-/**
- * An image: a file path, or encoded bytes (Buffer / Uint8Array).
- * @example
- * const inputs: ImageSource[] = ['a.jpg', readFileSync('b.png')];
- */
-export type ImageSource = string | Uint8Array;
-
-/**
- * Images that are already preprocessed: NCHW float32 of shape [N, 3, S, S].
- * @example
- * await classifier.embed({ data: new Float32Array(2 * 3 * 84 * 84), dims: [2, 3, 84, 84] });
- */
-export interface ImageTensorInput {
-  data: Float32Array;
-  dims: [number, 3, number, number];
-}
-
-/** What the backbone returns for a batch. */
-export interface EngineEmbedding {
-  /** N x C x P float32; rows of failed images are NaN. */
-  data: Float32Array;
-  dims: [number, number, number];
-  /** One entry per input: null, or why that image failed. */
-  errors: (Error | null)[];
-  timings: { decode: number; backbone: number; total: number };
-}
+import type { EmbedBatch, ImageInput, ImageTensor } from '../backbone/types.js';
 
 /** The backbone as the classifier uses it. */
 export interface EngineBackbone {
   readonly device: 'cpu' | 'cuda';
-  embed(inputs: readonly ImageSource[] | ImageTensorInput): Promise<EngineEmbedding>;
+  embed(inputs: readonly ImageInput[] | ImageTensor): Promise<EmbedBatch>;
   dispose(): Promise<void>;
 }
 

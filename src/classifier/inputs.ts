@@ -1,13 +1,13 @@
 /** Validation and bookkeeping of image inputs: paths, encoded bytes, or a tensor. */
 import { ImageDecodeError } from '../errors.js';
 import { expectedMessage } from '../validate.js';
-import type { ImageSource, ImageTensorInput } from './engine.js';
+import type { ImageInput, ImageTensor } from '../backbone/types.js';
 
 /** Images as the classifier's methods accept them. */
-export type ImageInputs = readonly ImageSource[] | ImageTensorInput;
+export type ImageInputs = readonly ImageInput[] | ImageTensor;
 
 /** True for a tensor input (as opposed to a list of images). */
-export function isTensorInput(inputs: ImageInputs): inputs is ImageTensorInput {
+export function isTensorInput(inputs: ImageInputs): inputs is ImageTensor {
   return !Array.isArray(inputs);
 }
 

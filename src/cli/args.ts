@@ -4,6 +4,7 @@
  * (exit code 2) whose message says which option and what it expects.
  */
 import { parseArgs } from 'node:util';
+import { MAX_THREADS, MAX_WORKERS } from '../validate.js';
 
 /** A command line the user got wrong: the CLI prints it with a pointer to --help, exit code 2. */
 export class UsageError extends Error {
@@ -115,8 +116,8 @@ export function modelOptions(args: ParsedArgs): { model: string | undefined; loa
   const load: { device: 'auto' | 'cpu' | 'cuda'; threads?: number; workers?: number } = {
     device: choiceOption(args, 'device', ['auto', 'cpu', 'cuda'] as const, 'auto'),
   };
-  const threads = optionalInt(args, 'threads');
-  const workers = optionalInt(args, 'workers', 1, 256);
+  const threads = optionalInt(args, 'threads', 1, MAX_THREADS);
+  const workers = optionalInt(args, 'workers', 1, MAX_WORKERS);
   if (threads !== undefined) load.threads = threads;
   if (workers !== undefined) load.workers = workers;
   return { model: stringOption(args, 'model'), load };

@@ -10,8 +10,9 @@
  */
 import { basename } from 'node:path';
 import { DisposedError, ImageDecodeError } from '../../src/errors.js';
-import type { Engine, EngineEmbedding, EngineHead, EnginePreparedSupport, ImageSource, ImageTensorInput } from '../../src/classifier/engine.js';
-import type { NativeInfoProvider } from '../../src/classifier/classifier.js';
+import type { Engine, EngineHead, EnginePreparedSupport } from '../../src/classifier/engine.js';
+import type { EmbedBatch, ImageInput, ImageTensor } from '../../src/backbone/types.js';
+import type { NativeInfoProvider } from '../../src/classifier/types.js';
 
 export const FAKE_CHANNELS = [4, 4];
 export const FAKE_C = 8;
@@ -39,21 +40,21 @@ export function fakeFeatures(name: string, noise = 0.6, directions = new Map<str
 
 export class FakeBackbone {
   readonly device = 'cpu' as const;
-  calls: (readonly ImageSource[] | ImageTensorInput)[] = [];
+  calls: (readonly ImageInput[] | ImageTensor)[] = [];
   disposed = false;
   noise: number;
   readonly directions = new Map<string, number>();
   constructor(noise = 0.6) {
     this.noise = noise;
   }
-  async embed(inputs: readonly ImageSource[] | ImageTensorInput): Promise<EngineEmbedding> {
+  async embed(inputs: readonly ImageInput[] | ImageTensor): Promise<EmbedBatch> {
     this.calls.push(inputs);
     await new Promise((r) => setImmediate(r));
     // Like the real backbone, work cut short by dispose() rejects with its own DisposedError.
     if (this.disposed) throw new DisposedError('Backbone');
     const names: (string | null)[] = Array.isArray(inputs)
       ? inputs.map((x) => (typeof x === 'string' ? basename(x).replace(/\.[a-z]+$/i, '') : Buffer.from(x).toString('utf8')))
-      : Array.from({ length: (inputs as ImageTensorInput).dims[0] }, (_, i) => `t${Math.round((inputs as ImageTensorInput).data[i * 3 * (inputs as ImageTensorInput).dims[2] ** 2]!)}-${i}`);
+      : Array.from({ length: (inputs as ImageTensor).dims[0] }, (_, i) => `t${Math.round((inputs as ImageTensor).data[i * 3 * (inputs as ImageTensor).dims[2] ** 2]!)}-${i}`);
     const n = names.length;
     const data = new Float32Array(n * FAKE_C * FAKE_P);
     const errors: (Error | null)[] = names.map((name, i) => {
