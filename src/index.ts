@@ -40,7 +40,7 @@ export type {
   EvaluateProgress,
   EvaluateResult,
   ClassifierInfo,
-} from './classifier/types.js';
+} from './classifier/classifier.js';
 export type { LoadOptions } from './classifier/engine.js';
 export type { Label } from './classifier/labels.js';
 export type { StageTimings } from './classifier/timings.js';

@@ -30,6 +30,9 @@ import type {
   SupportSummary,
 } from './types.js';
 
+// The public types are reachable from here too (the module users and services import).
+export type * from './types.js';
+
 /**
  * Few-shot image classifier (LWFM-SPM).
  * @example
