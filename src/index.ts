@@ -45,5 +45,6 @@ export type { LoadOptions } from './classifier/engine.js';
 export type { Label } from './classifier/labels.js';
 export type { StageTimings } from './classifier/timings.js';
 export { DatasetError } from './classifier/dataset_error.js';
+export { SupportSetHandle } from './classifier/support_handle.js';
 export { encodeSupportSnapshot, decodeSupportSnapshot, checkSameModel, SUPPORT_FORMAT_VERSION } from './classifier/support_codec.js';
 export type { SupportModelIdentity, DecodedSupport } from './classifier/support_codec.js';

@@ -11,14 +11,15 @@
  */
 import { packageVersion } from '../package_info.js';
 import { expectedMessage } from '../validate.js';
-import { checkLabels, checkLoadArgs, checkSnapshot } from './checks.js';
+import { checkLoadArgs } from './checks.js';
 import type { Engine, EngineFactory, LoadOptions } from './engine.js';
 import { evaluateFolder } from './evaluate.js';
 import { countInputs, type ImageInputs } from './inputs.js';
-import { LabelMap, type Label } from './labels.js';
+import type { Label } from './labels.js';
 import { classifyAgainst, classifyEpisode, embedImages, throwFirstSupportError } from './orchestration.js';
 import { EngineRuntime } from './runtime.js';
 import { SupportSet, type SupportMode } from './support_set.js';
+import { importSnapshot, SupportSetHandle } from './support_handle.js';
 import type {
   Classification,
   ClassifierInfo,
@@ -46,6 +47,8 @@ export class FewShotClassifier {
   readonly #runtime: EngineRuntime;
   readonly #nativeInfo: NativeInfoProvider;
   readonly #support: SupportSet;
+  /** Sets made by createSupportSet, cleared with the classifier. */
+  readonly #handles = new Set<SupportSet>();
 
   /** @internal Use `FewShotClassifier.load`. */
   constructor(engine: Engine, nativeInfo: NativeInfoProvider) {
@@ -184,13 +187,22 @@ export class FewShotClassifier {
    * await classifier.importSupport({ features: data, dims, labels: ['cat', 'dog'] });
    */
   async importSupport(snapshot: SupportSnapshot): Promise<SupportSummary> {
+    return importSnapshot(this.#runtime, this.#support, snapshot);
+  }
+
+  /**
+   * A further support set on this classifier, sharing its backbone and head: a service
+   * keeps one per named set. Disposing the classifier disposes them too.
+   * @example
+   * const dogs = classifier.createSupportSet();
+   * await dogs.importSupport(snapshot);
+   * const results = await dogs.classify(['q.jpg']);
+   */
+  createSupportSet(): SupportSetHandle {
     this.#runtime.alive();
-    const start = performance.now();
-    const [c, p] = this.#runtime.featureShape();
-    const { features, count, labels } = checkSnapshot(snapshot, c, p);
-    checkLabels(new LabelMap(), labels, count);
-    const owned = features.slice(); // ours from here on: the caller may reuse its array
-    return this.#support.store(owned, labels as Label[], 'replace', { decode: 0, backbone: 0 }, start);
+    const set = new SupportSet(this.#runtime);
+    this.#handles.add(set);
+    return new SupportSetHandle(this.#runtime, set, () => this.#handles.delete(set));
   }
 
   /**
@@ -202,6 +214,7 @@ export class FewShotClassifier {
   async dispose(): Promise<void> {
     if (!this.#runtime.markDisposed()) return;
     this.#support.clear();
+    for (const set of this.#handles) set.clear();
     this.#runtime.engine.head.dispose();
     await this.#runtime.engine.backbone.dispose();
   }
