@@ -41,10 +41,10 @@ describe('native loader', () => {
     expect(() => loadNative(packageRoot, { LWFM_SPM_NATIVE: '/nonexistent/lwfm.node' })).toThrow(/LWFM_SPM_NATIVE/);
   });
 
-  it('node-gyp-build loads the prebuildify pack when no local build exists', () => {
+  it('node-gyp-build loads the packed prebuild when no local build exists', () => {
     const packed = join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`);
-    // `npm test` runs scripts/ensure-prebuild.mjs first, so a missing pack is a real failure.
-    expect(existsSync(packed), `${packed} missing: run npm run prebuild`).toBe(true);
+    // `npm test`'s pretest (scripts/prebuild.mjs) copies the build there, so a missing pack is a real failure.
+    expect(existsSync(packed), `${packed} missing: run npm run prebuilds`).toBe(true);
     expect(readdirSync(packed).some((f) => f.endsWith('.node'))).toBe(true);
     const root = mkdtempSync(join(tmpdir(), 'lwfm-prebuild-'));
     try {
