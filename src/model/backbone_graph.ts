@@ -1,15 +1,17 @@
 /**
  * The backbone ONNX graph of a model bundle (layout shared with tools/lwfm_onnx.py):
- * input `images` [N, 3, S, S], ResNet-18 with BatchNorm folded into the convs, each
+ * input `images` [N, 3, S, S], a ResNet (18, 34 or 50) with BatchNorm folded into the convs, each
  * tap pooled to F x F inside the graph, output `features` [N, C, F, F] = the pooled taps
  * concatenated along channels in tap order. Blocks after the last tap are left out.
  */
 import { DataType, encodeModel, type OnnxGraph, type OnnxInitializer, type OnnxNode } from './onnx/builder.js';
 import type { FoldedConv } from './batchnorm.js';
-import { BLOCKS, STEM, TAP_CHANNELS, tapSizes, type ConvSpec } from './resnet.js';
+import { resnetLayout, tapSizes, type ConvSpec, type ResNetArch } from './resnet.js';
 import { poolingMatrix, poolingPlan, type Pooling } from './pooling.js';
 
 export interface BackboneGraphOptions {
+  /** Default 'resnet18'. */
+  arch?: ResNetArch;
   taps: readonly number[];
   featureSize: number;
   pooling: Pooling;
@@ -37,7 +39,8 @@ export function buildBackboneOnnx(opts: BackboneGraphOptions): Uint8Array {
 export function buildBackboneGraph(opts: BackboneGraphOptions): OnnxGraph {
   const nodes: OnnxNode[] = [];
   const inits: OnnxInitializer[] = [];
-  const sizes = tapSizes(opts.crop);
+  const layout = resnetLayout(opts.arch ?? 'resnet18');
+  const sizes = tapSizes(opts.crop, layout.arch);
   const f = opts.featureSize;
 
   const convNode = (spec: ConvSpec, input: string, output: string): void => {
@@ -65,7 +68,10 @@ export function buildBackboneGraph(opts: BackboneGraphOptions): OnnxGraph {
   const lastTap = Math.max(...opts.taps);
   const tapName = (t: number): string => `tap${t}`;
 
-  convNode(STEM, 'images', 'stem.conv');
+  for (const t of opts.taps) {
+    if (!Number.isInteger(t) || t < 0 || t > layout.maxTap) throw new RangeError(`tap ${t} is not in 0..${layout.maxTap} for ${layout.arch}`);
+  }
+  convNode(layout.stem, 'images', 'stem.conv');
   nodes.push({ op: 'Relu', inputs: ['stem.conv'], outputs: ['stem.relu'] });
   nodes.push({
     op: 'MaxPool',
@@ -75,24 +81,30 @@ export function buildBackboneGraph(opts: BackboneGraphOptions): OnnxGraph {
   });
   let x = tapName(0);
   for (let i = 0; i < lastTap; i++) {
-    const b = BLOCKS[i]!;
+    const b = layout.blocks[i]!;
     const p = b.prefix;
     convNode(b.conv1, x, `${p}.c1`);
     nodes.push({ op: 'Relu', inputs: [`${p}.c1`], outputs: [`${p}.r1`] });
     convNode(b.conv2, `${p}.r1`, `${p}.c2`);
+    let main = `${p}.c2`;
+    if (b.conv3) {
+      nodes.push({ op: 'Relu', inputs: [`${p}.c2`], outputs: [`${p}.r2`] });
+      convNode(b.conv3, `${p}.r2`, `${p}.c3`);
+      main = `${p}.c3`;
+    }
     let shortcut = x;
     if (b.downsample) {
       convNode(b.downsample, x, `${p}.ds`);
       shortcut = `${p}.ds`;
     }
-    nodes.push({ op: 'Add', inputs: [`${p}.c2`, shortcut], outputs: [`${p}.sum`] });
+    nodes.push({ op: 'Add', inputs: [main, shortcut], outputs: [`${p}.sum`] });
     nodes.push({ op: 'Relu', inputs: [`${p}.sum`], outputs: [tapName(i + 1)] });
     x = tapName(i + 1);
   }
 
   for (const t of opts.taps) {
     const h = sizes[t]!;
-    const c = TAP_CHANNELS[t]!;
+    const c = layout.tapChannels[t]!;
     const plan = poolingPlan(opts.pooling, h, f);
     const out = `pooled${t}`;
     if (plan.op === 'identity') {
@@ -117,7 +129,7 @@ export function buildBackboneGraph(opts: BackboneGraphOptions): OnnxGraph {
     }
     tapOutputs.push(out);
   }
-  const channels = opts.taps.reduce((s, t) => s + TAP_CHANNELS[t]!, 0);
+  const channels = opts.taps.reduce((s, t) => s + layout.tapChannels[t]!, 0);
   if (tapOutputs.length === 1) nodes.push({ op: 'Identity', inputs: tapOutputs, outputs: ['features'] });
   else nodes.push({ op: 'Concat', inputs: tapOutputs, outputs: ['features'], attributes: { axis: { int: 1 } } });
 

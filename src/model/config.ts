@@ -4,7 +4,7 @@
  */
 import { ModelBundleError } from '../errors.js';
 import { describeValue } from '../validate.js';
-import { MAX_TAP, TAP_CHANNELS } from './resnet.js';
+import { RESNET_ARCHS, resnetLayout, type ResNetArch } from './resnet.js';
 
 export const MODEL_SCHEMA = 'lwfm-spm/model';
 export const MODEL_SCHEMA_VERSION = 1;
@@ -18,9 +18,11 @@ export const MODEL_SCHEMA_VERSION = 1;
 export interface ModelConfig {
   schema: 'lwfm-spm/model';
   schemaVersion: 1;
-  /** Tap ids (SPEC.md §2), strictly increasing, in 0..8. */
+  /** Backbone architecture; model.json files written before ResNet-34/50 existed omit it and mean 'resnet18'. */
+  arch: ResNetArch;
+  /** Tap ids (SPEC.md §2), strictly increasing, in 0..8 (ResNet-18) or 0..16 (ResNet-34/50). */
   taps: number[];
-  /** Channels of each tap, in tap order (must match the ResNet-18 table). */
+  /** Channels of each tap, in tap order (must match the architecture's table). */
   channels: number[];
   /** F: each tap is pooled to F x F pixels. */
   featureSize: number;
@@ -95,19 +97,22 @@ export function validateModelConfig(raw: unknown, file: string): ModelConfig {
     return [...(v as number[])] as [number, number, number];
   };
 
+  if (o.arch !== undefined && !RESNET_ARCHS.includes(o.arch as ResNetArch)) fail('arch', RESNET_ARCHS.map((a) => `'${a}'`).join(' or '), o.arch);
+  const arch = (o.arch ?? 'resnet18') as ResNetArch;
+  const layout = resnetLayout(arch);
   const taps = o.taps;
   if (
     !Array.isArray(taps) ||
     taps.length === 0 ||
-    !taps.every((t, i) => Number.isInteger(t) && t >= 0 && t <= MAX_TAP && (i === 0 || t > taps[i - 1]))
+    !taps.every((t, i) => Number.isInteger(t) && t >= 0 && t <= layout.maxTap && (i === 0 || t > taps[i - 1]))
   ) {
-    fail('taps', `a non-empty strictly increasing array of tap ids in 0..${MAX_TAP}`, taps);
+    fail('taps', `a non-empty strictly increasing array of ${arch} tap ids in 0..${layout.maxTap}`, taps);
   }
   const tapList = taps as number[];
   const channels = o.channels;
-  const expectedChannels = tapList.map((t) => TAP_CHANNELS[t]!);
+  const expectedChannels = tapList.map((t) => layout.tapChannels[t]!);
   if (!Array.isArray(channels) || channels.length !== tapList.length || channels.some((c, i) => c !== expectedChannels[i])) {
-    fail('channels', `[${expectedChannels.join(', ')}] (ResNet-18 channels of taps [${tapList.join(', ')}])`, channels);
+    fail('channels', `[${expectedChannels.join(', ')}] (${arch} channels of taps [${tapList.join(', ')}])`, channels);
   }
   const featureSize = int('featureSize', 1, 64);
   if (o.pooling !== 'average' && o.pooling !== 'bilinear') fail('pooling', "'average' or 'bilinear'", o.pooling);
@@ -135,6 +140,7 @@ export function validateModelConfig(raw: unknown, file: string): ModelConfig {
   return {
     schema: MODEL_SCHEMA,
     schemaVersion: MODEL_SCHEMA_VERSION,
+    arch,
     taps: [...tapList],
     channels: [...expectedChannels],
     featureSize,

@@ -25,6 +25,7 @@ export function defaultModelConfig(): ModelConfig {
   return {
     schema: MODEL_SCHEMA,
     schemaVersion: MODEL_SCHEMA_VERSION,
+    arch: 'resnet18',
     taps: [...h.taps],
     channels: channelsOf(h.taps),
     featureSize: h.featureSize,

@@ -17,6 +17,7 @@ export function smallConfig(over: Partial<ModelConfig> = {}): ModelConfig {
   return {
     schema: 'lwfm-spm/model',
     schemaVersion: 1,
+    arch: 'resnet18',
     taps: [1],
     channels: [64],
     featureSize: 3,
