@@ -81,7 +81,12 @@ function buildLayout(arch: ResNetArch): ResNetLayout {
             conv2: conv(`${p}.conv2`, `${p}.bn2`, w, w, 3, stride),
             conv3: conv(`${p}.conv3`, `${p}.bn3`, out, w, 1, 1),
           }
-        : { prefix: p, stride, conv1: conv(`${p}.conv1`, `${p}.bn1`, w, inCh, 3, stride), conv2: conv(`${p}.conv2`, `${p}.bn2`, w, w, 3, 1) };
+        : {
+            prefix: p,
+            stride,
+            conv1: conv(`${p}.conv1`, `${p}.bn1`, w, inCh, 3, stride),
+            conv2: conv(`${p}.conv2`, `${p}.bn2`, w, w, 3, 1),
+          };
       if (stride !== 1 || inCh !== out) block.downsample = conv(`${p}.downsample.0`, `${p}.downsample.1`, out, inCh, 1, stride);
       blocks.push(block);
       inCh = out;

@@ -30,12 +30,17 @@ function checkLayout(spans: { name: string; begin: number; end: number }[], data
   if (at !== dataLen) throw new SafetensorsError(`the tensors end at data byte ${at} but the data section is ${dataLen} bytes`);
 }
 
+/** Element sizes of safetensors dtypes, so tensors that are not read still have their layout checked. */
+const DTYPE_BYTES: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+
 /**
- * Parses a safetensors file that holds F32 tensors only. Copies each tensor into its own
- * aligned Float32Array (the file's data offsets need not be 4-byte aligned).
+ * Parses a safetensors file. The tensors read (all, or those `opts.only` selects) must be F32;
+ * each is copied into its own aligned Float32Array (the file's data offsets need not be
+ * 4-byte aligned). Tensors not selected (a checkpoint's `fc.*` or int64
+ * `num_batches_tracked`) are only checked for their place in the layout.
  * @example const tensors = readSafetensors(await readFile('matcher.safetensors'));
  */
-export function readSafetensors(bytes: Uint8Array): Map<string, NamedTensor> {
+export function readSafetensors(bytes: Uint8Array, opts?: { only?: (name: string) => boolean }): Map<string, NamedTensor> {
   if (bytes.length < 8) throw new SafetensorsError(`file is ${bytes.length} bytes, shorter than the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = Number(view.getBigUint64(0, true));
@@ -56,7 +61,10 @@ export function readSafetensors(bytes: Uint8Array): Map<string, NamedTensor> {
     if (name === '__metadata__') continue;
     const i = info as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (i === null || typeof i !== 'object') throw new SafetensorsError(`entry ${name} is not an object`);
-    if (i.dtype !== 'F32') throw new SafetensorsError(`tensor ${name} has dtype ${String(i.dtype)}, expected F32`);
+    const wanted = opts?.only?.(name) ?? true;
+    if (wanted && i.dtype !== 'F32') throw new SafetensorsError(`tensor ${name} has dtype ${String(i.dtype)}, expected F32`);
+    const elementBytes = DTYPE_BYTES[String(i.dtype)];
+    if (elementBytes === undefined) throw new SafetensorsError(`tensor ${name} has unknown dtype ${String(i.dtype)}`);
     const shape = i.shape;
     if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw new SafetensorsError(`tensor ${name} has an invalid shape`);
     const offsets = i.data_offsets;
@@ -65,10 +73,11 @@ export function readSafetensors(bytes: Uint8Array): Map<string, NamedTensor> {
     }
     const [begin, end] = offsets as [number, number];
     const count = (shape as number[]).reduce((a, b) => a * b, 1);
-    if (end < begin || end > dataLen || end - begin !== count * 4) {
+    if (end < begin || end > dataLen || end - begin !== count * elementBytes) {
       throw new SafetensorsError(`tensor ${name}: data_offsets [${begin}, ${end}] do not fit shape [${shape.join(', ')}] within ${dataLen} data bytes`);
     }
     spans.push({ name, begin, end });
+    if (!wanted) continue;
     const data = new Float32Array(count);
     new Uint8Array(data.buffer).set(bytes.subarray(dataStart + begin, dataStart + end));
     out.set(name, { shape: [...(shape as number[])], data });
