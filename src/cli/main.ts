@@ -19,6 +19,8 @@ const loaders: Record<string, () => Promise<CommandModule>> = {
   convert: () => import('./commands/convert.js'),
   info: () => import('./commands/info.js'),
   bench: () => import('./commands/bench.js'),
+  worker: () => import('./commands/worker.js'),
+  queue: () => import('./commands/queue.js'),
 };
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. */

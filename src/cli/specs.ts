@@ -3,6 +3,7 @@
  * the model, onnxruntime or the native addon.
  */
 import { MODEL_OPTIONS, MODEL_OPTIONS_HELP, type CommandSpec } from './args.js';
+import { queueSpec, workerSpec } from './queue_specs.js';
 
 const EXIT_CODES = `Exit codes: 0 success, 1 failure (missing or unusable data, unreadable image, bad model
 bundle, ...), 2 usage error.`;
@@ -152,7 +153,7 @@ Options:
 ${EXIT_CODES}`,
 };
 
-export const COMMANDS: readonly CommandSpec[] = [demoSpec, classifySpec, evalSpec, convertSpec, infoSpec, benchSpec];
+export const COMMANDS: readonly CommandSpec[] = [demoSpec, classifySpec, evalSpec, convertSpec, infoSpec, benchSpec, workerSpec, queueSpec];
 
 /** Top-level help. */
 export function mainHelp(version: string): string {
