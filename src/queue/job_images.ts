@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { ImageSource } from '../classifier/engine.js';
+import type { ImageInput } from '../backbone/types.js';
 import { countInputs } from '../classifier/inputs.js';
 import { expectedMessage } from '../validate.js';
 import { MAX_JOB_IMAGES, tooLarge } from './protocol.js';
@@ -26,7 +26,7 @@ export async function prepareImages(images: unknown, name: string, shared: boole
   const n = countInputs(images, name);
   if (n === 0) throw new RangeError(expectedMessage('at least one image', name, images));
   if (n > MAX_JOB_IMAGES) throw new RangeError(expectedMessage(`at most ${MAX_JOB_IMAGES} images per job`, name, images));
-  const list = images as ImageSource[];
+  const list = images as ImageInput[];
   const sources = list.map((s) => (typeof s === 'string' ? s : undefined));
   if (shared) {
     list.forEach((s, i) => {

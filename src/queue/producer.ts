@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { FewShotClassifier, type ClassifyResult } from '../classifier/classifier.js';
-import type { ImageSource } from '../classifier/engine.js';
+import type { ImageInput } from '../backbone/types.js';
 import { ImageDecodeError } from '../errors.js';
 import { expectOptions, expectPositiveInteger, expectedMessage } from '../validate.js';
 import { closeConnection, openConnection, type QueueConnection } from './connection.js';
@@ -159,7 +159,7 @@ export class ClassificationQueue {
    */
   async putSupportSet(
     supportSetId: string,
-    images: readonly ImageSource[],
+    images: readonly ImageInput[],
     labels: readonly (string | number)[],
     options: SubmitOptions = {},
   ): Promise<StoredSupport> {
@@ -206,7 +206,7 @@ export class ClassificationQueue {
    * const handle = await q.classify('pets', ['q1.jpg', 'q2.jpg']);
    * for (const r of await handle.result()) console.log(r.error ? r.error.message : r.label);
    */
-  async classify(supportSetId: string, images: readonly ImageSource[], options: SubmitOptions = {}): Promise<ClassifyHandle> {
+  async classify(supportSetId: string, images: readonly ImageInput[], options: SubmitOptions = {}): Promise<ClassifyHandle> {
     this.#alive();
     const id = expectSupportSetId(supportSetId);
     const o = checkSubmit(options);
@@ -239,7 +239,7 @@ export class ClassificationQueue {
    */
   async *classifyMany(
     supportSetId: string,
-    images: AsyncIterable<ImageSource> | Iterable<ImageSource>,
+    images: AsyncIterable<ImageInput> | Iterable<ImageInput>,
     options: ClassifyManyOptions = {},
   ): AsyncGenerator<ClassifyResult, void, undefined> {
     this.#alive();
@@ -254,7 +254,7 @@ export class ClassificationQueue {
       throw new TypeError(expectedMessage('iterable or async iterable of images', 'images', images));
     }
     const pending: ClassifyHandle[] = [];
-    let batch: ImageSource[] = [];
+    let batch: ImageInput[] = [];
     let jobs = 0;
     const submit = async (): Promise<void> => {
       pending.push(await this.classify(id, batch, { shared, jobId: `${runId}.${jobs++}` }));
@@ -266,7 +266,7 @@ export class ClassificationQueue {
       await handle.remove();
       yield* results;
     };
-    for await (const image of images as AsyncIterable<ImageSource>) {
+    for await (const image of images as AsyncIterable<ImageInput>) {
       batch.push(image);
       if (batch.length === batchSize) {
         await submit();

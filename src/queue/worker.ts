@@ -16,7 +16,7 @@ import { expectOneOf, expectOptions, expectPositiveInteger, expectedMessage } fr
 import { closeConnection, openConnection, type QueueConnection } from './connection.js';
 import { DEFAULT_MAX_JOB_BYTES, JOB_CLASSIFY, JOB_SUPPORT, QueueJobError, decodePayload, failureReason } from './protocol.js';
 import { toWire } from './results.js';
-import { SupportGate } from './support_gate.js';
+import { PreparedSets } from './prepared_sets.js';
 import { SupportCache, putSupport, supportKey } from './support_store.js';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE, expectQueueName, modelIdentity } from './names.js';
 
@@ -103,7 +103,7 @@ async function runWorker(
   const model = modelIdentity(classifier);
   const keyOf = (set: string): string => supportKey(o.prefix, o.queue, set);
   const cache = new SupportCache(redis, keyOf, model);
-  const gate = new SupportGate();
+  const prepared = new PreparedSets(classifier);
   const limits = { maxJobBytes: o.maxJobBytes, shared: o.shared };
   let completed = 0;
   let failed = 0;
@@ -111,14 +111,7 @@ async function runWorker(
   const classify = async (job: Job): Promise<unknown> => {
     const p = decodePayload(job.data, limits, false);
     const set = await cache.get(p.supportSetId);
-    const release = await gate.enter(`${set.id}@${set.version}`, async () => {
-      await classifier.importSupport(set.snapshot);
-    });
-    try {
-      return toWire(await classifier.classify(p.images.images), set.id, set.version, id);
-    } finally {
-      release();
-    }
+    return prepared.use(set, async (handle) => toWire(await handle.classify(p.images.images), set.id, set.version, id));
   };
 
   const support = async (job: Job): Promise<unknown> => {
