@@ -20,6 +20,7 @@ export function checkLoadArgs(bundle: unknown, options: unknown): LoadOptions {
   if (threads !== undefined) out.threads = threads;
   const workers = expectWorkers(o.workers, 'options.workers');
   if (workers !== undefined) out.workers = workers;
+  if (o.precision !== undefined) out.precision = expectOneOf(o.precision, 'options.precision', ['fp32', 'int8'] as const);
   return out;
 }
 

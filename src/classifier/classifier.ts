@@ -162,7 +162,7 @@ export class FewShotClassifier {
       devices: { backbone: e.backbone.device, head: e.head.device },
       threads: e.threads,
       workers: e.workers,
-      model: { ...e.model, channels: [...e.model.channels] },
+      model: { ...e.model, channels: [...e.model.channels], ...(e.model.quantization ? { quantization: { ...e.model.quantization } } : {}) },
     };
   }
 

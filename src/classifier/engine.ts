@@ -6,6 +6,7 @@
  * episodes or parse arguments.
  */
 import type { EmbedBatch, ImageInput, ImageTensor } from '../backbone/types.js';
+import type { QuantizationInfo } from '../model/quantize/info.js';
 
 /** The backbone as the classifier uses it. */
 export interface EngineBackbone {
@@ -39,6 +40,10 @@ export interface EngineModelInfo {
   source: string;
   /** `sha256:<hex>` of the backbone graph and its preprocessing: embeddings are interchangeable between models with equal fingerprints. */
   fingerprint: string;
+  /** Backbone precision ('fp32' when the bundle does not say). */
+  precision?: 'fp32' | 'int8';
+  /** How an int8 backbone was quantized: method, percentile, calibration set size and hash. */
+  quantization?: QuantizationInfo;
 }
 
 /** A backbone and a head built from one model bundle. */
@@ -64,6 +69,11 @@ export interface LoadOptions {
   threads?: number;
   /** Backbone worker threads. */
   workers?: number;
+  /**
+   * Without a bundle: 'int8' loads the default model's int8 version (quantized and cached
+   * on first use). With a bundle it must match the bundle's precision, when given.
+   */
+  precision?: 'fp32' | 'int8';
 }
 
 /** Builds an engine from a bundle directory (undefined = the default model). */

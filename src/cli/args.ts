@@ -102,6 +102,7 @@ export const MODEL_OPTIONS: OptionSpec = {
   device: { type: 'string' },
   threads: { type: 'string' },
   workers: { type: 'string' },
+  precision: { type: 'string' },
 };
 
 /** Help lines for MODEL_OPTIONS. */
@@ -109,17 +110,23 @@ export const MODEL_OPTIONS_HELP = `  -m, --model DIR     model bundle made by 'l
                       UNTRAINED default model)
       --device D      auto (default) | cpu | cuda
       --threads N     threads per native call and ONNX Runtime session
-      --workers N     backbone worker threads`;
+      --workers N     backbone worker threads
+      --precision P   fp32 | int8: without --model, int8 uses the default model's int8
+                      version (quantized on first use); with --model, checks the bundle's`;
 
 /** Parses MODEL_OPTIONS into load() arguments. */
-export function modelOptions(args: ParsedArgs): { model: string | undefined; load: { device: 'auto' | 'cpu' | 'cuda'; threads?: number; workers?: number } } {
-  const load: { device: 'auto' | 'cpu' | 'cuda'; threads?: number; workers?: number } = {
+export function modelOptions(args: ParsedArgs): {
+  model: string | undefined;
+  load: { device: 'auto' | 'cpu' | 'cuda'; threads?: number; workers?: number; precision?: 'fp32' | 'int8' };
+} {
+  const load: { device: 'auto' | 'cpu' | 'cuda'; threads?: number; workers?: number; precision?: 'fp32' | 'int8' } = {
     device: choiceOption(args, 'device', ['auto', 'cpu', 'cuda'] as const, 'auto'),
   };
   const threads = optionalInt(args, 'threads', 1, MAX_THREADS);
   const workers = optionalInt(args, 'workers', 1, MAX_WORKERS);
   if (threads !== undefined) load.threads = threads;
   if (workers !== undefined) load.workers = workers;
+  if (stringOption(args, 'precision') !== undefined) load.precision = choiceOption(args, 'precision', ['fp32', 'int8'] as const, 'fp32');
   return { model: stringOption(args, 'model'), load };
 }
 

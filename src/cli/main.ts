@@ -17,6 +17,7 @@ const loaders: Record<string, () => Promise<CommandModule>> = {
   classify: () => import('./commands/classify.js'),
   eval: () => import('./commands/eval.js'),
   convert: () => import('./commands/convert.js'),
+  quantize: () => import('./commands/quantize.js'),
   info: () => import('./commands/info.js'),
   bench: () => import('./commands/bench.js'),
   worker: () => import('./commands/worker.js'),

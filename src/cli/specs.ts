@@ -153,7 +153,40 @@ Options:
 ${EXIT_CODES}`,
 };
 
-export const COMMANDS: readonly CommandSpec[] = [demoSpec, classifySpec, evalSpec, convertSpec, infoSpec, benchSpec, workerSpec, queueSpec];
+export const quantizeSpec: CommandSpec = {
+  name: 'quantize',
+  summary: 'make an int8 copy of a model bundle (calibrated on your images)',
+  positionals: true,
+  options: {
+    model: { type: 'string', short: 'm' },
+    calibrate: { type: 'string' },
+    percentile: { type: 'string' },
+    'max-images': { type: 'string' },
+    threads: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  help: `Usage: lwfm-spm quantize OUTDIR [--model DIR] [--calibrate DIR] [options]
+
+Writes an int8 copy of a model bundle into OUTDIR: int8 weights (symmetric, per output
+channel) and 8-bit activations whose ranges come from running the fp32 model on
+calibration images (percentile of each tensor's histogram). ONNX Runtime runs the
+convolutions and residual sums with int8 kernels; the head and its outputs are unchanged.
+model.json records the precision and the calibration (method, size, SHA-256).
+
+Options:
+  -m, --model DIR       the fp32 bundle (default: the embedded, UNTRAINED default model)
+      --calibrate DIR   images of your domain, searched recursively, at least 32
+                        (default: the bundled samples, with a warning)
+      --percentile P    histogram percentile of the activation ranges (default 99.99)
+      --max-images N    use at most N calibration images, evenly spaced (default 256)
+      --threads N       ONNX Runtime threads for calibration
+      --json            print model.json's quantization record as JSON
+  -h, --help            show this help
+
+${EXIT_CODES}`,
+};
+
+export const COMMANDS: readonly CommandSpec[] = [demoSpec, classifySpec, evalSpec, convertSpec, quantizeSpec, infoSpec, benchSpec, workerSpec, queueSpec];
 
 /** Top-level help. */
 export function mainHelp(version: string): string {

@@ -5,6 +5,7 @@
 import { ModelBundleError } from '../errors.js';
 import { describeValue } from '../validate.js';
 import { RESNET_ARCHS, resnetLayout, type ResNetArch } from './resnet.js';
+import { validatePrecision, type QuantizationInfo } from './quantize/info.js';
 
 export const MODEL_SCHEMA = 'lwfm-spm/model';
 export const MODEL_SCHEMA_VERSION = 1;
@@ -38,6 +39,10 @@ export interface ModelConfig {
   matcherWeight: number;
   topK: number;
   provenance: { source: string; converterVersion: string; trained: boolean; createdAt?: string };
+  /** Backbone precision; absent means 'fp32'. 'int8' bundles are made by quantizeBundle(). */
+  precision?: 'fp32' | 'int8';
+  /** How an int8 backbone was quantized (present when precision is 'int8'). */
+  quantization?: QuantizationInfo;
 }
 
 /** SPEC.md defaults (miniImageNet normalisation). */
@@ -154,5 +159,6 @@ export function validateModelConfig(raw: unknown, file: string): ModelConfig {
     matcherWeight,
     topK,
     provenance,
+    ...validatePrecision(o, file),
   };
 }

@@ -98,9 +98,19 @@ async function ensureDefaultBundle(dir: string): Promise<ModelBundle> {
   } catch (e) {
     if (!(e instanceof ModelBundleError)) throw e;
   }
+  await buildIntoPlace(dir, writeDefaultBundle);
+  return loadBundle(dir);
+}
+
+/**
+ * Runs `build` on a temporary sibling directory of `dir` and renames it into place, so
+ * no process ever sees a half-written cached bundle (the int8 default model uses it too).
+ * @example await buildIntoPlace(join(root, 'default-1'), writeDefaultBundle);
+ */
+export async function buildIntoPlace(dir: string, build: (tmp: string) => Promise<unknown>): Promise<void> {
   const tmp = `${dir}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   try {
-    await writeDefaultBundle(tmp);
+    await build(tmp);
     await rm(dir, { recursive: true, force: true });
     try {
       await rename(tmp, dir);
@@ -111,5 +121,4 @@ async function ensureDefaultBundle(dir: string): Promise<ModelBundle> {
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
-  return loadBundle(dir);
 }

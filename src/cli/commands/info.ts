@@ -28,6 +28,10 @@ export async function run(argv: string[]): Promise<number> {
     `Model: ${info.model.dir}`,
     `  source ${info.model.source}; taps' channels [${info.model.channels.join(', ')}]; feature size ${info.model.featureSize}; input ${info.model.crop}x${info.model.crop}; trained: ${info.model.trained ? 'yes' : 'NO'}`,
   ];
+  const q = info.model.quantization;
+  lines.push(
+    `  precision: ${info.model.precision ?? 'fp32'}${q ? ` (weights ${q.weights}, activations ${q.activations}; calibration ${q.method} ${q.percentile} on ${q.calibrationImages} images from ${q.calibrationSource}, sha256 ${q.calibrationSha256})` : ''}`,
+  );
   if (!info.model.trained) lines.push('', UNTRAINED_NOTE);
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;
