@@ -73,6 +73,8 @@ export function planQuantization(fp32: OnnxGraph): QuantPlan {
   if (input) add({ tensor: input.name, relu: false });
   const inits = new Set(fp32.initializers.map((i) => i.name));
   for (const n of nodes) {
+    if (n.domain)
+      throw new QuantizeGraphError(`node ${n.name ?? n.outputs[0]} is in domain ${n.domain}; only standard ONNX operators are quantized`);
     if (n.op === 'Conv' || n.op === 'Add') {
       const data = n.op === 'Conv' ? [n.inputs[0]!] : n.inputs;
       for (const d of data) {

@@ -10,7 +10,7 @@
  * - one QuantizeLinear per point and one DequantizeLinear per consumer, so every
  *   Conv/Add sees its own DQ -> op -> Q group (a shared DQ would stop the fusion).
  */
-import type { OnnxGraph, OnnxInitializer, OnnxNode } from '../onnx/builder.js';
+import { DataType, type OnnxGraph, type OnnxInitializer, type OnnxNode } from '../onnx/builder.js';
 import type { QuantPlan } from './plan.js';
 
 /**
@@ -64,6 +64,11 @@ export function quantizeWeights(w: Float32Array, outChannels: number): { q: Int8
   return { q, scales };
 }
 
+/** An initializer of any data type from its typed array (little-endian, as ONNX's raw_data). */
+function rawInit(name: string, dims: readonly number[], dataType: number, data: Int8Array | Uint8Array | Int32Array): OnnxInitializer {
+  return { name, dims, dataType, raw: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+}
+
 /**
  * The QDQ graph of a plan, given every untied point's range.
  * @example
@@ -77,7 +82,7 @@ export function buildQdqGraph(plan: QuantPlan, ranges: ReadonlyMap<string, Range
   const nodes: OnnxNode[] = [];
   const params = new Map<string, { scale: string; zp: string; value: QParams }>();
   const zpInit = (name: string, v: number): OnnxInitializer =>
-    type === 'uint8' ? { name, dims: [], uint8: Uint8Array.of(v) } : { name, dims: [], int8: Int8Array.of(v) };
+    type === 'uint8' ? rawInit(name, [], DataType.UINT8, Uint8Array.of(v)) : rawInit(name, [], DataType.INT8, Int8Array.of(v));
 
   for (const p of plan.points) {
     const root = p.tiedTo ?? p.tensor;
@@ -115,9 +120,9 @@ export function buildQdqGraph(plan: QuantPlan, ranges: ReadonlyMap<string, Range
     const { q, scales } = quantizeWeights(w.float, out);
     const wq = `${w.name}.int8`;
     outInits.push(
-      { name: wq, dims: w.dims, int8: q },
+      rawInit(wq, w.dims, DataType.INT8, q),
       { name: `${wq}.scale`, dims: [out], float: scales },
-      { name: `${wq}.zero`, dims: [out], int8: new Int8Array(out) },
+      rawInit(`${wq}.zero`, [out], DataType.INT8, new Int8Array(out)),
     );
     nodes.push({
       op: 'DequantizeLinear',
@@ -140,9 +145,9 @@ export function buildQdqGraph(plan: QuantPlan, ranges: ReadonlyMap<string, Range
       }
       const bqName = `${b.name}.int32`;
       outInits.push(
-        { name: bqName, dims: [out], int32: bq },
+        rawInit(bqName, [out], DataType.INT32, bq),
         { name: `${bqName}.scale`, dims: [out], float: bScale },
-        { name: `${bqName}.zero`, dims: [out], int32: new Int32Array(out) },
+        rawInit(`${bqName}.zero`, [out], DataType.INT32, new Int32Array(out)),
       );
       nodes.push({
         op: 'DequantizeLinear',

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { preprocessInto, type PreprocessSpec } from '../../backbone/preprocess.js';
 import { encodeModel } from '../onnx/builder.js';
-import { readOnnxGraph } from './onnx_read.js';
+import { decodeModel } from '../onnx/inspect.js';
 import { planQuantization } from './plan.js';
 import { calibrateRanges } from './calibrate.js';
 import { buildQdqGraph } from './qdq.js';
@@ -28,7 +28,10 @@ export interface QuantizeJob {
 const DECODE_CONCURRENCY = 4;
 
 async function run(job: QuantizeJob): Promise<{ sha256: string }> {
-  const fp32 = readOnnxGraph(await readFile(job.fp32Path));
+  const { graph } = decodeModel(await readFile(job.fp32Path));
+  // Some writers list the initializers among the graph inputs too; the real input is the rest.
+  const initNames = new Set(graph.initializers.map((i) => i.name));
+  const fp32 = { ...graph, inputs: graph.inputs.filter((i) => !initNames.has(i.name)) };
   const plan = planQuantization(fp32);
   const per = 3 * job.spec.crop * job.spec.crop;
   const images = new Float32Array(job.files.length * per);
