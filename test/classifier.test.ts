@@ -44,7 +44,7 @@ describe('FewShotClassifier with injected fakes', () => {
       const z = r.logits.reduce((s, l) => s + Math.exp(l - max), 0);
       r.probabilities.forEach((p, k) => expect(p).toBeCloseTo(Math.exp(r.logits[k]! - max) / z, 12));
     }
-    expect(Object.keys(results.timings).sort()).toEqual(['backbone', 'decode', 'head', 'total']);
+    expect(Object.keys(results.timings).sort()).toEqual(['backbone', 'decode', 'embed', 'head', 'other', 'total']);
     expect(results.timings.total).toBeGreaterThanOrEqual(0);
   });
 

@@ -78,6 +78,10 @@ describe('FewShotClassifier on the default model', () => {
       expect(t.total).toBeGreaterThan(0);
       expect(t.backbone).toBeGreaterThan(0);
       expect(t.head).toBeGreaterThan(0);
+      // The wall-clock stages add up to the total; the workers' busy times are not parts of it.
+      expect(t.embed).toBeGreaterThan(0);
+      expect(t.other).toBeGreaterThanOrEqual(0);
+      expect(Math.abs(t.embed + t.head + t.other - t.total)).toBeLessThan(1e-6 * t.total);
     }
   });
 

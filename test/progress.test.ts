@@ -36,4 +36,20 @@ describe('progress output', () => {
     expect(chunks[1]).toContain('warning: x\n');
     expect(chunks[2]).toContain('3/3');
   });
+
+  it('counts images (classify) and leaves the accuracy out when no query has a truth', () => {
+    expect(renderBar({ done: 64, total: 1000, rate: 41.26, etaMs: 22_700, unit: 'images' }, 10)).toBe('[#.........]   64/1000 images  41.3 img/s  ETA 22.70 s');
+  });
+
+  it('prints nothing when silent (--json, --quiet), except notes', () => {
+    for (const tty of [true, false]) {
+      const { chunks, stream } = sink(tty);
+      const p = new Progress(stream, tty, true);
+      for (let done = 1; done <= 10; done++) p.update({ done, total: 10, rate: 1, etaMs: 0, accuracy: 1 });
+      p.finish();
+      expect(chunks).toEqual([]);
+      p.note('warning: y');
+      expect(chunks).toEqual(['warning: y\n']);
+    }
+  });
 });

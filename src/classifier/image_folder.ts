@@ -7,8 +7,13 @@ import { readdirSync, statSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import { DatasetError } from './dataset_error.js';
 
-/** File extensions treated as images (case-insensitive). */
-export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif'];
+/**
+ * File extensions treated as images (case-insensitive): the raster formats that sharp's prebuilt
+ * libvips decodes (`sharp.format[f].input.fileSuffix`). sharp does not decode BMP, HEIC, JPEG XL
+ * or JPEG 2000 in its prebuilt binaries, so files with those extensions are reported as skipped
+ * ({@link ImageFolder.skipped}) rather than failing later as unreadable.
+ */
+export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.jpe', '.jfif', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif'];
 
 /** One class directory and its image files (absolute paths, sorted). */
 export interface ImageFolderClass {
@@ -20,6 +25,8 @@ export interface ImageFolderClass {
 export interface ImageFolder {
   root: string;
   classes: ImageFolderClass[];
+  /** Files in class directories that were left out because they are not images sharp decodes (absolute paths, sorted). */
+  skipped: string[];
 }
 
 /** True when `name` has an image extension and is not a hidden file. */
@@ -44,13 +51,37 @@ export function expectDirectory(dir: string, what = 'directory'): string {
   return abs;
 }
 
-/** Sorted absolute paths of the image files directly inside `dir`. */
-export function listImages(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((e) => (e.isFile() || e.isSymbolicLink()) && isImageFile(e.name))
+/**
+ * Sorted absolute paths of the image files directly inside `dir`. Other visible files are
+ * appended to `skipped` when given (hidden files are never images and are not reported).
+ */
+export function listImages(dir: string, skipped?: string[]): string[] {
+  const files = readdirSync(dir, { withFileTypes: true })
+    .filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.'))
     .map((e) => e.name)
-    .sort(byCodeUnit)
-    .map((name) => join(dir, name));
+    .sort(byCodeUnit);
+  if (skipped) for (const name of files) if (!isImageFile(name)) skipped.push(join(dir, name));
+  return files.filter(isImageFile).map((name) => join(dir, name));
+}
+
+/**
+ * One sentence about skipped files for a warning: how many, by extension, and a few examples.
+ * @example
+ * const folder = scanImageFolder('data');
+ * if (folder.skipped.length > 0) console.warn(describeSkipped(folder.skipped));
+ */
+export function describeSkipped(skipped: readonly string[]): string {
+  const byExt = new Map<string, number>();
+  for (const f of skipped) {
+    const ext = extname(f).toLowerCase() || '(no extension)';
+    byExt.set(ext, (byExt.get(ext) ?? 0) + 1);
+  }
+  const kinds = [...byExt].map(([ext, n]) => `${n} ${ext}`).join(', ');
+  const examples = skipped.slice(0, 3).join(', ') + (skipped.length > 3 ? ', ...' : '');
+  return (
+    `skipped ${skipped.length} file${skipped.length === 1 ? '' : 's'} that are not images sharp decodes (${kinds}): ${examples}. ` +
+    `Supported: ${IMAGE_EXTENSIONS.join(' ')} (any case); convert other formats (e.g. BMP, HEIC) to PNG or JPEG to use them`
+  );
 }
 
 /**
@@ -62,13 +93,14 @@ export function listImages(dir: string): string[] {
  */
 export function scanImageFolder(root: string): ImageFolder {
   const abs = expectDirectory(root, 'dataset directory');
+  const skipped: string[] = [];
   const classes = readdirSync(abs, { withFileTypes: true })
     .filter((e) => !e.name.startsWith('.') && (e.isDirectory() || (e.isSymbolicLink() && statSync(join(abs, e.name)).isDirectory())))
     .map((e) => e.name)
     .sort(byCodeUnit)
-    .map((name) => ({ name, files: listImages(join(abs, name)) }));
+    .map((name) => ({ name, files: listImages(join(abs, name), skipped) }));
   if (classes.length === 0) {
     throw new DatasetError(abs, 'has no class subdirectories; expected the ImageFolder layout root/<class>/<image>');
   }
-  return { root: abs, classes };
+  return { root: abs, classes, skipped };
 }

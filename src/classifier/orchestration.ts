@@ -10,7 +10,7 @@ import { asDecodeError, countInputs, describeSource, isTensorInput, type ImageIn
 import { LabelMap, type Label } from './labels.js';
 import type { EngineRuntime } from './runtime.js';
 import { argmax, softmax } from './stats.js';
-import { since } from './timings.js';
+import { callTimings, since } from './timings.js';
 import type { SupportSet } from './support_set.js';
 import type { Classification, ClassifyResult, Embedding } from './types.js';
 
@@ -24,7 +24,7 @@ export async function embedImages(rt: EngineRuntime, inputs: ImageInputs): Promi
     data: raw.data,
     dims: raw.dims,
     errors: raw.errors.map((e, i) => (e ? asDecodeError(e, describeSource(inputs, i)) : null)),
-    timings: { decode: raw.timings.decode, backbone: raw.timings.backbone, head: 0, total: since(start) },
+    timings: callTimings(raw.timings, 0, since(start)),
   };
 }
 
@@ -71,11 +71,9 @@ export async function classifyEpisode(rt: EngineRuntime, support: ImageInputs, l
   try {
     rt.alive();
     const result = await scoreQueries(rt, prepared, map.labels, queryRaw, queries, queryOffset, start);
-    result.timings.head += prepareMs;
-    if (queryRaw !== supportRaw) {
-      result.timings.decode += supportRaw.timings.decode;
-      result.timings.backbone += supportRaw.timings.backbone;
-    }
+    // Both embed calls and the prepare step belong to this call's stages (other = the rest).
+    const embedded = queryRaw === supportRaw ? queryRaw.timings : sumEmbedTimings(supportRaw.timings, queryRaw.timings);
+    result.timings = callTimings(embedded, result.timings.head + prepareMs, since(start));
     return result;
   } finally {
     prepared.dispose();
@@ -124,8 +122,12 @@ async function scoreQueries(
   }
   return Object.assign(results, {
     labels: [...labels],
-    timings: { decode: raw.timings.decode, backbone: raw.timings.backbone, head: headMs, total: since(start) },
+    timings: callTimings(raw.timings, headMs, since(start)),
   });
+}
+
+function sumEmbedTimings(a: EmbedBatch['timings'], b: EmbedBatch['timings']): EmbedBatch['timings'] {
+  return { decode: a.decode + b.decode, backbone: a.backbone + b.backbone, total: a.total + b.total };
 }
 
 /** Support images must all be readable: throws the first one's error. */

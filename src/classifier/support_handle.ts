@@ -21,7 +21,7 @@ export async function importSnapshot(rt: EngineRuntime, set: SupportSet, snapsho
   const { features, count, labels } = checkSnapshot(snapshot, c, p);
   checkLabels(new LabelMap(), labels, count);
   const owned = features.slice(); // ours from here on: the caller may reuse its array
-  return set.store(owned, labels as Label[], 'replace', { decode: 0, backbone: 0 }, start);
+  return set.store(owned, labels as Label[], 'replace', { decode: 0, backbone: 0, total: 0 }, start);
 }
 
 /**

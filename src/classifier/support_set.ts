@@ -24,7 +24,7 @@ import type { EnginePreparedSupport } from './engine.js';
 import { checkLabels, noSupportError } from './checks.js';
 import { LabelMap, type Label } from './labels.js';
 import type { EngineRuntime } from './runtime.js';
-import { since } from './timings.js';
+import { callTimings, since } from './timings.js';
 import type { SupportSnapshot, SupportSummary } from './types.js';
 
 /** One stored support set; `users` counts the classify calls scoring against it. */
@@ -78,7 +78,7 @@ export class SupportSet {
     data: Float32Array,
     labels: readonly Label[],
     mode: SupportMode,
-    stageTimes: { decode: number; backbone: number },
+    stageTimes: { decode: number; backbone: number; total: number },
     start: number,
   ): Promise<SupportSummary> {
     const rt = this.#runtime;
@@ -106,7 +106,7 @@ export class SupportSet {
         size: indices.length,
         labels: [...map.labels],
         shotsPerClass,
-        timings: { decode: stageTimes.decode, backbone: stageTimes.backbone, head: headMs, total: since(start) },
+        timings: callTimings(stageTimes, headMs, since(start)),
       };
     });
     this.#mutation = run.catch(() => undefined);

@@ -171,6 +171,8 @@ export interface EvaluateResult {
   overhead: { embedMs: number; headAndGlueMs: number; fraction: number };
   /** Unreadable images that were skipped. */
   skippedImages: string[];
+  /** Files in class directories left out because they are not images sharp decodes (e.g. .bmp, .txt). */
+  unsupportedFiles: string[];
 }
 
 /**

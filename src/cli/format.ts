@@ -1,4 +1,5 @@
 /** Text formatting for CLI output. */
+import type { StageTimings } from '../classifier/timings.js';
 
 /** Milliseconds as "12.3 ms" / "4.56 s" / "2m05s". */
 export function formatMs(ms: number): string {
@@ -7,6 +8,17 @@ export function formatMs(ms: number): string {
   if (ms < 60_000) return `${(ms / 1000).toFixed(2)} s`;
   const s = Math.round(ms / 1000);
   return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+}
+
+/**
+ * Stage timings as one line a reader can add up: the wall-clock stages first (embed + head +
+ * other = total), then the backbone workers' busy times, which overlap each other inside embed.
+ */
+export function timingsLine(t: StageTimings): string {
+  return (
+    `Timings (wall clock): embed ${formatMs(t.embed)} + head ${formatMs(t.head)} + other ${formatMs(t.other)} = total ${formatMs(t.total)}; ` +
+    `inside embed, the workers decoded for ${formatMs(t.decode)} and ran the network for ${formatMs(t.backbone)}, overlapping`
+  );
 }
 
 /** Fraction as a percentage with two decimals. */

@@ -1,6 +1,7 @@
 /**
- * Progress output for long runs: an in-place bar (episodes done, rate, ETA) on a
- * TTY, and plain lines at a modest cadence otherwise (logs, CI, pipes).
+ * Progress output for long runs (eval's episodes, classify's images): an in-place bar (done,
+ * rate, ETA) on a TTY, plain lines at a modest cadence otherwise (logs, CI, pipes), and nothing
+ * at all when silent (--json, --quiet).
  */
 import { formatMs, percent } from './format.js';
 
@@ -10,7 +11,10 @@ export interface ProgressState {
   total: number;
   rate: number;
   etaMs: number;
-  accuracy: number;
+  /** Running accuracy, when known (eval; classify when the queries have a truth). */
+  accuracy?: number;
+  /** What is counted (default 'episodes'). */
+  unit?: 'episodes' | 'images';
 }
 
 /** A writable text stream (process.stderr in practice). */
@@ -25,11 +29,15 @@ export function renderBar(s: ProgressState, width = 24): string {
   const filled = s.total > 0 ? Math.round((width * s.done) / s.total) : 0;
   const bar = '#'.repeat(filled) + '.'.repeat(width - filled);
   const pad = String(s.total).length;
-  return `[${bar}] ${String(s.done).padStart(pad)}/${s.total} episodes  ${s.rate.toFixed(2)} ep/s  ETA ${formatMs(s.etaMs)}  acc ${percent(s.accuracy)}`;
+  const unit = s.unit ?? 'episodes';
+  const rate = `${s.rate.toFixed(unit === 'images' ? 1 : 2)} ${unit === 'images' ? 'img/s' : 'ep/s'}`;
+  const acc = s.accuracy === undefined ? '' : `  acc ${percent(s.accuracy)}`;
+  return `[${bar}] ${String(s.done).padStart(pad)}/${s.total} ${unit}  ${rate}  ETA ${formatMs(s.etaMs)}${acc}`;
 }
 
 /**
- * Progress reporter.
+ * Progress reporter. `silent` drops the bar and the plain lines (notes still print: they are
+ * warnings the user must see).
  * @example
  * const progress = new Progress(process.stderr);
  * progress.update({ done: 1, total: 600, rate: 8, etaMs: 75000, accuracy: 0.4 });
@@ -38,16 +46,19 @@ export function renderBar(s: ProgressState, width = 24): string {
 export class Progress {
   readonly #stream: ProgressStream;
   readonly #tty: boolean;
+  readonly #silent: boolean;
   #lastDraw = 0;
   #lastPlain = -1;
   #drawn = false;
 
-  constructor(stream: ProgressStream, tty = stream.isTTY === true) {
+  constructor(stream: ProgressStream, tty = stream.isTTY === true, silent = false) {
     this.#stream = stream;
     this.#tty = tty;
+    this.#silent = silent;
   }
 
   update(s: ProgressState): void {
+    if (this.#silent) return;
     if (this.#tty) {
       const now = Date.now();
       // Redraw at most ~10 times a second; always draw the last one.

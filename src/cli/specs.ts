@@ -34,7 +34,13 @@ export const classifySpec: CommandSpec = {
   name: 'classify',
   summary: 'classify images against a support folder',
   positionals: true,
-  options: { ...MODEL_OPTIONS, support: { type: 'string', short: 's' }, query: { type: 'string', short: 'q', multiple: true }, json: { type: 'boolean' } },
+  options: {
+    ...MODEL_OPTIONS,
+    support: { type: 'string', short: 's' },
+    query: { type: 'string', short: 'q', multiple: true },
+    json: { type: 'boolean' },
+    quiet: { type: 'boolean' },
+  },
   help: `Usage: lwfm-spm classify --support DIR --query DIR|FILE [DIR|FILE...] [options]
 
 Classifies query images against a support set in ImageFolder layout: every
@@ -42,13 +48,15 @@ subdirectory of --support is a class and its images are that class's shots.
 A query DIR contributes its images; its subdirectories' images too, with the
 subdirectory name taken as the truth (then the accuracy is printed).
 An unreadable query is reported in its row; the others are still classified and
-the exit code is 1.
+the exit code is 1. Progress (images done, rate, ETA) goes to stderr: a bar on a
+terminal, plain lines otherwise.
 
 Options:
   -s, --support DIR   support images, DIR/<class>/<image> (required)
   -q, --query PATH    query image or directory; repeatable, and further paths may
                       follow as plain arguments (required)
-      --json          print one JSON object instead of a table
+      --json          print one JSON object instead of a table (no progress)
+      --quiet         no progress output
 ${MODEL_OPTIONS_HELP}
   -h, --help          show this help
 
@@ -67,6 +75,7 @@ export const evalSpec: CommandSpec = {
     episodes: { type: 'string' },
     seed: { type: 'string' },
     json: { type: 'boolean' },
+    quiet: { type: 'boolean' },
   },
   help: `Usage: lwfm-spm eval --data DIR [options]
 
@@ -82,7 +91,8 @@ Options:
       --query Q       query images per class (default 15)
       --episodes E    number of episodes (default 600)
       --seed S        sampler seed (default 0)
-      --json          print the result as JSON on stdout
+      --json          print the result as JSON on stdout (no progress)
+      --quiet         no progress output
 ${MODEL_OPTIONS_HELP}
   -h, --help          show this help
 

@@ -2,10 +2,14 @@
 import { statSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DatasetError } from '../../classifier/dataset_error.js';
-import { listImages, scanImageFolder } from '../../classifier/image_folder.js';
+import { describeSkipped, listImages, scanImageFolder } from '../../classifier/image_folder.js';
+import type { FewShotClassifier } from '../../classifier/classifier.js';
+import { addTimings, zeroTimings } from '../../classifier/timings.js';
+import type { Classification, ClassifyResult } from '../../classifier/types.js';
 import { UsageError, modelOptions, parseCommandArgs, stringList, stringOption } from '../args.js';
-import { formatMs, percent, table, UNTRAINED_NOTE } from '../format.js';
+import { percent, table, timingsLine, UNTRAINED_NOTE } from '../format.js';
 import { loadClassifier } from '../load_model.js';
+import { Progress } from '../progress.js';
 import { classifySpec } from '../specs.js';
 
 interface QueryItem {
@@ -14,7 +18,7 @@ interface QueryItem {
 }
 
 /** Expands query paths: files as given, directories to their images (subdirectory name = truth). */
-export function collectQueries(paths: string[]): QueryItem[] {
+export function collectQueries(paths: string[], skipped: string[] = []): QueryItem[] {
   const items: QueryItem[] = [];
   for (const p of paths) {
     const abs = resolve(p);
@@ -29,15 +33,52 @@ export function collectQueries(paths: string[]): QueryItem[] {
       continue;
     }
     const before = items.length;
-    for (const file of listImages(abs)) items.push({ file, truth: undefined });
+    for (const file of listImages(abs, skipped)) items.push({ file, truth: undefined });
     const subdirs = readdirSync(abs, { withFileTypes: true })
       .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
       .map((e) => e.name)
       .sort();
-    for (const sub of subdirs) for (const file of listImages(join(abs, sub))) items.push({ file, truth: sub });
+    for (const sub of subdirs) for (const file of listImages(join(abs, sub), skipped)) items.push({ file, truth: sub });
     if (items.length === before) throw new DatasetError(abs, 'query directory has no images (looked in it and in its subdirectories)');
   }
   return items;
+}
+
+/**
+ * classify() in chunks so that a long run shows progress (images done, rate, ETA, and the running
+ * accuracy when the queries have a truth); the chunks run one after another, so their results
+ * and stage timings combine into those of one call.
+ */
+async function classifyWithProgress(classifier: FewShotClassifier, queries: QueryItem[], progress: Progress): Promise<Classification> {
+  // At least 64 images per call keeps the backbone's worker jobs full; at most ~100 updates.
+  const chunk = Math.max(64, Math.ceil(queries.length / 100));
+  const start = performance.now();
+  const all: ClassifyResult[] = [];
+  const timings = zeroTimings();
+  let labels: Classification['labels'] = [];
+  let known = 0;
+  let correct = 0;
+  try {
+    for (let from = 0; from < queries.length; from += chunk) {
+      const part = queries.slice(from, from + chunk);
+      const results = await classifier.classify(part.map((q) => q.file));
+      labels = results.labels;
+      addTimings(timings, results.timings);
+      results.forEach((r, i) => {
+        const truth = part[i]!.truth;
+        if (truth === undefined || r.error) return;
+        known++;
+        if (String(r.label) === truth) correct++;
+      });
+      all.push(...results);
+      const elapsedMs = performance.now() - start;
+      const rate = all.length / (elapsedMs / 1000);
+      progress.update({ done: all.length, total: queries.length, rate, etaMs: ((queries.length - all.length) / rate) * 1000, unit: 'images', accuracy: known > 0 ? correct / known : undefined });
+    }
+  } finally {
+    progress.finish();
+  }
+  return Object.assign(all, { labels, timings });
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -51,6 +92,7 @@ export async function run(argv: string[]): Promise<number> {
   const queryPaths = [...stringList(args, 'query'), ...args.positionals];
   if (queryPaths.length === 0) throw new UsageError('missing required option --query');
   const json = args.values.json === true;
+  const quiet = args.values.quiet === true;
 
   // Check all paths before the (slow) model load.
   const folder = scanImageFolder(supportDir);
@@ -58,19 +100,25 @@ export async function run(argv: string[]): Promise<number> {
   if (empty.length > 0) {
     throw new DatasetError(folder.root, `every support class needs at least one image; empty: ${empty.map((c) => c.name).join(', ')}`);
   }
-  const queries = collectQueries(queryPaths);
+  const skipped = [...folder.skipped];
+  const queries = collectQueries(queryPaths, skipped);
+  if (skipped.length > 0) process.stderr.write(`lwfm-spm: warning: ${describeSkipped(skipped)}\n`);
 
-  await using classifier = await loadClassifier(model, json);
+  if (folder.classes.length === 1) {
+    process.stderr.write(
+      `lwfm-spm: warning: the support set has a single class (${folder.classes[0]!.name}): every query is assigned to it with probability 1; few-shot classification needs at least two classes\n`,
+    );
+  }
+
+  await using classifier = await loadClassifier(model, json || quiet);
   const info = classifier.info();
   const supportFiles = folder.classes.flatMap((c) => c.files);
   const supportLabels = folder.classes.flatMap((c) => c.files.map(() => c.name));
   const support = await classifier.setSupport(supportFiles, supportLabels);
-  const results = await classifier.classify(queries.map((q) => q.file));
-  const timings = { ...results.timings };
-  timings.decode += support.timings.decode;
-  timings.backbone += support.timings.backbone;
-  timings.head += support.timings.head;
-  timings.total += support.timings.total;
+  const progress = new Progress(process.stderr, undefined, json || quiet);
+  const results = await classifyWithProgress(classifier, queries, progress);
+  // setSupport and classify run one after the other, so their stages add up.
+  const timings = addTimings({ ...support.timings }, results.timings);
 
   const failed = results.filter((r) => r.error).length;
   const withTruth = queries.map((q, i) => ({ q, r: results[i]! })).filter(({ q, r }) => q.truth !== undefined && !r.error);
@@ -101,7 +149,7 @@ export async function run(argv: string[]): Promise<number> {
       ),
     );
     if (accuracy !== undefined) out.push('', `Accuracy on ${withTruth.length} queries with a known class: ${percent(accuracy)}`);
-    out.push('', `Timings: decode ${formatMs(timings.decode)}, backbone ${formatMs(timings.backbone)}, head ${formatMs(timings.head)}, total ${formatMs(timings.total)}`);
+    out.push('', timingsLine(timings));
     process.stdout.write(`${out.join('\n')}\n`);
   }
   if (failed > 0) {

@@ -3,7 +3,7 @@ import { relative } from 'node:path';
 import { EpisodeSampler } from '../../classifier/episodes.js';
 import { scanImageFolder } from '../../classifier/image_folder.js';
 import { intOption, modelOptions, parseCommandArgs, seedOption } from '../args.js';
-import { formatMs, percent, table, UNTRAINED_NOTE } from '../format.js';
+import { percent, table, timingsLine, UNTRAINED_NOTE } from '../format.js';
 import { loadClassifier } from '../load_model.js';
 import { packageRoot, samplesDir } from '../paths.js';
 import { demoSpec } from '../specs.js';
@@ -55,7 +55,7 @@ export async function run(argv: string[]): Promise<number> {
   );
   const t = results.timings;
   out.push('', `Accuracy: ${correct}/${rows.length} = ${percent(accuracy)} (chance: 20.00%)`);
-  out.push(`Timings: decode ${formatMs(t.decode)}, backbone ${formatMs(t.backbone)}, head ${formatMs(t.head)}, total ${formatMs(t.total)} (first call: includes warm-up)`);
+  out.push(`${timingsLine(t)} (first call: includes warm-up)`);
   if (untrained) out.push('', 'The default model is untrained, so this accuracy says nothing about LWFM-SPM itself.');
   process.stdout.write(`${out.join('\n')}\n`);
   return 0;

@@ -1,6 +1,6 @@
 /** `lwfm-spm eval`: accuracy and 95% CI over random episodes, with progress. */
 import { EpisodeSampler } from '../../classifier/episodes.js';
-import { scanImageFolder } from '../../classifier/image_folder.js';
+import { describeSkipped, scanImageFolder } from '../../classifier/image_folder.js';
 import { intOption, modelOptions, parseCommandArgs, seedOption, stringOption } from '../args.js';
 import { formatMs, percent, UNTRAINED_NOTE } from '../format.js';
 import { loadClassifier } from '../load_model.js';
@@ -23,14 +23,20 @@ export async function run(argv: string[]): Promise<number> {
   const episodes = intOption(args, 'episodes', 600);
   const seed = seedOption(args);
   const json = args.values.json === true;
+  const quiet = args.values.quiet === true;
   // Fail on a bad dataset (missing, too few classes or images) before loading the model.
-  new EpisodeSampler(scanImageFolder(data), shape, seed);
+  const folder = scanImageFolder(data);
+  new EpisodeSampler(folder, shape, seed);
+  if (folder.skipped.length > 0) process.stderr.write(`lwfm-spm: warning: ${describeSkipped(folder.skipped)}\n`);
+  if (shape.way === 1) {
+    process.stderr.write('lwfm-spm: warning: --way 1 gives every query the only class of its episode: accuracy is 100% by construction and says nothing about the model\n');
+  }
 
-  await using classifier = await loadClassifier(model, json);
+  await using classifier = await loadClassifier(model, json || quiet);
   const info = classifier.info();
   const untrained = !info.model.trained;
   if (untrained && !json) process.stderr.write(`${UNTRAINED_NOTE}\n`);
-  const progress = new Progress(process.stderr);
+  const progress = new Progress(process.stderr, undefined, json || quiet);
   let result;
   try {
     result = await classifier.evaluate(data, {
@@ -52,7 +58,7 @@ export async function run(argv: string[]): Promise<number> {
   const lines = [
     `${shape.way}-way ${shape.shot}-shot, ${shape.query} queries per class, ${episodes} episodes, seed ${String(seed)}: ${data}`,
     `Accuracy: ${percent(result.accuracy)} +- ${percent(result.ci95)} (95% confidence interval)`,
-    `Per episode: ${formatMs(e.total)} total; backbone stage ${formatMs(o.embedMs / episodes)} (decode ${formatMs(e.decode)}, network ${formatMs(e.backbone)} as the workers report them), head ${formatMs(e.head)}`,
+    `Per episode (wall clock): embed ${formatMs(e.embed)} + head ${formatMs(e.head)} + other ${formatMs(e.other)} = total ${formatMs(e.total)}; inside embed, the workers decoded for ${formatMs(e.decode)} and ran the network for ${formatMs(e.backbone)}, overlapping`,
     `Head + glue: ${formatMs(o.headAndGlueMs / episodes)} per episode = ${(100 * o.fraction).toFixed(1)}% of the backbone stage`,
     `Devices: backbone ${info.devices.backbone}, head ${info.devices.head}`,
   ];
