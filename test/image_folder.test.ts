@@ -5,7 +5,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeRgb } from '../src/backbone/preprocess.js';
 import { describeSkipped, IMAGE_EXTENSIONS, isImageFile, scanImageFolder } from '../src/classifier/image_folder.js';
@@ -30,7 +30,7 @@ describe('image extensions', () => {
   it('decodes a file of every listed format, upper-case names included', async () => {
     const dir = join(root, 'formats');
     mkdirSync(dir, { recursive: true });
-    const writers: [string, (s: sharp.Sharp) => sharp.Sharp][] = [
+    const writers: [string, (s: Sharp) => Sharp][] = [
       ['a.JPG', (s) => s.jpeg()],
       ['b.jpe', (s) => s.jpeg()],
       ['c.JFIF', (s) => s.jpeg()],
