@@ -22,6 +22,10 @@ const suites: Record<string, Suite> = {
     title: 'GPU from Node (solveAssignmentsCuda, CudaSupport)',
     load: async () => (await import('./cuda.bench.js')).runCudaBenchmarks as () => Promise<Row[]>,
   },
+  explain: {
+    title: 'Explanations (classifier.explain, renderExplanation)',
+    load: async () => (await import('./explain.bench.js')).runExplainBenchmarks as () => Promise<Row[]>,
+  },
   backbone: {
     title: 'Backbone (ResNet-18 taps, ONNX Runtime)',
     load: async () => (await import('./backbone.bench.js')).runBackboneBenchmarks as () => Promise<Row[]>,
@@ -30,7 +34,7 @@ const suites: Record<string, Suite> = {
 
 const groups: Record<string, string[]> = {
   match: ['assignment', 'head', 'cuda'],
-  all: ['assignment', 'head', 'cuda', 'backbone'],
+  all: ['assignment', 'head', 'cuda', 'backbone', 'explain'],
 };
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -50,5 +50,11 @@ export type { Label } from './classifier/labels.js';
 export type { StageTimings } from './classifier/timings.js';
 export { DatasetError } from './classifier/dataset_error.js';
 export { SupportSetHandle } from './classifier/support_handle.js';
+// --- explanations (src/explain) ---
+export { renderExplanation } from './explain/render.js';
+export type { RenderOptions } from './explain/render.js';
+export type { Explanation, ClassExplanation, SupportExplanation, ExplainedImage } from './explain/explanation.js';
+export type { ExplainOptions } from './explain/explain_query.js';
+export type { HeadExplanation, ClassTerms, SupportTerms, TapTerms } from './explain/terms.js';
 export { encodeSupportSnapshot, decodeSupportSnapshot, checkSameModel, SUPPORT_FORMAT_VERSION } from './classifier/support_codec.js';
 export type { SupportModelIdentity, DecodedSupport } from './classifier/support_codec.js';

@@ -22,7 +22,9 @@ interface ExplainCase extends EpisodeCase {
   };
 }
 
-const fixture = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'explain', 'cases.json'), 'utf8')) as { cases: ExplainCase[] };
+const fixture = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'explain', 'cases.json'), 'utf8')) as {
+  cases: ExplainCase[];
+};
 
 describe('Head.explain matches the literal reference term by term', () => {
   for (const c of fixture.cases) {

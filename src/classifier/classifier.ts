@@ -14,9 +14,13 @@ import { expectedMessage } from '../validate.js';
 import { checkLoadArgs } from './checks.js';
 import type { Engine, EngineFactory, LoadOptions } from './engine.js';
 import { evaluateFolder } from './evaluate.js';
-import { countInputs, type ImageInputs } from './inputs.js';
+import { explainQuery } from './explain.js';
+import { countInputs, isTensorInput, type ImageInputs } from './inputs.js';
 import type { Label } from './labels.js';
 import { classifyAgainst, classifyEpisode, embedImages, throwFirstSupportError } from './orchestration.js';
+import type { ImageInput, ImageTensor } from '../backbone/types.js';
+import type { ExplainOptions } from '../explain/explain_query.js';
+import type { Explanation } from '../explain/explanation.js';
 import { EngineRuntime } from './runtime.js';
 import { SupportSet, type SupportMode } from './support_set.js';
 import { importSnapshot, SupportSetHandle } from './support_handle.js';
@@ -149,6 +153,21 @@ export class FewShotClassifier {
   }
 
   /**
+   * Why one query gets its prediction: for the best classes (or `options.classes`), the logit
+   * and its two terms, global g and matching M (logit = (g + M) / temperature), and per
+   * support image and tap the attention weights, the pixel assignment and the matched
+   * similarities, as the head computed them while scoring. `renderExplanation` draws it.
+   * Explanations come from the CPU engine (a head with device 'cuda' cannot explain).
+   * @example
+   * const ex = await classifier.explain('query.jpg', { topClasses: 3 });
+   * for (const c of ex.classes) console.log(c.label, c.logit, c.global, c.matching);
+   */
+  async explain(query: ImageInput | ImageTensor, options?: ExplainOptions): Promise<Explanation> {
+    this.#runtime.alive();
+    return explainQuery(this.#runtime, this.#support, query, options);
+  }
+
+  /**
    * Package version, native build (CUDA compiled in, SIMD), devices in use, threads, model.
    * @example
    * console.log(classifier.info().devices); // { backbone: 'cpu', head: 'cpu' }
@@ -234,7 +253,7 @@ export class FewShotClassifier {
     const raw = await rt.embed(inputs);
     rt.alive();
     throwFirstSupportError(raw, inputs, count);
-    return this.#support.store(raw.data, labels, mode, raw.timings, start);
+    return this.#support.store(raw.data, labels, mode, raw.timings, start, isTensorInput(inputs) ? [] : inputs);
   }
 }
 

@@ -39,6 +39,7 @@ export async function createDefaultEngine(bundleDir: string | undefined, options
       head,
       model: {
         dir: bundle.dir,
+        resize: config.resize,
         crop: config.crop,
         channels: [...config.channels],
         featureSize: config.featureSize,

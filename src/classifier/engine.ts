@@ -6,6 +6,7 @@
  * episodes or parse arguments.
  */
 import type { EmbedBatch, ImageInput, ImageTensor } from '../backbone/types.js';
+import type { HeadExplanation } from '../explain/terms.js';
 import type { QuantizationInfo } from '../model/quantize/info.js';
 
 /** The backbone as the classifier uses it. */
@@ -27,12 +28,16 @@ export interface EngineHead {
   readonly device: 'cpu' | 'cuda';
   prepareSupport(features: Float32Array, labels: ArrayLike<number>): Promise<EnginePreparedSupport>;
   score(support: EnginePreparedSupport, query: Float32Array): Promise<Float32Array>;
+  /** Every term of one query's logits (classifier.explain); heads without it cannot explain. */
+  explain?(support: EnginePreparedSupport, query: Float32Array, index?: number): Promise<HeadExplanation>;
   dispose(): void;
 }
 
 /** The parts of a model bundle's config that the classifier reports. */
 export interface EngineModelInfo {
   dir: string;
+  /** Images are resized to resize x resize (absent: crop), then center-cropped to crop. */
+  resize?: number;
   crop: number;
   channels: number[];
   featureSize: number;

@@ -20,6 +20,7 @@
  * 570 ms at 500 (100 shots per class).
  */
 import { DisposedError } from '../errors.js';
+import type { ExplainedImage } from '../explain/explanation.js';
 import type { EnginePreparedSupport } from './engine.js';
 import { checkLabels, noSupportError } from './checks.js';
 import { LabelMap, type Label } from './labels.js';
@@ -34,6 +35,8 @@ export interface SupportState {
   readonly features: Float32Array;
   /** Class index of each row. */
   readonly labels: Int32Array;
+  /** The image each row came from (path or bytes; undefined when only its embedding was given): for explanations. */
+  readonly sources: readonly ExplainedImage[];
   readonly map: LabelMap;
   users: number;
   retired: boolean;
@@ -80,6 +83,7 @@ export class SupportSet {
     mode: SupportMode,
     stageTimes: { decode: number; backbone: number; total: number },
     start: number,
+    sources: readonly ExplainedImage[] = [],
   ): Promise<SupportSummary> {
     const rt = this.#runtime;
     const run = this.#mutation.then(async () => {
@@ -89,6 +93,8 @@ export class SupportSet {
       const added = checkLabels(map, labels, labels.length);
       const features = base ? concat(base.features, data) : data;
       const indices = base ? concat(base.labels, added) : added;
+      const rowSources = Array.from({ length: labels.length }, (_, i) => sources[i]);
+      const allSources = base ? [...base.sources, ...rowSources] : rowSources;
       const headStart = performance.now();
       const prepared = await rt.run(rt.engine.head.prepareSupport(features, indices));
       const headMs = since(headStart);
@@ -97,7 +103,7 @@ export class SupportSet {
         throw new DisposedError('FewShotClassifier');
       }
       const old = this.#current;
-      this.#current = { prepared, features, labels: indices, map, users: 0, retired: false };
+      this.#current = { prepared, features, labels: indices, sources: allSources, map, users: 0, retired: false };
       if (old) retire(old);
       const shotsPerClass = new Array<number>(map.size).fill(0);
       for (const k of indices) shotsPerClass[k]!++;

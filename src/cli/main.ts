@@ -15,6 +15,7 @@ type CommandModule = { run(argv: string[]): Promise<number> };
 const loaders: Record<string, () => Promise<CommandModule>> = {
   demo: () => import('./commands/demo.js'),
   classify: () => import('./commands/classify.js'),
+  explain: () => import('./commands/explain.js'),
   eval: () => import('./commands/eval.js'),
   convert: () => import('./commands/convert.js'),
   quantize: () => import('./commands/quantize.js'),

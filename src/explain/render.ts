@@ -41,36 +41,51 @@ function layoutFor(width: number, rows: number): Layout {
 const escapeXml = (s: string): string => s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 const fmt = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(3));
 
-/** The image as the model saw it, tile x tile; a grey tile when unknown or unreadable. */
-async function tileOf(source: ExplainedImage, geometry: Explanation['geometry'], tile: number): Promise<Buffer> {
-  const grey = () => sharp({ create: { width: tile, height: tile, channels: 3, background: '#9a9a9a' } }).png().toBuffer();
+/** A tile as raw RGB pixels (composited without a PNG round trip). */
+interface Tile {
+  input: Buffer;
+  raw: { width: number; height: number; channels: 3 };
+}
+
+/** The image as the model saw it (resized, center-cropped), tile x tile; grey when unknown or unreadable. */
+async function tileOf(source: ExplainedImage, geometry: Explanation['geometry'], tile: number): Promise<Tile> {
+  const raw = { width: tile, height: tile, channels: 3 as const };
+  const grey = (): Tile => ({ input: Buffer.alloc(tile * tile * 3, 0x9a), raw });
   if (source === undefined) return grey();
   try {
     const offset = Math.round((geometry.resize - geometry.crop) / 2);
     const resized = await sharp(source, { limitInputPixels: 64_000_000 })
       .rotate()
       .resize(geometry.resize, geometry.resize, { fit: 'fill' })
-      .toBuffer();
-    return await sharp(resized)
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const input = await sharp(resized.data, { raw: { width: geometry.resize, height: geometry.resize, channels: resized.info.channels } })
       .extract({ left: offset, top: offset, width: geometry.crop, height: geometry.crop })
       .resize(tile, tile, { kernel: 'nearest' })
-      .removeAlpha()
-      .png()
+      .toColourspace('srgb')
+      .raw()
       .toBuffer();
+    return input.length === tile * tile * 3 ? { input, raw } : grey();
   } catch {
     return grey();
   }
 }
 
-/** Heat cells over one tile: opacity proportional to the attention, normalised to its maximum. */
+/**
+ * Heat cells over one tile, opacity from the attention stretched over its own min..max: the
+ * weights of one map often differ by a few percent, and a plain w / max would paint them alike.
+ */
 function heat(x: number, y: number, tile: number, f: number, weights: readonly number[]): string {
-  const max = Math.max(...weights, 1e-12);
+  const min = Math.min(...weights);
+  const span = Math.max(Math.max(...weights) - min, 1e-12);
   const cell = tile / f;
   return weights
     .map((w, p) => {
       const cx = x + (p % f) * cell;
       const cy = y + Math.floor(p / f) * cell;
-      return `<rect x="${cx.toFixed(1)}" y="${cy.toFixed(1)}" width="${cell.toFixed(1)}" height="${cell.toFixed(1)}" fill="#ff3b1f" fill-opacity="${((0.6 * w) / max).toFixed(3)}"/>`;
+      const opacity = 0.05 + (0.55 * (w - min)) / span;
+      return `<rect x="${cx.toFixed(1)}" y="${cy.toFixed(1)}" width="${cell.toFixed(1)}" height="${cell.toFixed(1)}" fill="#ff3b1f" fill-opacity="${opacity.toFixed(3)}"/>`;
     })
     .join('');
 }
@@ -84,7 +99,9 @@ function classRow(ex: Explanation, c: ClassExplanation, top: number, l: Layout, 
   const shot = c.supports[0];
   const font = Math.max(10, Math.round(l.width / 70));
   const title = `${escapeXml(String(c.label))}${c.index === ex.prediction.index ? ' (predicted)' : ''}: p = ${c.probability.toFixed(3)}`;
-  parts.push(`<text x="${qx}" y="${top - font * 0.4}" font-family="DejaVu Sans, sans-serif" font-size="${font}" fill="#111">${title}</text>`);
+  parts.push(
+    `<text x="${qx}" y="${top - font * 0.4}" font-family="DejaVu Sans, sans-serif" font-size="${font}" fill="#111">${title}</text>`,
+  );
   if (shot) {
     const tap = shot.taps[shot.bestTap]!;
     parts.push(heat(qx, top, l.tile, f, tap.queryAttention), heat(sx, top, l.tile, f, tap.supportAttention));
@@ -98,8 +115,15 @@ function classRow(ex: Explanation, c: ClassExplanation, top: number, l: Layout, 
         const width = 0.6 + 3.4 * Math.max(0, Math.min(1, (tap.similarity![i]! + 1) / 2));
         const stroke = topSet.has(i) ? '#ffd400' : '#ffffff';
         const opacity = topSet.has(i) ? 1 : 0.55;
+        // An arc rising with the horizontal distance, so matches within one row stay apart.
+        const lift = 0.25 * Math.abs(x1 - x2) * (0.6 + (0.4 * (i % f)) / Math.max(1, f - 1));
+        const mx = (x1 + x2) / 2;
+        const my = (y1 + y2) / 2 - lift;
+        const w = (width * (topSet.has(i) ? 1.5 : 1)).toFixed(2);
         parts.push(
-          `<line x1="${x1.toFixed(1)}" y1="${y1.toFixed(1)}" x2="${x2.toFixed(1)}" y2="${y2.toFixed(1)}" stroke="${stroke}" stroke-opacity="${opacity}" stroke-width="${(width * (topSet.has(i) ? 1.5 : 1)).toFixed(2)}" stroke-linecap="round"/>`,
+          `<path d="M${x1.toFixed(1)} ${y1.toFixed(1)} Q${mx.toFixed(1)} ${my.toFixed(1)} ${x2.toFixed(1)} ${y2.toFixed(1)}" fill="none" stroke="${stroke}" stroke-opacity="${opacity}" stroke-width="${w}" stroke-linecap="round"/>`,
+          `<circle cx="${x1.toFixed(1)}" cy="${y1.toFixed(1)}" r="${(cell * 0.06).toFixed(1)}" fill="${stroke}"/>`,
+          `<circle cx="${x2.toFixed(1)}" cy="${y2.toFixed(1)}" r="${(cell * 0.06).toFixed(1)}" fill="${stroke}"/>`,
         );
       });
     }
@@ -125,7 +149,9 @@ function classRow(ex: Explanation, c: ClassExplanation, top: number, l: Layout, 
     `<text x="${bx}" y="${top + font * 8.4}" font-family="DejaVu Sans, sans-serif" font-size="${font}" fill="#222">logit (g + M) / T = ${fmt(c.logit)}</text>`,
   );
   if (!shot?.taps[shot.bestTap]?.assignment) {
-    parts.push(`<text x="${bx}" y="${top + font * 10}" font-family="DejaVu Sans, sans-serif" font-size="${font}" fill="#666">matching off (matcherWeight 0)</text>`);
+    parts.push(
+      `<text x="${bx}" y="${top + font * 10}" font-family="DejaVu Sans, sans-serif" font-size="${font}" fill="#666">matching off (matcherWeight 0)</text>`,
+    );
   }
   return parts.join('');
 }
@@ -145,20 +171,24 @@ export async function renderExplanation(explanation: Explanation, options: Rende
   if (width < 320) throw new RangeError(`Expected options.width in [320, 4096] but received ${width}`);
   const ex = expectOptions(explanation, 'explanation') as unknown as Explanation;
   if (!Array.isArray(ex.classes) || ex.classes.length === 0 || !ex.geometry || !Number.isInteger(ex.featureSize)) {
-    throw new TypeError('Expected an Explanation from classifier.explain() for explanation but received an object without classes/geometry');
+    throw new TypeError(
+      'Expected an Explanation from classifier.explain() for explanation but received an object without classes/geometry',
+    );
   }
   const l = layoutFor(width, ex.classes.length);
   const values = ex.classes.flatMap((c) => [c.global, c.matching]);
   const range = { min: Math.min(...values), max: Math.max(...values) };
-  const queryTile = await tileOf(ex.query.source, ex.geometry, l.tile);
+  const [queryTile, ...supportTiles] = await Promise.all([
+    tileOf(ex.query.source, ex.geometry, l.tile),
+    ...ex.classes.map((c) => tileOf(c.supports[0]?.source, ex.geometry, l.tile)),
+  ]);
   const composites: OverlayOptions[] = [];
   const rows: string[] = [];
   for (let r = 0; r < ex.classes.length; r++) {
-    const c = ex.classes[r]!;
     const top = l.header + r * l.row + Math.round(width * 0.03);
-    composites.push({ input: queryTile, left: l.pad, top });
-    composites.push({ input: await tileOf(c.supports[0]?.source, ex.geometry, l.tile), left: l.pad + l.tile + l.gap, top });
-    rows.push(classRow(ex, c, top, l, range));
+    composites.push({ ...queryTile!, left: l.pad, top });
+    composites.push({ ...supportTiles[r]!, left: l.pad + l.tile + l.gap, top });
+    rows.push(classRow(ex, ex.classes[r]!, top, l, range));
   }
   const font = Math.max(12, Math.round(width / 55));
   const header =
@@ -168,6 +198,6 @@ export async function renderExplanation(explanation: Explanation, options: Rende
   composites.push({ input: Buffer.from(svg), left: 0, top: 0 });
   return sharp({ create: { width: l.width, height: l.height, channels: 3, background: '#ffffff' } })
     .composite(composites)
-    .png()
+    .png({ compressionLevel: 3 }) // a picture to look at, not to archive: faster than the default 6
     .toBuffer();
 }

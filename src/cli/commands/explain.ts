@@ -37,12 +37,17 @@ export async function run(argv: string[]): Promise<number> {
   const explanation = await classifier.explain(resolve(query), { topClasses });
   if (out !== undefined) writeFileSync(resolve(out), await renderExplanation(explanation, { width }));
   if (json) {
-    process.stdout.write(`${JSON.stringify({ untrained: !classifier.info().model.trained, explanation, png: out ? resolve(out) : null })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ untrained: !classifier.info().model.trained, explanation, png: out ? resolve(out) : null })}\n`,
+    );
     return 0;
   }
   const lines: string[] = [];
   if (!classifier.info().model.trained) lines.push(UNTRAINED_NOTE, '');
-  lines.push(`Prediction for ${resolve(query)}: ${explanation.prediction.label} (p = ${explanation.prediction.probability.toFixed(3)})`, '');
+  lines.push(
+    `Prediction for ${resolve(query)}: ${explanation.prediction.label} (p = ${explanation.prediction.probability.toFixed(3)})`,
+    '',
+  );
   lines.push(
     table(
       ['class', 'logit', 'global g', 'matching M', 'best support image'],
