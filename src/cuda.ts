@@ -1,10 +1,10 @@
 /**
- * The CUDA engine: what is compiled in and usable, the GPU batched assignment, and the
- * device choice for `device: 'auto' | 'cpu' | 'cuda'`.
+ * The CUDA engine: what is compiled in and usable, its errors as named errors, and the GPU
+ * batched assignment. Which device to use is decided in device.ts.
  */
 import { native } from './binding.js';
-import { DeviceUnavailableError } from './errors.js';
-import { expectBoolean, expectFloat32Array, expectNonNegativeInteger, expectOneOf, expectOptions, expectPositiveInteger } from './validate.js';
+import { CudaError, DeviceUnavailableError, LwfmError } from './errors.js';
+import { expectBoolean, expectFloat32Array, expectNonNegativeInteger, expectOptions, expectPositiveInteger } from './validate.js';
 
 /**
  * One CUDA device as the runtime reports it.
@@ -35,34 +35,6 @@ export interface CudaInfo {
 }
 
 /**
- * Devices a head or classifier can run on.
- * @example
- * const device: DeviceRequest = process.env.GPU === '1' ? 'cuda' : 'auto';
- */
-export type DeviceRequest = 'auto' | 'cpu' | 'cuda';
-
-/**
- * Under `'auto'`, head work (query x support pairs) below this many pairs stays on the CPU.
- * Measured on an H200 machine (benchmarks/RESULTS.md): at 375 pairs (5-way 1-shot, 75
- * queries) a whole GPU episode (support preparation + score) took about 2.2 ms in the C++
- * check and 4.1 ms from Node, against 7-9 ms for the CPU engine on 2 threads but 2.5 ms on
- * 16; tiny calls (tens of pairs) stay cheaper on the CPU.
- * @example
- * resolveDevice('auto', queries * supports) // 'cuda' only from CUDA_AUTO_MIN_PAIRS pairs up
- */
-export const CUDA_AUTO_MIN_PAIRS = 256;
-
-/**
- * Under `'auto'`, batches with fewer assignment problems than this stay on the CPU (the CPU
- * exact solver takes well under 1 us per 9x9 problem; the GPU's fixed cost is ~0.1 ms). On an
- * H200 machine the GPU was ahead of 16 CPU threads from 100,000 problems of 16x16 (9.0 vs
- * 11.4 ms host to host) and 3x ahead at 1,000,000 of 9x9 (16 vs 47 ms).
- * @example
- * resolveDevice('auto', batch, CUDA_AUTO_MIN_PROBLEMS)
- */
-export const CUDA_AUTO_MIN_PROBLEMS = 16384;
-
-/**
  * Largest `cols` the GPU assignment accepts (cost tile in shared memory).
  * @example
  * if (cols > CUDA_MAX_ASSIGNMENT_COLS) useCpuSolver();
@@ -83,48 +55,15 @@ export function cudaInfo(): CudaInfo {
   return info;
 }
 
-let fallbackWarned = false;
-
 /**
- * Picks the device for `workSize` units of work (head: query x support pairs; assignments:
- * problems, with `minWork = CUDA_AUTO_MIN_PROBLEMS`). `'cuda'` without a usable GPU throws
- * DeviceUnavailableError; `'auto'` uses CUDA only when usable and the work is large enough,
- * and warns once per process (code `LWFM_CUDA_FALLBACK`) when CUDA is compiled in but unusable.
- * @example
- * import { resolveDevice } from 'lwfm-spm';
- * const device = resolveDevice('auto', queries * supports); // 'cpu' or 'cuda'
+ * @internal Turns the addon's coded CUDA errors (plain Errors with `code`) into the package's
+ * named errors; input errors (TypeError, RangeError) pass through.
  */
-export function resolveDevice(requested: DeviceRequest, workSize: number, minWork: number = CUDA_AUTO_MIN_PAIRS): 'cpu' | 'cuda' {
-  expectOneOf(requested, 'device', ['auto', 'cpu', 'cuda'] as const);
-  expectNonNegativeInteger(workSize, 'workSize');
-  expectNonNegativeInteger(minWork, 'minWork');
-  if (requested === 'cpu') return 'cpu';
-  const info = native.cudaInfo();
-  if (requested === 'cuda') {
-    if (!info.available) throw new DeviceUnavailableError(`device 'cuda' was requested but is unavailable: ${info.reason ?? 'unknown reason'}`);
-    return 'cuda';
-  }
-  if (!info.available) {
-    if (info.compiled && !fallbackWarned) {
-      fallbackWarned = true;
-      process.emitWarning(`lwfm-spm: CUDA is compiled in but unusable (${info.reason ?? 'unknown reason'}); using the CPU`, {
-        code: 'LWFM_CUDA_FALLBACK',
-      });
-    }
-    return 'cpu';
-  }
-  return workSize >= minWork ? 'cuda' : 'cpu';
-}
-
-/** @internal Test hook: lets the once-per-process fallback warning fire again. */
-export function _resetCudaFallbackWarning(): void {
-  fallbackWarned = false;
-}
-
-/** @internal Turns the addon's coded errors into the package's named errors. */
 export function toDeviceError(err: unknown): unknown {
+  if (err instanceof LwfmError) return err;
   const e = err as { code?: string; message?: string } | undefined;
   if (e && e.code === 'ERR_LWFM_DEVICE_UNAVAILABLE') return new DeviceUnavailableError(e.message ?? 'CUDA device unavailable', { cause: err });
+  if (e && e.code === 'ERR_LWFM_CUDA') return new CudaError(e.message ?? 'CUDA failure', { cause: err });
   return err;
 }
 

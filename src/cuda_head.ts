@@ -1,13 +1,14 @@
 /**
  * The GPU head as a typed handle: support prepared once on the device, query batches
- * scored asynchronously. The `Head` class uses this for `device: 'cuda'`; it is exported for
- * callers that manage devices themselves.
+ * scored asynchronously. The `Head` class uses it (through its CUDA backends) for
+ * `device: 'cuda'` and large 'auto' calls; it is exported for callers that manage devices
+ * themselves. Also says which head configurations the GPU head can run.
  */
 import { native, type NativeCudaHeadConfig, type NativeCudaHeadHandle } from './binding.js';
 import { toDeviceError } from './cuda.js';
 import { DisposedError } from './errors.js';
-import type { HeadOptions } from './head.js';
-import { expectFiniteNumber, expectFloat32Array, expectPositiveInteger, expectedMessage } from './validate.js';
+import { checkHeadOptions, checkImageRows, checkSupportLabels, type HeadConfig, type HeadOptions } from './head_options.js';
+import { expectFloat32Array, expectedMessage } from './validate.js';
 
 /**
  * Largest featureSize F the GPU head runs (P = F * F <= 25 pixels of per-thread scratch);
@@ -25,13 +26,24 @@ export const CUDA_HEAD_MAX_FEATURE_SIZE = 5;
 export const CUDA_HEAD_MAX_TAPS = 9;
 
 /**
+ * The parts of a head configuration that decide whether the GPU head can run it.
+ * @example
+ * const config: HeadDeviceConfig = { channels: [512, 512], featureSize: 3 };
+ */
+export interface HeadDeviceConfig {
+  channels: readonly number[];
+  featureSize?: number;
+  matcherWeight?: number;
+}
+
+/**
  * Why the GPU head cannot run a head configuration the CPU head accepts, or undefined when it
  * can. Arguments are assumed already valid for the CPU head.
  * @example
  * cudaHeadLimitation({ channels: [512, 512], featureSize: 7 });
  * // 'the GPU head supports featureSize up to 5 but received 7'
  */
-export function cudaHeadLimitation(options: { channels: readonly number[]; featureSize?: number; matcherWeight?: number }): string | undefined {
+export function cudaHeadLimitation(options: HeadDeviceConfig): string | undefined {
   const featureSize = options.featureSize ?? 3;
   if (featureSize > CUDA_HEAD_MAX_FEATURE_SIZE) {
     return `the GPU head supports featureSize up to ${CUDA_HEAD_MAX_FEATURE_SIZE} but received ${featureSize}`;
@@ -104,42 +116,55 @@ export class CudaSupport {
   }
 }
 
-/** Checked arguments of a GPU support preparation. */
-function supportArgs(options: CudaHeadOptions, features: Float32Array, labels: ArrayLike<number>): { config: NativeCudaHeadConfig; labelArray: Int32Array; way: number; featureLength: number } {
-  if (options === null || typeof options !== 'object') throw new TypeError(expectedMessage('options object', 'options', options));
-  if (!Array.isArray(options.channels) || options.channels.length === 0) {
-    throw new TypeError(expectedMessage('non-empty array of channel counts', 'channels', options.channels));
-  }
-  options.channels.forEach((c, l) => expectPositiveInteger(c, `channels[${l}]`, 65536));
-  const featureSize = expectPositiveInteger(options.featureSize ?? 3, 'featureSize', CUDA_HEAD_MAX_FEATURE_SIZE);
-  const C = options.channels.reduce((a, b) => a + b, 0);
-  const P = featureSize * featureSize;
-  expectFloat32Array(features, 'features');
-  if (features.length === 0 || features.length % (C * P) !== 0) {
-    throw new RangeError(expectedMessage(`Float32Array of length a positive multiple of C * P = ${C * P}`, 'features', features));
-  }
-  const S = features.length / (C * P);
-  if (labels === null || typeof labels !== 'object' || typeof (labels as { length?: unknown }).length !== 'number') {
-    throw new TypeError(expectedMessage('array of labels', 'labels', labels));
-  }
-  if (labels.length !== S) throw new RangeError(expectedMessage(`${S} labels (one per support image)`, 'labels', labels));
-  const labelArray = Int32Array.from({ length: S }, (_, s) => {
-    const v = labels[s];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new RangeError(expectedMessage('non-negative integer label', `labels[${s}]`, v));
-    return v;
-  });
-  const way = labelArray.reduce((m, v) => Math.max(m, v + 1), 0);
-  const config: NativeCudaHeadConfig = {
-    channels: options.channels,
-    featureSize,
+/** The native GPU head's configuration for a checked head config and support labels. */
+function nativeConfig(config: HeadConfig, way: number): NativeCudaHeadConfig {
+  const out: NativeCudaHeadConfig = {
+    channels: [...config.channels],
+    featureSize: config.featureSize,
     way,
-    temperatureAttn: expectFiniteNumber(options.temperatureAttn ?? 5, 'temperatureAttn', 'positive'),
-    temperature: expectFiniteNumber(options.temperature ?? 0.2, 'temperature', 'positive'),
-    matcherWeight: expectFiniteNumber(options.matcherWeight ?? 0.25, 'matcherWeight', 'nonNegative'),
-    topK: expectPositiveInteger(options.topK ?? 1, 'topK', P),
+    temperatureAttn: config.temperatureAttn,
+    temperature: config.temperature,
+    matcherWeight: config.matcherWeight,
+    topK: config.topK,
   };
-  if (options.matcher !== undefined) config.matcher = options.matcher;
-  return { config, labelArray, way, featureLength: C * P };
+  if (config.matcher !== undefined) out.matcher = [...config.matcher];
+  return out;
+}
+
+function wayOf(labels: Int32Array): number {
+  return labels.reduce((m, v) => Math.max(m, v + 1), 0);
+}
+
+/**
+ * @internal Prepares already checked support on the GPU (the Head's backends): no argument is
+ * checked again. Rejects with DeviceUnavailableError without a usable GPU.
+ */
+export async function prepareCheckedCudaSupport(config: HeadConfig, features: Float32Array, labels: Int32Array): Promise<CudaSupport> {
+  const way = wayOf(labels);
+  try {
+    return new CudaSupport(await native.cudaHeadPrepareAsync(nativeConfig(config, way), features, labels), way, config.imageSize);
+  } catch (err) {
+    throw toDeviceError(err);
+  }
+}
+
+/** @internal Synchronous {@link prepareCheckedCudaSupport}. */
+export function prepareCheckedCudaSupportSync(config: HeadConfig, features: Float32Array, labels: Int32Array): CudaSupport {
+  const way = wayOf(labels);
+  try {
+    return new CudaSupport(native.cudaHeadPrepare(nativeConfig(config, way), features, labels), way, config.imageSize);
+  } catch (err) {
+    throw toDeviceError(err);
+  }
+}
+
+/** The public entry points' one check: head options (as Head checks them), GPU limits, support. */
+function checkedArgs(options: CudaHeadOptions, features: Float32Array, labels: ArrayLike<number>): { config: HeadConfig; labels: Int32Array } {
+  const config = checkHeadOptions(options, 'options');
+  const limitation = cudaHeadLimitation(config);
+  if (limitation !== undefined) throw new RangeError(`Expected a configuration the GPU head runs but ${limitation}`);
+  const size = checkImageRows(features, config.imageSize, 'features');
+  return { config, labels: checkSupportLabels(labels, size) };
 }
 
 /**
@@ -152,12 +177,8 @@ function supportArgs(options: CudaHeadOptions, features: Float32Array, labels: A
  * const support = prepareCudaSupport({ channels: [512, 512], matcher }, features, [0, 1, 2, 3, 4]);
  */
 export function prepareCudaSupport(options: CudaHeadOptions, features: Float32Array, labels: ArrayLike<number>): CudaSupport {
-  const { config, labelArray, way, featureLength } = supportArgs(options, features, labels);
-  try {
-    return new CudaSupport(native.cudaHeadPrepare(config, features, labelArray), way, featureLength);
-  } catch (err) {
-    throw toDeviceError(err);
-  }
+  const args = checkedArgs(options, features, labels);
+  return prepareCheckedCudaSupportSync(args.config, features, args.labels);
 }
 
 /**
@@ -169,10 +190,6 @@ export function prepareCudaSupport(options: CudaHeadOptions, features: Float32Ar
  * const support = await prepareCudaSupportAsync({ channels: [512, 512], matcher }, features, [0, 1, 2, 3, 4]);
  */
 export async function prepareCudaSupportAsync(options: CudaHeadOptions, features: Float32Array, labels: ArrayLike<number>): Promise<CudaSupport> {
-  const { config, labelArray, way, featureLength } = supportArgs(options, features, labels);
-  try {
-    return new CudaSupport(await native.cudaHeadPrepareAsync(config, features, labelArray), way, featureLength);
-  } catch (err) {
-    throw toDeviceError(err);
-  }
+  const args = checkedArgs(options, features, labels);
+  return prepareCheckedCudaSupport(args.config, features, args.labels);
 }

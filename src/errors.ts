@@ -84,3 +84,17 @@ export class ImageDecodeError extends LwfmError {
     this.source = source;
   }
 }
+
+/**
+ * The GPU failed while running work (out of memory, a driver or kernel error), as opposed to
+ * being unavailable from the start (DeviceUnavailableError). Under `device: 'auto'` the head
+ * runs such a call on the CPU instead.
+ * @example
+ * try { await cudaSupport.score(queries); }
+ * catch (e) { if (e instanceof CudaError) console.error('GPU failed:', e.message); }
+ */
+export class CudaError extends LwfmError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'ERR_LWFM_CUDA', options);
+  }
+}

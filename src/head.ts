@@ -1,68 +1,47 @@
 /**
  * The LWFM-SPM head (SPEC.md §3): turns backbone embeddings of support and query images into
- * per-class logits. Heavy work runs in native code off the event loop, on the CPU engine or,
- * per `device`, the CUDA engine (cuda_head.ts).
+ * per-class logits. `Head` checks arguments (head_options.ts) and owns the public objects; the
+ * work runs off the event loop in one backend chosen at construction from the resolved device
+ * (head_backend.ts, head_auto.ts; device.ts decides), so nothing here branches on the device.
  */
-import { native, type NativeHandle } from './binding.js';
-import { CUDA_AUTO_MIN_PAIRS, cudaInfo } from './cuda.js';
-import { prepareCudaSupport, prepareCudaSupportAsync, type CudaHeadOptions, type CudaSupport } from './cuda_head.js';
+import { cudaInfo } from './cuda.js';
+import { CUDA_AUTO_MIN_PAIRS, DEVICE_REQUESTS, resolveHeadDevice, type DeviceRequest, type Device } from './device.js';
 import { DisposedError } from './errors.js';
 import { arrangeTrace, type HeadExplanation } from './explain/terms.js';
-import { headEngineForCall, resolveHeadDevice, type HeadDevice, type ResolvedHeadDevice } from './head_device.js';
-import {
-  expectFiniteNumber,
-  expectFloat32Array,
-  expectAllFinite,
-  expectOneOf,
-  expectOptions,
-  expectPositiveInteger,
-  expectThreads,
-  expectedMessage,
-} from './validate.js';
+import { AutoHeadBackend } from './head_auto.js';
+import { CpuHeadBackend, CudaHeadBackend, type BackendSupport, type HeadBackend, type HeadStageTimings } from './head_backend.js';
+import { checkHeadOptions, checkImageRows, checkSupportLabels, type HeadOptions } from './head_options.js';
+import { expectOneOf, expectOptions, expectedMessage } from './validate.js';
 
-export type { HeadDevice, HeadDeviceConfig, ResolvedHeadDevice } from './head_device.js';
+export type { HeadOptions, MatcherWeights } from './head_options.js';
+export type { HeadDeviceConfig } from './cuda_head.js';
 
 /**
- * One tap's matcher MLP g(z) = ReLU(W2 ReLU(W1 z)), PyTorch layout, row-major, no biases.
+ * Device a Head may be asked for.
  * @example
- * const tap: MatcherWeights = { w1: new Float32Array(256 * 512), w2: new Float32Array(512 * 256) };
+ * const device: HeadDevice = 'auto';
  */
-export interface MatcherWeights {
-  /** (C_l / 2) x C_l. */
-  w1: Float32Array;
-  /** C_l x (C_l / 2). */
-  w2: Float32Array;
-}
+export type HeadDevice = DeviceRequest;
 
 /**
- * Options of {@link Head}. Defaults are the authors' (SPEC §3).
+ * Device a Head resolved to: 'cuda' when the GPU may be used (under 'auto' each score() call
+ * still picks by size), 'cpu' when only the CPU engine runs.
  * @example
- * const options: HeadOptions = { channels: [512, 512], featureSize: 3, matcherWeight: 1, matcher: [tap7, tap8] };
+ * const used: ResolvedHeadDevice = new Head({ channels: [512] }).device; // 'cpu' without a GPU
  */
-export interface HeadOptions {
-  /** Channels C_l of each tap, in tap order, e.g. [512, 512] for taps [7, 8]. */
-  channels: number[];
-  /** Pooled map size F (P = F * F pixels); at least 2. Default 3. */
-  featureSize?: number;
-  /** Attention temperature T_attn. Default 5. */
-  temperatureAttn?: number;
-  /** Logit temperature T. Default 0.2. */
-  temperature?: number;
-  /** Weight of the semantic-pixel matching term; 0 skips matching. Default 0.25. */
-  matcherWeight?: number;
-  /** Number of best matched pixels summed per tap. Default 1. */
-  topK?: number;
-  /** One matcher MLP per tap, or none (matching then compares the attended vectors directly). */
-  matcher?: MatcherWeights[];
-  /** Worker threads for one call; default all hardware threads. */
-  threads?: number;
+export type ResolvedHeadDevice = Device;
+
+/**
+ * Options of {@link Head.prepareSupport}.
+ * @example
+ * await head.prepareSupport(features, labels, { stable: true });
+ */
+export interface PrepareOptions {
   /**
-   * 'cpu': CPU engine only. 'cuda': GPU only; the constructor throws DeviceUnavailableError
-   * (with the reason) without a CUDA build, a usable GPU, or for featureSize > 5.
-   * 'auto' (default): the GPU when usable, per score() call from CUDA_AUTO_MIN_PAIRS
-   * query x support pairs up (smaller episodes are faster on the CPU), else the CPU.
+   * You will not change `features` after this call. A head that may later copy the support to
+   * the GPU ('auto') then keeps a reference instead of a private copy. Default false.
    */
-  device?: HeadDevice;
+  stable?: boolean;
 }
 
 /**
@@ -88,28 +67,15 @@ export interface HeadInfo {
   autoMinPairs: number;
 }
 
-/** Per PreparedSupport: its engines' copies of the support. */
+/** What a PreparedSupport holds: its backend's prepared form and the Head that made it. */
 interface SupportState {
   owner: Head;
-  /** Class index of each support image (set by the PreparedSupport constructor). */
-  labels?: Int32Array;
-  /** CPU engine copy (absent for device 'cuda'). */
-  cpu?: NativeHandle<'support'>;
-  /** GPU copy: made at prepare time for 'cuda', on first GPU use for 'auto'. */
-  gpu?: CudaSupport;
-  /** 'auto' on a GPU-capable head: what the GPU copy is made from, until it is made. */
-  pending?: { features: Float32Array; labels: Int32Array };
-  /** The GPU copy being made (off the event loop); concurrent calls share it. */
-  gpuPending?: Promise<CudaSupport>;
+  prepared: BackendSupport;
+  /** Class index of each support image. */
+  labels: Int32Array;
 }
 
 const supportStates = new WeakMap<PreparedSupport, SupportState>();
-
-/** A failure of the GPU engine itself (as opposed to bad input), after which 'auto' uses the CPU. */
-function isGpuFailure(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === 'ERR_LWFM_CUDA' || code === 'ERR_LWFM_DEVICE_UNAVAILABLE';
-}
 
 /**
  * A support set prepared by {@link Head.prepareSupport}: everything each query reuses.
@@ -129,7 +95,6 @@ export class PreparedSupport {
 
   /** @internal Created only by Head.prepareSupport; `labels` already checked. */
   constructor(state: SupportState, labels: Int32Array) {
-    state.labels = labels;
     const shots: number[] = [];
     for (const k of labels) shots[k] = (shots[k] ?? 0) + 1;
     this.way = shots.length;
@@ -152,14 +117,7 @@ export class PreparedSupport {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    const state = supportStates.get(this);
-    if (!state) return;
-    if (state.cpu) native.supportDispose(state.cpu);
-    state.gpu?.dispose();
-    // A GPU copy still being made is freed when it arrives, after the calls waiting for it
-    // (they registered first) have started on it.
-    void state.gpuPending?.then((gpu) => gpu.dispose(), () => undefined);
-    delete state.pending;
+    supportStates.get(this)?.prepared.dispose();
   }
 
   /** Same as {@link dispose}, for `using`. */
@@ -194,68 +152,27 @@ export class Head {
   readonly hasMatcher: boolean;
   /** Floats per image: C x P. */
   readonly imageSize: number;
-  #handle: NativeHandle<'head'> | undefined;
-  #cudaOptions: CudaHeadOptions;
-  #lastDevice: ResolvedHeadDevice | undefined;
-  #gpuFailureWarned = false;
+  #backend: HeadBackend | undefined;
 
   constructor(options: HeadOptions) {
+    const config = checkHeadOptions(options, 'options');
     const o = expectOptions(options, 'options');
-    if (options === undefined) throw new TypeError(expectedMessage('options object', 'options', options));
-    if (!Array.isArray(o.channels) || o.channels.length === 0) {
-      throw new TypeError(expectedMessage('non-empty array of channel counts', 'options.channels', o.channels));
-    }
-    const channels = (o.channels as unknown[]).map((c, i) => expectPositiveInteger(c, `options.channels[${i}]`, 65536));
-    const featureSize = o.featureSize === undefined ? 3 : expectPositiveInteger(o.featureSize, 'options.featureSize', 64);
-    if (featureSize < 2) {
-      throw new RangeError(
-        expectedMessage('integer >= 2 (the attention uses an unbiased variance over F*F pixels)', 'options.featureSize', featureSize),
-      );
-    }
-    const temperatureAttn = o.temperatureAttn === undefined ? 5 : expectFiniteNumber(o.temperatureAttn, 'options.temperatureAttn', 'positive');
-    const temperature = o.temperature === undefined ? 0.2 : expectFiniteNumber(o.temperature, 'options.temperature', 'positive');
-    const matcherWeight = o.matcherWeight === undefined ? 0.25 : expectFiniteNumber(o.matcherWeight, 'options.matcherWeight');
-    const pixels = featureSize * featureSize;
-    const topK = o.topK === undefined ? 1 : expectPositiveInteger(o.topK, 'options.topK', pixels);
-    const threads = expectThreads(o.threads, 'options.threads');
-    const requestedDevice = o.device === undefined ? 'auto' : expectOneOf(o.device, 'options.device', ['auto', 'cpu', 'cuda'] as const);
-    let matcher: MatcherWeights[] | undefined;
-    if (o.matcher !== undefined) {
-      if (!Array.isArray(o.matcher)) throw new TypeError(expectedMessage('array of { w1, w2 } (one per tap)', 'options.matcher', o.matcher));
-      if (o.matcher.length !== channels.length) {
-        throw new RangeError(expectedMessage(`array of ${channels.length} matcher entries (one per tap)`, 'options.matcher', o.matcher));
-      }
-      matcher = (o.matcher as unknown[]).map((entry, l) => {
-        const e = expectOptions(entry, `options.matcher[${l}]`);
-        const cl = channels[l]!;
-        if (cl % 2 !== 0) throw new RangeError(expectedMessage('even channel count (the matcher halves it)', `options.channels[${l}]`, cl));
-        const want = (cl / 2) * cl;
-        const w1 = expectFloat32Array(e.w1, `options.matcher[${l}].w1`, want, `${cl / 2} x ${cl}`);
-        const w2 = expectFloat32Array(e.w2, `options.matcher[${l}].w2`, want, `${cl} x ${cl / 2}`);
-        expectAllFinite(w1, `options.matcher[${l}].w1`);
-        expectAllFinite(w2, `options.matcher[${l}].w2`);
-        return { w1, w2 };
-      });
-    }
+    const requestedDevice = o.device === undefined ? 'auto' : expectOneOf(o.device, 'options.device', DEVICE_REQUESTS);
     // After every argument check, so a bad argument is reported as such, not as a device problem.
-    this.device = resolveHeadDevice(requestedDevice, { channels, featureSize, matcherWeight });
+    this.device = resolveHeadDevice(requestedDevice, config);
     this.requestedDevice = requestedDevice;
-    this.#cudaOptions = { channels, featureSize, temperatureAttn, temperature, matcherWeight, topK };
-    // The GPU copy is made later (first large 'auto' call, each 'cuda' prepareSupport), while the
-    // CPU engine copied the weights just now: keep private copies so both use these values
-    // even if the caller reuses or transfers its arrays.
-    if (matcher !== undefined && this.device === 'cuda') {
-      this.#cudaOptions.matcher = matcher.map(({ w1, w2 }) => ({ w1: w1.slice(), w2: w2.slice() }));
-    }
-    this.channels = Object.freeze(channels);
-    this.featureSize = featureSize;
-    this.temperatureAttn = temperatureAttn;
-    this.temperature = temperature;
-    this.matcherWeight = matcherWeight;
-    this.topK = topK;
-    this.hasMatcher = matcher !== undefined;
-    this.imageSize = channels.reduce((a, b) => a + b, 0) * pixels;
-    this.#handle = native.headCreate({ channels, featureSize, temperatureAttn, temperature, matcherWeight, topK, matcher, threads: threads ?? 0 });
+    this.channels = config.channels;
+    this.featureSize = config.featureSize;
+    this.temperatureAttn = config.temperatureAttn;
+    this.temperature = config.temperature;
+    this.matcherWeight = config.matcherWeight;
+    this.topK = config.topK;
+    this.hasMatcher = config.matcher !== undefined;
+    this.imageSize = config.imageSize;
+    // The one place the device picks the engine; every call below goes to this backend.
+    if (this.device === 'cpu') this.#backend = new CpuHeadBackend(config);
+    else if (requestedDevice === 'cuda') this.#backend = new CudaHeadBackend(config);
+    else this.#backend = new AutoHeadBackend(config);
   }
 
   /**
@@ -266,16 +183,10 @@ export class Head {
    * @example
    * const support = await head.prepareSupport(features, [0, 0, 1, 1, 2]);
    */
-  async prepareSupport(features: Float32Array, labels: ArrayLike<number>): Promise<PreparedSupport> {
-    const handle = this.#live();
-    const packedLabels = this.#checkSupport(features, labels);
-    if (this.requestedDevice === 'cuda') {
-      const gpu = await prepareCudaSupportAsync(this.#cudaOptions, features, packedLabels);
-      return new PreparedSupport({ owner: this, gpu }, packedLabels);
-    }
-    const pending = this.#pendingGpuCopy(features, packedLabels);
-    const cpu = await native.headPrepareSupport(handle, features, packedLabels);
-    return new PreparedSupport({ owner: this, cpu, ...pending }, packedLabels);
+  async prepareSupport(features: Float32Array, labels: ArrayLike<number>, options?: PrepareOptions): Promise<PreparedSupport> {
+    const backend = this.#live();
+    const [packed, stable] = this.#checkSupport(features, labels, options);
+    return new PreparedSupport({ owner: this, prepared: await backend.prepare(features, packed, stable), labels: packed }, packed);
   }
 
   /**
@@ -283,23 +194,10 @@ export class Head {
    * @example
    * const support = head.prepareSupportSync(features, labels);
    */
-  prepareSupportSync(features: Float32Array, labels: ArrayLike<number>): PreparedSupport {
-    const handle = this.#live();
-    const packedLabels = this.#checkSupport(features, labels);
-    if (this.requestedDevice === 'cuda') return this.#prepareOnGpu(features, packedLabels);
-    const pending = this.#pendingGpuCopy(features, packedLabels);
-    const cpu = native.headPrepareSupportSync(handle, features, packedLabels);
-    return new PreparedSupport({ owner: this, cpu, ...pending }, packedLabels);
-  }
-
-  #prepareOnGpu(features: Float32Array, labels: Int32Array): PreparedSupport {
-    return new PreparedSupport({ owner: this, gpu: prepareCudaSupport(this.#cudaOptions, features, labels) }, labels);
-  }
-
-  // 'auto' with a usable GPU: keep a private copy of the features (the caller may reuse its
-  // array) to make the GPU copy from on the first call large enough for the GPU.
-  #pendingGpuCopy(features: Float32Array, labels: Int32Array): Pick<SupportState, 'pending'> {
-    return this.device === 'cuda' ? { pending: { features: features.slice(), labels } } : {};
+  prepareSupportSync(features: Float32Array, labels: ArrayLike<number>, options?: PrepareOptions): PreparedSupport {
+    const backend = this.#live();
+    const [packed, stable] = this.#checkSupport(features, labels, options);
+    return new PreparedSupport({ owner: this, prepared: backend.prepareSync(features, packed, stable), labels: packed }, packed);
   }
 
   /**
@@ -318,27 +216,8 @@ export class Head {
    * });
    */
   async score(support: PreparedSupport, query: Float32Array): Promise<Float32Array> {
-    const [handle, state] = this.#checkScore(support, query);
-    const pairs = (query.length / this.imageSize) * support.size;
-    const engine = state.cpu === undefined ? 'cuda' : headEngineForCall(this.requestedDevice, this.device, pairs);
-    this.#lastDevice = engine;
-    if (engine === 'cpu') return native.headScore(handle, state.cpu!, query);
-    if (state.cpu === undefined) return (await this.#gpuCopy(state)).score(query);
-    try {
-      return await (await this.#gpuCopy(state)).score(query);
-    } catch (err) {
-      // 'auto' never fails where the CPU would succeed: a GPU failure (out of memory, a
-      // driver error) runs the call on the CPU. Input errors (RangeError, TypeError) do not.
-      if (!isGpuFailure(err)) throw err;
-      if (!this.#gpuFailureWarned) {
-        this.#gpuFailureWarned = true;
-        process.emitWarning(`lwfm-spm: the GPU head failed (${(err as Error).message}); this call and later failing ones run on the CPU`, {
-          code: 'LWFM_CUDA_RUNTIME_FALLBACK',
-        });
-      }
-      this.#lastDevice = 'cpu';
-      return native.headScore(this.#live(), state.cpu, query);
-    }
+    const [backend, prepared, queries] = this.#checkScore(support, query);
+    return backend.score(prepared, query, queries * support.size);
   }
 
   /**
@@ -353,20 +232,14 @@ export class Head {
    * for (const c of terms.classes) console.log(c.index, c.logit, c.global, c.matching);
    */
   async explain(support: PreparedSupport, query: Float32Array, index = 0): Promise<HeadExplanation> {
-    const [handle, state] = this.#checkScore(support, query);
-    const count = query.length / this.imageSize;
+    const [backend, prepared, count] = this.#checkScore(support, query);
     if (!Number.isInteger(index) || index < 0 || index >= count) {
       throw new RangeError(expectedMessage(`query index in [0, ${count - 1}]`, 'index', index));
     }
-    if (state.cpu === undefined) {
-      throw new TypeError(
-        "Expected a support prepared by a Head with device 'cpu' or 'auto' for explain() but received one prepared on the GPU only (device 'cuda'): explanations come from the CPU engine",
-      );
-    }
     const one = query.subarray(index * this.imageSize, (index + 1) * this.imageSize);
-    const trace = await native.headExplain(handle, state.cpu, one);
+    const trace = await backend.explain(prepared, one);
     const { channels, featureSize, temperature, matcherWeight, topK } = this;
-    return arrangeTrace(trace, { channels, featureSize, temperature, matcherWeight, topK, labels: state.labels! });
+    return arrangeTrace(trace, { channels, featureSize, temperature, matcherWeight, topK, labels: supportStates.get(support)!.labels });
   }
 
   /**
@@ -376,12 +249,8 @@ export class Head {
    * const logits = head.scoreSync(support, query);
    */
   scoreSync(support: PreparedSupport, query: Float32Array): Float32Array {
-    const [handle, state] = this.#checkScore(support, query);
-    if (state.cpu === undefined) {
-      throw new TypeError("Expected score() for a Head with device 'cuda' but received scoreSync(): the GPU engine has no synchronous path");
-    }
-    this.#lastDevice = 'cpu';
-    return native.headScoreSync(handle, state.cpu, query);
+    const [backend, prepared] = this.#checkScore(support, query);
+    return backend.scoreSync(prepared, query);
   }
 
   /**
@@ -391,8 +260,10 @@ export class Head {
    * console.log(head.lastDevice); // 'cpu' for a 5-way episode even on a GPU machine
    */
   get lastDevice(): ResolvedHeadDevice | undefined {
-    return this.#lastDevice;
+    return this.#backend?.info().lastDevice ?? this.#lastDeviceAtDispose;
   }
+
+  #lastDeviceAtDispose: ResolvedHeadDevice | undefined;
 
   /**
    * Device report: requested and resolved device, the latest call's engine, and whether CUDA
@@ -406,7 +277,7 @@ export class Head {
     const out: HeadInfo = {
       requested: this.requestedDevice,
       device: this.device,
-      lastDevice: this.#lastDevice,
+      lastDevice: this.lastDevice,
       cudaCompiled: cuda.compiled,
       cudaAvailable: cuda.available,
       autoMinPairs: CUDA_AUTO_MIN_PAIRS,
@@ -415,31 +286,9 @@ export class Head {
     return out;
   }
 
-  // The GPU copy, made off the event loop on first use. Returns the shared promise itself (not
-  // an async wrapper) so that callers awaiting it resume before a dispose() that came later.
-  #gpuCopy(state: SupportState): CudaSupport | Promise<CudaSupport> {
-    if (state.gpu !== undefined) return state.gpu;
-    if (state.gpuPending === undefined) {
-      const { features, labels } = state.pending!;
-      state.gpuPending = prepareCudaSupportAsync(this.#cudaOptions, features, labels).then(
-        (gpu) => {
-          state.gpu = gpu;
-          delete state.pending;
-          delete state.gpuPending;
-          return gpu;
-        },
-        (err: unknown) => {
-          delete state.gpuPending; // a later call may try again
-          throw err;
-        },
-      );
-    }
-    return state.gpuPending;
-  }
-
   /** True once {@link dispose} ran. */
   get disposed(): boolean {
-    return this.#handle === undefined;
+    return this.#backend === undefined;
   }
 
   /**
@@ -448,9 +297,10 @@ export class Head {
    * head.dispose();
    */
   dispose(): void {
-    if (this.#handle === undefined) return;
-    native.headDispose(this.#handle);
-    this.#handle = undefined;
+    if (this.#backend === undefined) return;
+    this.#lastDeviceAtDispose = this.#backend.info().lastDevice;
+    this.#backend.dispose();
+    this.#backend = undefined;
   }
 
   /** For `await using head = new Head(...)`. */
@@ -459,58 +309,29 @@ export class Head {
   }
 
   /** @internal Milliseconds per stage of the latest prepare / score call (benchmarks). */
-  stageTimings(): { prepare: Record<string, number>; score: Record<string, number> } {
-    return native.headTimings(this.#live());
+  stageTimings(): HeadStageTimings {
+    return this.#live().timings();
   }
 
-  #live(): NativeHandle<'head'> {
-    if (this.#handle === undefined) throw new DisposedError('Head');
-    return this.#handle;
+  #live(): HeadBackend {
+    if (this.#backend === undefined) throw new DisposedError('Head');
+    return this.#backend;
   }
 
-  #checkImages(features: unknown, name: string): number {
-    const f = expectFloat32Array(features, name);
-    if (f.length === 0 || f.length % this.imageSize !== 0) {
-      throw new RangeError(expectedMessage(`Float32Array of length n x ${this.imageSize} (n images x C x P) with n >= 1`, name, f));
-    }
-    return f.length / this.imageSize;
+  #checkSupport(features: Float32Array, labels: ArrayLike<number>, options: PrepareOptions | undefined): [Int32Array, boolean] {
+    const size = checkImageRows(features, this.imageSize, 'features');
+    const packed = checkSupportLabels(labels, size);
+    const o = expectOptions(options, 'options');
+    if (o.stable !== undefined && typeof o.stable !== 'boolean') throw new TypeError(expectedMessage('boolean', 'options.stable', o.stable));
+    return [packed, o.stable === true];
   }
 
-  #checkSupport(features: Float32Array, labels: ArrayLike<number>): Int32Array {
-    const size = this.#checkImages(features, 'features');
-    if (labels === null || typeof labels !== 'object' || typeof (labels as ArrayLike<number>).length !== 'number') {
-      throw new TypeError(expectedMessage('array of class indices', 'labels', labels));
-    }
-    if (labels.length !== size) {
-      throw new RangeError(expectedMessage(`${size} labels (one per support image)`, 'labels', labels));
-    }
-    const out = new Int32Array(size);
-    let way = 0;
-    for (let i = 0; i < size; i++) {
-      const v = labels[i];
-      if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(expectedMessage('integer class index', `labels[${i}]`, v));
-      if (v < 0 || v >= size) throw new RangeError(expectedMessage(`class index in [0, ${size - 1}]`, `labels[${i}]`, v));
-      out[i] = v;
-      way = Math.max(way, v + 1);
-    }
-    const counts = new Int32Array(way);
-    for (const v of out) counts[v]!++;
-    const empty = counts.indexOf(0);
-    if (empty >= 0) {
-      throw new RangeError(
-        `Expected at least one support image of every class 0..${way - 1} but class ${empty} has none (labels must be 0..way-1)`,
-      );
-    }
-    return out;
-  }
-
-  #checkScore(support: PreparedSupport, query: Float32Array): [NativeHandle<'head'>, SupportState] {
-    const handle = this.#live();
+  #checkScore(support: PreparedSupport, query: Float32Array): [HeadBackend, BackendSupport, number] {
+    const backend = this.#live();
     const state = support instanceof PreparedSupport ? supportStates.get(support) : undefined;
     if (!state) throw new TypeError(expectedMessage('PreparedSupport from prepareSupport()', 'support', support));
     if (state.owner !== this) throw new TypeError('Expected a PreparedSupport made by this Head for support but received one from another Head');
     if (support.disposed) throw new DisposedError('PreparedSupport');
-    this.#checkImages(query, 'query');
-    return [handle, state];
+    return [backend, state.prepared, checkImageRows(query, this.imageSize, 'query')];
   }
 }

@@ -2,7 +2,7 @@
  * lwfm-spm: few-shot image classification with LWFM-SPM for Node.js.
  * @packageDocumentation
  */
-export { LwfmError, NativeLoadError, DeviceUnavailableError, DisposedError, ModelBundleError, ImageDecodeError } from './errors.js';
+export { LwfmError, NativeLoadError, DeviceUnavailableError, DisposedError, ModelBundleError, ImageDecodeError, CudaError } from './errors.js';
 export { nativeInfo } from './native_info.js';
 export type { NativeInfo } from './native_info.js';
 // --- assignment ---
@@ -22,14 +22,16 @@ export { Backbone } from './backbone/backbone.js';
 export type { BackboneOptions } from './backbone/backbone.js';
 export type { ImageInput, ImageTensor, EmbedBatch } from './backbone/types.js';
 // --- cuda ---
-export { cudaInfo, resolveDevice, solveAssignmentsCuda, CUDA_AUTO_MIN_PAIRS, CUDA_AUTO_MIN_PROBLEMS, CUDA_MAX_ASSIGNMENT_COLS } from './cuda.js';
-export type { CudaInfo, CudaDevice, DeviceRequest } from './cuda.js';
+export { cudaInfo, solveAssignmentsCuda, CUDA_MAX_ASSIGNMENT_COLS } from './cuda.js';
+export type { CudaInfo, CudaDevice } from './cuda.js';
+// --- device policy ---
+export { resolveDevice, resolveHeadDevice, CUDA_AUTO_MIN_PAIRS, CUDA_AUTO_MIN_PROBLEMS, WARNING_CODES } from './device.js';
+export type { DeviceRequest } from './device.js';
 export { prepareCudaSupport, prepareCudaSupportAsync, CudaSupport, CUDA_HEAD_MAX_FEATURE_SIZE } from './cuda_head.js';
 export type { CudaHeadOptions } from './cuda_head.js';
 // --- head ---
 export { Head, PreparedSupport } from './head.js';
-export type { HeadOptions, HeadInfo, MatcherWeights, HeadDevice, ResolvedHeadDevice } from './head.js';
-export { resolveHeadDevice } from './head_device.js';
+export type { HeadOptions, HeadInfo, MatcherWeights, HeadDevice, ResolvedHeadDevice, PrepareOptions } from './head.js';
 // --- classifier (src/classifier) ---
 export { FewShotClassifier } from './classifier/classifier.js';
 export type {

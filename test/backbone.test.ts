@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Backbone } from '../src/backbone/backbone.js';
 import { gpuLooksPresent, CUDA_INSTALL_HINT } from '../src/backbone/device.js';
+import { _resetCudaFallbackWarning } from '../src/device.js';
 import { defaultBundle } from '../src/model/default_bundle.js';
 import type { ModelBundle } from '../src/model/bundle.js';
 import { DeviceUnavailableError, DisposedError, ImageDecodeError, ModelBundleError } from '../src/errors.js';
@@ -183,13 +184,14 @@ describe('Backbone.create and dispose', () => {
   });
 
   it("'auto' picks the CPU, quietly when no GPU is present", async () => {
+    _resetCudaFallbackWarning(); // the fallback warning is once per process and part
     const warn = vi.spyOn(process, 'emitWarning');
     try {
       await using bb = await Backbone.create(bundle);
       expect(bb.device).toBe('cpu');
       expect(bb.config).toEqual(bundle.config);
       if (!gpuLooksPresent()) expect(warn).not.toHaveBeenCalled();
-      else expect(warn).toHaveBeenCalledWith(expect.stringContaining(CUDA_INSTALL_HINT), expect.objectContaining({ code: 'LWFM_CUDA_UNAVAILABLE' }));
+      else expect(warn).toHaveBeenCalledWith(expect.stringContaining(CUDA_INSTALL_HINT), expect.objectContaining({ code: 'LWFM_CUDA_FALLBACK' }));
     } finally {
       warn.mockRestore();
     }

@@ -10,7 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FewShotClassifier, type Prediction } from '../src/index.js';
-import { CUDA_AUTO_MIN_PAIRS, cudaInfo } from '../src/cuda.js';
+import { cudaInfo } from '../src/cuda.js';
+import { CUDA_AUTO_MIN_PAIRS } from '../src/device.js';
 import { Head } from '../src/head.js';
 import { headOptionsOf } from '../src/model/bundle.js';
 import { defaultBundle } from '../src/model/default_bundle.js';
@@ -51,7 +52,7 @@ describe.skipIf(!gpu.available /* no CUDA device: reason printed above */)("FewS
     expect(info.devices.head).toBe('cuda');
     if (info.devices.backbone === 'cpu') {
       // 'auto' may fall back for the backbone only when it says so.
-      expect(warnings.join('\n')).toContain('LWFM_CUDA_UNAVAILABLE');
+      expect(warnings.join('\n')).toContain('LWFM_CUDA_FALLBACK');
     }
     expect(queries.length * support.length).toBeGreaterThanOrEqual(CUDA_AUTO_MIN_PAIRS);
     const a = await onGpu.classifyEpisode(support, labels, queries);

@@ -1,7 +1,8 @@
 // cudaInfo() and the device choice for 'auto' | 'cpu' | 'cuda'.
 import { describe, expect, it } from 'vitest';
 import { native } from '../src/binding.js';
-import { CUDA_AUTO_MIN_PAIRS, _resetCudaFallbackWarning, cudaInfo, resolveDevice } from '../src/cuda.js';
+import { cudaInfo } from '../src/cuda.js';
+import { CUDA_AUTO_MIN_PAIRS, WARNING_CODES, _resetCudaFallbackWarning, classifierHeadDevice, resolveDevice } from '../src/device.js';
 import { DeviceUnavailableError } from '../src/errors.js';
 
 const info = cudaInfo();
@@ -67,5 +68,26 @@ describe('resolveDevice', () => {
     expect(() => resolveDevice('gpu' as 'cuda', 1)).toThrow(TypeError);
     expect(() => resolveDevice('auto', -1)).toThrow(RangeError);
     expect(() => resolveDevice('auto', 1.5)).toThrow(TypeError);
+  });
+});
+
+describe('classifierHeadDevice', () => {
+  it("keeps 'auto' and 'cpu', and turns 'cuda' for a head the GPU cannot run into 'cpu' with one LWFM_HEAD_CPU_FALLBACK warning", async () => {
+    const codes: string[] = [];
+    const onWarning = (w: Error & { code?: string }) => codes.push(w.code ?? '');
+    process.on('warning', onWarning);
+    try {
+      expect(classifierHeadDevice('auto', { channels: [8], featureSize: 6 })).toBe('auto');
+      expect(classifierHeadDevice('cpu', { channels: [8] })).toBe('cpu');
+      // featureSize 6 is beyond the GPU head in every build, GPU or not.
+      expect(classifierHeadDevice('cuda', { channels: [8], featureSize: 6 })).toBe('cpu');
+      await new Promise((r) => setImmediate(r));
+      expect(codes).toEqual([WARNING_CODES.headCpuFallback]);
+      expect(WARNING_CODES.headCpuFallback).toBe('LWFM_HEAD_CPU_FALLBACK');
+      // A head the GPU can run: 'cuda' when CUDA is usable, else the CPU with the same warning.
+      expect(classifierHeadDevice('cuda', { channels: [8], featureSize: 3 })).toBe(info.available ? 'cuda' : 'cpu');
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 });

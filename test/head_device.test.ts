@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { native, packageRoot, type NativeCudaHeadConfig, type NativeCudaHeadHandle } from '../src/binding.js';
-import { CUDA_AUTO_MIN_PAIRS, _resetCudaFallbackWarning, cudaInfo } from '../src/cuda.js';
+import { cudaInfo } from '../src/cuda.js';
+import { CUDA_AUTO_MIN_PAIRS, _resetCudaFallbackWarning } from '../src/device.js';
 import { DeviceUnavailableError, DisposedError, Head, nativeInfo, type HeadDevice } from '../src/index.js';
 import { headOptionsFor, makeEpisode, type EpisodeCase } from './helpers/episode_rng.js';
 import { argmaxRows, maxAbsDiff } from './helpers/logits.js';
@@ -294,6 +295,26 @@ describe('Head dispatch with a simulated GPU', () => {
     vi.mocked(native.cudaHeadScore).mockRejectedValue(new RangeError('Expected finite values for queries'));
     await expect(head.score(support, ep.query)).rejects.toThrow(RangeError);
     support.dispose();
+    head.dispose();
+  });
+
+  it("'auto' with { stable: true } makes the GPU copy from the caller's array itself, without a private copy", async () => {
+    simulateGpu();
+    const ep = makeEpisode(big);
+    const head = headFor(big, ep.matcher, 'auto');
+    const features = ep.support.slice();
+    const stable = await head.prepareSupport(features, big.labels, { stable: true });
+    const copied = await head.prepareSupport(features, big.labels);
+    await head.score(stable, ep.query);
+    await head.score(copied, ep.query);
+    const calls = vi.mocked(native.cudaHeadPrepareAsync).mock.calls;
+    expect(calls).toHaveLength(2);
+    expect(calls[0]![1]).toBe(features); // the same array: one copy of the support in memory
+    expect(calls[1]![1]).not.toBe(features); // default: a private copy (the caller may reuse its array)
+    expect(Array.from(calls[1]![1])).toEqual(Array.from(features));
+    await expect(head.prepareSupport(features, big.labels, { stable: 'yes' as never })).rejects.toThrow(/boolean for options.stable/);
+    stable.dispose();
+    copied.dispose();
     head.dispose();
   });
 

@@ -5,11 +5,12 @@
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { DeviceUnavailableError, DisposedError, ImageDecodeError, ModelBundleError } from '../errors.js';
+import { DisposedError, ImageDecodeError, ModelBundleError } from '../errors.js';
 import { expectOneOf, expectOptions, expectThreads, expectWorkers, expectedMessage } from '../validate.js';
 import type { ModelBundle } from '../model/bundle.js';
 import type { ModelConfig } from '../model/config.js';
-import { CUDA_WARNING_CODE, cudaProviderInstalled, cudaUnavailableMessage, gpuLooksPresent, type Device } from './device.js';
+import { backboneDeviceToTry, cudaUnusable, DEVICE_REQUESTS, type Device } from '../device.js';
+import { cudaProviderInstalled, cudaUnavailableMessage, gpuLooksPresent } from './device.js';
 import { WorkerInitError, WorkerPool } from './pool.js';
 import type { JobResult, WorkerInit } from './protocol.js';
 import type { EmbedBatch, ImageInput, ImageTensor } from './types.js';
@@ -74,7 +75,7 @@ export class Backbone {
   static async create(bundle: ModelBundle, opts?: BackboneOptions): Promise<Backbone> {
     const b = checkBundle(bundle);
     const o = expectOptions(opts, 'opts');
-    const device = o.device === undefined ? 'auto' : expectOneOf(o.device, 'opts.device', ['auto', 'cpu', 'cuda'] as const);
+    const device = o.device === undefined ? 'auto' : expectOneOf(o.device, 'opts.device', DEVICE_REQUESTS);
     const workers = expectWorkers(o.workers, 'opts.workers') ?? 1;
     const threads = expectThreads(o.threads, 'opts.threads') ?? Math.max(1, Math.floor(availableParallelism() / workers));
     const c = b.config;
@@ -95,21 +96,17 @@ export class Backbone {
       }
     };
 
-    if (device === 'cpu') return startCpu();
-    if (device === 'auto' && !gpuLooksPresent()) return startCpu();
-    let reason: string | undefined;
-    if (!cudaProviderInstalled()) reason = "onnxruntime-node's CUDA execution provider is not installed";
-    else {
-      try {
-        return new Backbone(c, 'cuda', await WorkerPool.start(workers, init('cuda')));
-      } catch (e) {
-        if (!(e instanceof WorkerInitError)) throw e;
-        reason = `creating a CUDA session failed: ${e.message}`;
-      }
+    // device.ts decides; this only knows how to probe ONNX Runtime and start sessions.
+    const first = backboneDeviceToTry(device, gpuLooksPresent, () =>
+      cudaProviderInstalled() ? undefined : cudaUnavailableMessage("onnxruntime-node's CUDA execution provider is not installed"),
+    );
+    if (first === 'cpu') return startCpu();
+    try {
+      return new Backbone(c, 'cuda', await WorkerPool.start(workers, init('cuda')));
+    } catch (e) {
+      if (!(e instanceof WorkerInitError)) throw e;
+      cudaUnusable(device as 'auto' | 'cuda', 'backbone', cudaUnavailableMessage(`creating a CUDA session failed: ${e.message}`));
     }
-    const message = cudaUnavailableMessage(reason);
-    if (device === 'cuda') throw new DeviceUnavailableError(message);
-    process.emitWarning(`${message}; the backbone falls back to the CPU`, { code: CUDA_WARNING_CODE });
     return startCpu();
   }
 

@@ -1,21 +1,13 @@
 /**
- * Device selection for the backbone. 'cuda' needs onnxruntime-node's CUDA execution
- * provider, which the default npm install does not download.
- *
- * Decision for 'auto': use CUDA when a GPU looks present (an NVIDIA device node or driver
- * entry) and the provider loads; when a GPU looks present but CUDA cannot be used, fall
- * back to CPU with process.emitWarning(code 'LWFM_CUDA_UNAVAILABLE'); on machines with no
- * sign of a GPU, use the CPU silently (a warning there would be noise on every run).
+ * What the backbone's device decision (src/device.ts) needs to know about ONNX Runtime:
+ * whether a GPU looks present, whether onnxruntime-node's CUDA execution provider (a separate
+ * download, not in the default npm install) is installed, and how to say how to install it.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
-export type Device = 'cpu' | 'cuda';
-export type DeviceRequest = 'auto' | Device;
-
 export const CUDA_INSTALL_HINT = 'ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node';
-export const CUDA_WARNING_CODE = 'LWFM_CUDA_UNAVAILABLE';
 
 /** True when an NVIDIA GPU looks present (device node or loaded driver). */
 export function gpuLooksPresent(): boolean {
@@ -41,7 +33,7 @@ export function cudaProviderInstalled(): boolean {
   return false;
 }
 
-/** Message of a DeviceUnavailableError / fallback warning, with the install hint. */
+/** Why CUDA is not usable by ONNX Runtime, with the install hint (for errors and warnings). */
 export function cudaUnavailableMessage(reason: string): string {
-  return `CUDA is not available to ONNX Runtime (${reason}). Install onnxruntime-node's CUDA 12 binaries with: ${CUDA_INSTALL_HINT}`;
+  return `CUDA is not available to ONNX Runtime (${reason}); install onnxruntime-node's CUDA 12 binaries with: ${CUDA_INSTALL_HINT}`;
 }

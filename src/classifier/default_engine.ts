@@ -8,7 +8,7 @@ import { Backbone } from '../backbone/backbone.js';
 import { headOptionsOf, loadBundle } from '../model/bundle.js';
 import { defaultBundle } from '../model/default_bundle.js';
 import { defaultInt8Bundle } from '../model/quantize/default_int8.js';
-import { DeviceUnavailableError } from '../errors.js';
+import { classifierHeadDevice } from '../device.js';
 import { nativeInfo } from '../native_info.js';
 import type { Engine, LoadOptions } from './engine.js';
 import type { NativeInfoProvider } from './types.js';
@@ -24,16 +24,7 @@ export async function createDefaultEngine(bundleDir: string | undefined, options
   const backbone = await Backbone.create(bundle, { device: options.device ?? 'auto', workers: options.workers, threads: options.threads });
   try {
     const headOptions = { ...headOptionsOf(bundle), threads: options.threads };
-    let head: Head;
-    try {
-      head = new Head({ ...headOptions, device: options.device ?? 'auto' });
-    } catch (err) {
-      // 'cuda' is strict for the backbone, which holds nearly all the arithmetic; a head
-      // without a CUDA engine runs on the CPU instead of failing the whole load.
-      if (!(err instanceof DeviceUnavailableError) || options.device !== 'cuda') throw err;
-      process.emitWarning(`${err.message} The head runs on the CPU; the backbone stays on CUDA.`, { code: 'LWFM_HEAD_CPU_FALLBACK' });
-      head = new Head({ ...headOptions, device: 'cpu' });
-    }
+    const head = new Head({ ...headOptions, device: classifierHeadDevice(options.device ?? 'auto', headOptions) });
     return {
       backbone,
       head,

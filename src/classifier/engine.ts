@@ -26,7 +26,8 @@ export interface EnginePreparedSupport {
 /** The head as the classifier uses it. */
 export interface EngineHead {
   readonly device: 'cpu' | 'cuda';
-  prepareSupport(features: Float32Array, labels: ArrayLike<number>): Promise<EnginePreparedSupport>;
+  /** `stable`: the classifier never changes `features` afterwards (the head may keep them instead of a copy). */
+  prepareSupport(features: Float32Array, labels: ArrayLike<number>, options?: { stable?: boolean }): Promise<EnginePreparedSupport>;
   score(support: EnginePreparedSupport, query: Float32Array): Promise<Float32Array>;
   /** Every term of one query's logits (classifier.explain); heads without it cannot explain. */
   explain?(support: EnginePreparedSupport, query: Float32Array, index?: number): Promise<HeadExplanation>;

@@ -50,7 +50,7 @@ export async function evaluateFolder(rt: EngineRuntime, datasetDir: string, opti
     const s = episode.support.length;
     const q = episode.query.length;
     const headStart = performance.now();
-    const prepared = await rt.run(head.prepareSupport(rows(raw, 0, s), Int32Array.from(episode.support, (x) => x.label)));
+    const prepared = await rt.run(head.prepareSupport(rows(raw, 0, s), Int32Array.from(episode.support, (x) => x.label), { stable: true }));
     let logits: Float32Array;
     try {
       logits = await rt.run(head.score(prepared, rows(raw, s, s + q)));

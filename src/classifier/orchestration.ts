@@ -66,7 +66,7 @@ export async function classifyEpisode(rt: EngineRuntime, support: ImageInputs, l
   rt.alive();
   throwFirstSupportError(supportRaw, support, supportCount);
   const headStart = performance.now();
-  const prepared = await rt.run(rt.engine.head.prepareSupport(rows(supportRaw, 0, supportCount), indices));
+  const prepared = await rt.run(rt.engine.head.prepareSupport(rows(supportRaw, 0, supportCount), indices, { stable: true }));
   const prepareMs = since(headStart);
   try {
     rt.alive();

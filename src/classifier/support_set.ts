@@ -8,9 +8,10 @@
  * - a prepared support is reference-counted: a classify that started on it keeps it alive
  *   until it finishes, even if a newer set replaced it meanwhile.
  *
- * Where the support lives: the embeddings once here (they are what exportSupport returns
- * and what addSupport extends) and the head's prepared form (native memory; on a GPU
- * head also the device copy). addSupport prepares the whole, grown set again rather than
+ * Where the support lives: the embeddings once, here (what exportSupport returns and
+ * addSupport extends; an 'auto' GPU head keeps a reference to this same array for its
+ * later GPU copy instead of a copy of its own), and the head's prepared form (native
+ * memory; on a GPU also the device copy). addSupport prepares the whole, grown set again rather than
  * appending to the prepared one: the native prepared support packs all images' unit
  * vectors into one GEMM operand and holds per-class Gram matrices over all shots (SPEC §4),
  * and it is read by classify calls in flight, so it is immutable; an append needs a native
@@ -96,7 +97,8 @@ export class SupportSet {
       const rowSources = Array.from({ length: labels.length }, (_, i) => sources[i]);
       const allSources = base ? [...base.sources, ...rowSources] : rowSources;
       const headStart = performance.now();
-      const prepared = await rt.run(rt.engine.head.prepareSupport(features, indices));
+      // `features` is this state's own array, never changed: the head need not copy it.
+      const prepared = await rt.run(rt.engine.head.prepareSupport(features, indices, { stable: true }));
       const headMs = since(headStart);
       if (rt.disposed) {
         prepared.dispose();
