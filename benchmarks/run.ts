@@ -30,6 +30,10 @@ const suites: Record<string, Suite> = {
     title: 'Backbone (ResNet-18 taps, ONNX Runtime)',
     load: async () => (await import('./backbone.bench.js')).runBackboneBenchmarks as () => Promise<Row[]>,
   },
+  queue: {
+    title: 'Queue (Redis + BullMQ worker processes)',
+    load: async () => (await import('./queue.bench.js')).runQueueBenchmarks as () => Promise<Row[]>,
+  },
 };
 
 const groups: Record<string, string[]> = {
