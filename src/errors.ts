@@ -71,17 +71,34 @@ export class ModelBundleError extends LwfmError {
 }
 
 /**
- * An image could not be read or decoded; names the image.
+ * Why an image failed, as ImageDecodeError's `reason`:
+ * - `too-many-pixels`: width x height exceeds `maxImagePixels` (rejected from the header, before decoding);
+ * - `file-too-large`: the file has more bytes than an image within `maxImagePixels` can need;
+ * - `not-a-file`: the path is a directory, FIFO, device...; `missing`: no such file; `unreadable`: permissions, I/O;
+ * - `unsupported-format`: not an image format the decoder knows;
+ * - `truncated`: the data ends early; `corrupt`: the decoder rejected the data.
+ * @example
+ * if (r.error?.reason === 'too-many-pixels') console.warn('image too large:', r.error.source);
+ */
+export type ImageDecodeReason = 'too-many-pixels' | 'file-too-large' | 'not-a-file' | 'missing' | 'unreadable' | 'unsupported-format' | 'truncated' | 'corrupt';
+
+/**
+ * An image could not be read or decoded; names the image, and says why in `reason`
+ * (`code` is always ERR_LWFM_IMAGE).
  * @example
  * const results = await classifier.classify(['ok.jpg', 'corrupt.jpg']);
- * // results[1] is an ImageDecodeError, results[0] still holds its prediction
+ * // results[1].error is an ImageDecodeError, results[0] still holds its prediction
+ * console.log(results[1].error?.reason); // 'truncated'
  */
 export class ImageDecodeError extends LwfmError {
   /** File path, or `<buffer #i>` for an in-memory input. */
   readonly source: string;
-  constructor(source: string, problem: string, options?: { cause?: unknown }) {
+  /** Why the image failed (stable; see ImageDecodeReason). */
+  readonly reason: ImageDecodeReason;
+  constructor(source: string, problem: string, options?: { cause?: unknown; reason?: ImageDecodeReason }) {
     super(`Cannot read image ${source}: ${problem}`, 'ERR_LWFM_IMAGE', options);
     this.source = source;
+    this.reason = options?.reason ?? 'corrupt';
   }
 }
 

@@ -3,6 +3,7 @@
  * @packageDocumentation
  */
 export { LwfmError, NativeLoadError, DeviceUnavailableError, DisposedError, ModelBundleError, ImageDecodeError, CudaError } from './errors.js';
+export type { ImageDecodeReason } from './errors.js';
 export { nativeInfo } from './native_info.js';
 export type { NativeInfo } from './native_info.js';
 // --- assignment ---

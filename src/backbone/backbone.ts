@@ -12,6 +12,7 @@ import type { ModelConfig } from '../model/config.js';
 import { backboneDeviceToTry, cudaUnusable, DEVICE_REQUESTS, type Device } from '../device.js';
 import { cudaProviderInstalled, cudaUnavailableMessage, gpuLooksPresent } from './device.js';
 import { WorkerInitError, WorkerPool } from './pool.js';
+import { expectMaxImagePixels } from './image_limits.js';
 import type { JobResult, WorkerInit } from './protocol.js';
 import type { EmbedBatch, ImageInput, ImageTensor } from './types.js';
 
@@ -36,6 +37,11 @@ export interface BackboneOptions {
   workers?: number;
   /** ONNX Runtime intra-op threads per worker (default: hardware threads / workers). */
   threads?: number;
+  /**
+   * Images with more pixels than this (width x height) fail with ImageDecodeError reason
+   * 'too-many-pixels', from their header, before decoding. Default 40,000,000; at most 268,402,689.
+   */
+  maxImagePixels?: number;
 }
 
 function checkBundle(bundle: unknown): ModelBundle {
@@ -78,6 +84,7 @@ export class Backbone {
     const device = o.device === undefined ? 'auto' : expectOneOf(o.device, 'opts.device', DEVICE_REQUESTS);
     const workers = expectWorkers(o.workers, 'opts.workers') ?? 1;
     const threads = expectThreads(o.threads, 'opts.threads') ?? Math.max(1, Math.floor(availableParallelism() / workers));
+    const maxImagePixels = expectMaxImagePixels(o.maxImagePixels, 'opts.maxImagePixels');
     const c = b.config;
     const featureLength = c.channels.reduce((x, y) => x + y, 0) * c.featureSize * c.featureSize;
     const init = (dev: Device): WorkerInit => ({
@@ -85,6 +92,7 @@ export class Backbone {
       device: dev,
       threads,
       featureLength,
+      maxImagePixels,
       spec: { resize: c.resize, crop: c.crop, mean: c.mean, std: c.std },
     });
     const startCpu = async (): Promise<Backbone> => {
@@ -180,7 +188,7 @@ export class Backbone {
       for (const e of r.errors) {
         const i = job.start + e.index;
         d.fill(NaN, i * len, (i + 1) * len);
-        batch.errors[i] = new ImageDecodeError(describe(i), e.message);
+        batch.errors[i] = new ImageDecodeError(describe(i), e.message, { reason: e.reason });
       }
     };
     await Promise.all(jobs.map(collect));

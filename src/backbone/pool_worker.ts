@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { preprocessInto } from './preprocess.js';
+import { DECODE_CONCURRENCY, DecodeFailure, Gate } from './decode.js';
 import { lowerCurrentThreadPriority } from './thread_priority.js';
 import type { JobMessage, JobResult, WorkerInit, WorkerReply } from './protocol.js';
 
@@ -22,6 +23,8 @@ sharp.cache(false);
 let session: ort.InferenceSession | undefined;
 let runChain: Promise<unknown> = Promise.resolve();
 const imageFloats = 3 * init.spec.crop * init.spec.crop;
+// One gate for all jobs of this worker: peak decode memory depends on it, not on batch size.
+const decodeGate = new Gate(DECODE_CONCURRENCY);
 
 async function runSession(input: Float32Array, count: number): Promise<{ features: Float32Array; ms: number }> {
   const s = session!;
@@ -36,13 +39,6 @@ async function runSession(input: Float32Array, count: number): Promise<{ feature
   return { features, ms: performance.now() - t0 };
 }
 
-/** libvips repeats its messages over several lines; keep each distinct line once. */
-function oneLine(reason: unknown): string {
-  const text = (reason as Error)?.message ?? String(reason);
-  const lines = [...new Set(text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean))];
-  return lines.join(' ');
-}
-
 /** Serialises session runs in the order jobs became ready. */
 function serialised<T>(fn: () => Promise<T>): Promise<T> {
   const p = runChain.then(fn, fn);
@@ -54,11 +50,17 @@ async function handleImages(msg: Extract<JobMessage, { type: 'images' }>): Promi
   const n = msg.images.length;
   const t0 = performance.now();
   const staging = new Float32Array(n * imageFloats);
-  const settled = await Promise.allSettled(msg.images.map((img, i) => preprocessInto(img, init.spec, staging, i * imageFloats)));
+  const settled = await Promise.allSettled(
+    msg.images.map((img, i) => decodeGate.run(() => preprocessInto(img, init.spec, staging, i * imageFloats, init.maxImagePixels))),
+  );
   const decodeMs = performance.now() - t0;
   const ok: number[] = [];
   const errors: JobResult['errors'] = [];
-  settled.forEach((s, i) => (s.status === 'fulfilled' ? ok.push(i) : errors.push({ index: i, message: oneLine(s.reason) })));
+  settled.forEach((s, i) => {
+    if (s.status === 'fulfilled') ok.push(i);
+    else if (s.reason instanceof DecodeFailure) errors.push({ index: i, message: s.reason.message, reason: s.reason.reason });
+    else errors.push({ index: i, message: (s.reason as Error)?.message ?? String(s.reason), reason: 'corrupt' });
+  });
   let input = staging;
   if (ok.length !== n && ok.length > 0) {
     input = new Float32Array(ok.length * imageFloats);

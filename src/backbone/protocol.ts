@@ -1,4 +1,5 @@
 /** Messages between the Backbone (main thread) and its pool workers. */
+import type { ImageDecodeReason } from '../errors.js';
 import type { PreprocessSpec } from './preprocess.js';
 
 export interface WorkerInit {
@@ -8,6 +9,8 @@ export interface WorkerInit {
   spec: PreprocessSpec;
   /** Floats per image in the output (C * F * F). */
   featureLength: number;
+  /** Images with more pixels are rejected before decoding (src/backbone/decode.ts). */
+  maxImagePixels: number;
 }
 
 export type JobMessage =
@@ -21,7 +24,7 @@ export interface JobResult {
   features: Float32Array;
   /** Positions (within the job) of the rows in `features`. */
   ok: number[];
-  errors: { index: number; message: string }[];
+  errors: { index: number; message: string; reason: ImageDecodeReason }[];
   decodeMs: number;
   backboneMs: number;
 }

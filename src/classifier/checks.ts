@@ -5,6 +5,7 @@
 import { LwfmError } from '../errors.js';
 import { expectOneOf, expectOptions, expectPositiveInteger, expectThreads, expectWorkers, expectedMessage } from '../validate.js';
 import type { LoadOptions } from './engine.js';
+import { expectMaxImagePixels } from '../backbone/image_limits.js';
 import type { LabelMap } from './labels.js';
 import type { EvaluateOptions, SupportSnapshot } from './types.js';
 
@@ -21,6 +22,7 @@ export function checkLoadArgs(bundle: unknown, options: unknown): LoadOptions {
   const workers = expectWorkers(o.workers, 'options.workers');
   if (workers !== undefined) out.workers = workers;
   if (o.precision !== undefined) out.precision = expectOneOf(o.precision, 'options.precision', ['fp32', 'int8'] as const);
+  if (o.maxImagePixels !== undefined) out.maxImagePixels = expectMaxImagePixels(o.maxImagePixels, 'options.maxImagePixels');
   return out;
 }
 

@@ -21,7 +21,7 @@ export async function createDefaultEngine(bundleDir: string | undefined, options
   if (options.precision !== undefined && options.precision !== precision) {
     throw new RangeError(`Expected a ${options.precision} bundle for options.precision but received ${bundle.dir}, which is ${precision} (make an int8 one with \`lwfm-spm quantize\`)`);
   }
-  const backbone = await Backbone.create(bundle, { device: options.device ?? 'auto', workers: options.workers, threads: options.threads });
+  const backbone = await Backbone.create(bundle, { device: options.device ?? 'auto', workers: options.workers, threads: options.threads, maxImagePixels: options.maxImagePixels });
   try {
     const headOptions = { ...headOptionsOf(bundle), threads: options.threads };
     const head = new Head({ ...headOptions, device: classifierHeadDevice(options.device ?? 'auto', headOptions) });

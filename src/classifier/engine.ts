@@ -80,6 +80,11 @@ export interface LoadOptions {
    * on first use). With a bundle it must match the bundle's precision, when given.
    */
   precision?: 'fp32' | 'int8';
+  /**
+   * Images with more pixels than this (width x height) fail per item with ImageDecodeError
+   * reason 'too-many-pixels', from their header, before decoding. Default 40,000,000.
+   */
+  maxImagePixels?: number;
 }
 
 /** Builds an engine from a bundle directory (undefined = the default model). */
