@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeRgb } from '../src/backbone/preprocess.js';
+import { decodeRgb } from '../src/backbone/decode.js';
 import { describeSkipped, IMAGE_EXTENSIONS, isImageFile, scanImageFolder } from '../src/classifier/image_folder.js';
 
 let root = '';

@@ -12,7 +12,9 @@ import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import type { ImageDecodeReason } from '../errors.js';
 import { FileCheckError, readRegularFile } from '../regular_file.js';
 
-export { DEFAULT_MAX_IMAGE_PIXELS } from './image_limits.js';
+import { DEFAULT_MAX_IMAGE_PIXELS } from './image_limits.js';
+
+export { DEFAULT_MAX_IMAGE_PIXELS };
 
 /**
  * Images up to this many pixels decode at full resolution, exactly as SPEC §1 says.
@@ -147,7 +149,7 @@ export interface DecodeOptions {
  */
 export async function decodeRgb(
   input: string | Uint8Array,
-  opts: DecodeOptions,
+  opts: DecodeOptions = { maxPixels: DEFAULT_MAX_IMAGE_PIXELS, resize: 92 },
 ): Promise<{ rgb: Uint8Array; width: number; height: number }> {
   const bytes = typeof input === 'string' ? await readImageFile(input, opts.maxPixels) : input;
   if (bytes.length === 0) throw new DecodeFailure('truncated', 'the image data is empty (0 bytes)');
