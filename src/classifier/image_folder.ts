@@ -79,7 +79,7 @@ export function describeSkipped(skipped: readonly string[]): string {
   const kinds = [...byExt].map(([ext, n]) => `${n} ${ext}`).join(', ');
   const examples = skipped.slice(0, 3).join(', ') + (skipped.length > 3 ? ', ...' : '');
   return (
-    `skipped ${skipped.length} file${skipped.length === 1 ? '' : 's'} that are not images sharp decodes (${kinds}): ${examples}. ` +
+    `skipped ${skipped.length} ${skipped.length === 1 ? 'file that is not an image' : 'files that are not images'} sharp decodes (${kinds}): ${examples}. ` +
     `Supported: ${IMAGE_EXTENSIONS.join(' ')} (any case); convert other formats (e.g. BMP, HEIC) to PNG or JPEG to use them`
   );
 }
