@@ -49,6 +49,8 @@ export type {
   ClassifierInfo,
 } from './classifier/classifier.js';
 export type { LoadOptions } from './classifier/engine.js';
+export type { ClassifyStreamOptions, StreamedResult } from './classifier/stream.js';
+export type { SignalOptions } from './classifier/abort.js';
 export type { Label } from './classifier/labels.js';
 export type { StageTimings } from './classifier/timings.js';
 export { DatasetError } from './classifier/dataset_error.js';

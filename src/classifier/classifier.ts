@@ -22,6 +22,8 @@ import type { ImageInput, ImageTensor } from '../backbone/types.js';
 import type { ExplainOptions } from '../explain/explain_query.js';
 import type { Explanation } from '../explain/explanation.js';
 import { EngineRuntime } from './runtime.js';
+import { signalOf, type SignalOptions } from './abort.js';
+import { streamClassify, type ClassifyStreamOptions, type StreamedResult } from './stream.js';
 import { SupportSet, type SupportMode } from './support_set.js';
 import { importSnapshot, SupportSetHandle } from './support_handle.js';
 import type {
@@ -37,6 +39,8 @@ import type {
 
 // The public types are reachable from here too (the module users and services import).
 export type * from './types.js';
+export type { ClassifyStreamOptions, StreamedResult } from './stream.js';
+export type { SignalOptions } from './abort.js';
 
 /**
  * Few-shot image classifier (LWFM-SPM).
@@ -84,12 +88,13 @@ export class FewShotClassifier {
    * paths, Buffers of encoded images, or a tensor `{ data, dims: [N, 3, S, S] }`
    * already preprocessed. A failed image gets NaN features and its error; the
    * others are unaffected.
+   * `options.signal` aborts the call (it rejects with the signal's reason).
    * @example
    * const { data, dims, errors } = await classifier.embed(['a.jpg', 'b.png']);
    */
-  async embed(inputs: ImageInputs): Promise<Embedding> {
+  async embed(inputs: ImageInputs, options?: SignalOptions): Promise<Embedding> {
     this.#runtime.alive();
-    return embedImages(this.#runtime, inputs);
+    return embedImages(this.#runtime, inputs, signalOf(options));
   }
 
   /**
@@ -116,15 +121,34 @@ export class FewShotClassifier {
   /**
    * Classifies query images against the support set: one result per query, in input
    * order. An unreadable query yields `{ error }` in its slot; the others still get
-   * predictions.
+   * predictions. All results are held until the call returns: for large or unbounded sets
+   * use `classifyStream`. `options.signal` aborts the call.
    * @example
    * const results = await classifier.classify(['q1.jpg', 'q2.jpg']);
    * for (const r of results) console.log(r.error ? r.error.message : r.label);
    * console.log(results.timings);
    */
-  async classify(inputs: ImageInputs): Promise<Classification> {
+  async classify(inputs: ImageInputs, options?: SignalOptions): Promise<Classification> {
     this.#runtime.alive();
-    return classifyAgainst(this.#runtime, this.#support, inputs);
+    return classifyAgainst(this.#runtime, this.#support, inputs, signalOf(options));
+  }
+
+  /**
+   * Classifies a sequence of any length (an array, a generator, an async iterable such as a
+   * directory walk) against the support set as it was when the stream started, yielding one
+   * result per input in input order, each with `inputIndex` and `source`. Memory is bounded
+   * by `batchSize` and the pipeline depth (two batches in the backbone, one in the head), not
+   * by the input count; decoding, the backbone and the head of consecutive batches overlap.
+   * Inputs are read only as results are consumed. Breaking out of the loop stops the stream
+   * and closes the input iterator; `signal` makes the iteration reject with its reason.
+   * @example
+   * for await (const r of classifier.classifyStream(walk('./photos'), { batchSize: 64 })) {
+   *   console.log(r.inputIndex, r.source, r.error ? r.error.message : r.label);
+   * }
+   */
+  classifyStream(inputs: Iterable<ImageInput> | AsyncIterable<ImageInput>, options?: ClassifyStreamOptions): AsyncGenerator<StreamedResult, void, undefined> {
+    this.#runtime.alive();
+    return streamClassify(this.#runtime, this.#support, inputs, options);
   }
 
   /**

@@ -30,7 +30,7 @@ export async function evaluateFolder(rt: EngineRuntime, datasetDir: string, opti
   const embedEpisode = async (episode: Episode): Promise<{ files: string[]; raw: EmbedBatch }> => {
     const files = [...episode.support, ...episode.query].map((x) => x.file);
     const t = performance.now();
-    const raw = await rt.run(rt.engine.backbone.embed(files));
+    const raw = await rt.run(rt.engine.backbone.embed(files), opts.signal);
     embedMs += since(t);
     rt.alive();
     return { files, raw };

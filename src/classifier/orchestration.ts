@@ -15,10 +15,10 @@ import type { SupportSet } from './support_set.js';
 import type { Classification, ClassifyResult, Embedding } from './types.js';
 
 /** `embed`: backbone embeddings with per-image errors named after their inputs. */
-export async function embedImages(rt: EngineRuntime, inputs: ImageInputs): Promise<Embedding> {
+export async function embedImages(rt: EngineRuntime, inputs: ImageInputs, signal?: AbortSignal): Promise<Embedding> {
   const start = performance.now();
   countInputs(inputs, 'inputs');
-  const raw = await rt.embed(inputs);
+  const raw = await rt.embed(inputs, signal);
   rt.alive();
   return {
     data: raw.data,
@@ -29,11 +29,11 @@ export async function embedImages(rt: EngineRuntime, inputs: ImageInputs): Promi
 }
 
 /** `classify`: queries against the stored support set, pinned for the duration of the head call. */
-export async function classifyAgainst(rt: EngineRuntime, support: SupportSet, inputs: ImageInputs): Promise<Classification> {
+export async function classifyAgainst(rt: EngineRuntime, support: SupportSet, inputs: ImageInputs, signal?: AbortSignal): Promise<Classification> {
   const start = performance.now();
   countInputs(inputs, 'inputs');
   support.expectPresent();
-  const raw = await rt.embed(inputs);
+  const raw = await rt.embed(inputs, signal);
   rt.alive();
   const state = support.acquire();
   try {
@@ -84,7 +84,7 @@ export async function classifyEpisode(rt: EngineRuntime, support: ImageInputs, l
  * Scores the readable queries (rows offset.. of `raw`) against `prepared` and builds one result
  * per query: a prediction, or the error of an unreadable image.
  */
-async function scoreQueries(
+export async function scoreQueries(
   rt: EngineRuntime,
   prepared: EnginePreparedSupport,
   labels: readonly Label[],

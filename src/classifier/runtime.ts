@@ -8,6 +8,7 @@ import type { EmbedBatch } from '../backbone/types.js';
 import { DisposedError, LwfmError } from '../errors.js';
 import type { Engine } from './engine.js';
 import { isTensorInput, type ImageInputs } from './inputs.js';
+import { abortable } from './abort.js';
 
 export class EngineRuntime {
   readonly engine: Engine;
@@ -33,10 +34,13 @@ export class EngineRuntime {
     if (this.#disposed) throw new DisposedError('FewShotClassifier');
   }
 
-  /** Awaits backbone/head work; if dispose() ran meanwhile, reports that rather than the part's own error. */
-  async run<T>(work: Promise<T>): Promise<T> {
+  /**
+   * Awaits backbone/head work; if dispose() ran meanwhile, reports that rather than the part's
+   * own error. An abort of `signal` rejects at once with its reason (see abort.ts).
+   */
+  async run<T>(work: Promise<T>, signal?: AbortSignal): Promise<T> {
     try {
-      return await work;
+      return await abortable(work, signal);
     } catch (err) {
       if (this.#disposed) throw new DisposedError('FewShotClassifier');
       throw err;
@@ -50,14 +54,15 @@ export class EngineRuntime {
   }
 
   /** Backbone embeddings of `inputs`, checked to hold one row and one status per image. */
-  async embed(inputs: ImageInputs): Promise<EmbedBatch> {
+  async embed(inputs: ImageInputs, signal?: AbortSignal): Promise<EmbedBatch> {
+    signal?.throwIfAborted();
     const n = isTensorInput(inputs) ? inputs.dims[0] : inputs.length;
     if (n === 0) {
       // Nothing to run; the backbone need not handle empty batches.
       const [c, p] = this.featureShape();
       return { data: new Float32Array(0), dims: [0, c, p], errors: [], timings: { decode: 0, backbone: 0, total: 0 } };
     }
-    const raw = await this.run(this.engine.backbone.embed(inputs));
+    const raw = await this.run(this.engine.backbone.embed(inputs), signal);
     if (raw.errors.length !== n || raw.dims[0] !== n) {
       throw new LwfmError(`Backbone returned ${raw.dims[0]} embeddings and ${raw.errors.length} statuses for ${n} images`, 'ERR_LWFM_INTERNAL');
     }

@@ -8,6 +8,9 @@ import { checkLabels, checkSnapshot } from './checks.js';
 import type { ImageInputs } from './inputs.js';
 import { LabelMap, type Label } from './labels.js';
 import { classifyAgainst } from './orchestration.js';
+import { signalOf, type SignalOptions } from './abort.js';
+import { streamClassify, type ClassifyStreamOptions, type StreamedResult } from './stream.js';
+import type { ImageInput } from '../backbone/types.js';
 import type { EngineRuntime } from './runtime.js';
 import type { SupportSet } from './support_set.js';
 import type { Classification, SupportSnapshot, SupportSummary } from './types.js';
@@ -67,9 +70,19 @@ export class SupportSetHandle {
    * @example
    * const [r] = await handle.classify([jpegBytes]);
    */
-  async classify(inputs: ImageInputs): Promise<Classification> {
+  async classify(inputs: ImageInputs, options?: SignalOptions): Promise<Classification> {
     this.#alive();
-    return classifyAgainst(this.#rt, this.#set, inputs);
+    return classifyAgainst(this.#rt, this.#set, inputs, signalOf(options));
+  }
+
+  /**
+   * Streams results for a sequence of any length against this set (see FewShotClassifier.classifyStream).
+   * @example
+   * for await (const r of handle.classifyStream(files)) console.log(r.inputIndex, r.label);
+   */
+  classifyStream(inputs: Iterable<ImageInput> | AsyncIterable<ImageInput>, options?: ClassifyStreamOptions): AsyncGenerator<StreamedResult, void, undefined> {
+    this.#alive();
+    return streamClassify(this.#rt, this.#set, inputs, options);
   }
 
   /**
