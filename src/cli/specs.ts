@@ -157,23 +157,31 @@ export const convertSpec: CommandSpec = {
   options: {},
   help: `Usage: lwfm-spm convert CHECKPOINT OUTDIR [options]
 
-Converts a checkpoint trained with the authors' code (or a plain torchvision resnet18
+Converts a checkpoint trained with the authors' code (or a plain torchvision resnet18/34/50
 state dict) into a model bundle directory for --model. Runs tools/convert_checkpoint.py
-with python3 and PyTorch; says what to install when they are missing.
+with python3 and PyTorch to read the checkpoint (says what to install when they are
+missing); the bundle's ONNX graph is written by lwfm-spm's TypeScript writer.
 
 Options (passed to the converter):
-      --taps 7 8                   tapped blocks (default 7 8)
+      --arch resnet18|resnet34|resnet50   backbone (default: what the checkpoint's keys show)
+      --taps 7 8                   tapped blocks (default: the last two, 7 8 for resnet18)
       --feature-size F             pooled size (default 3)
       --pooling average|bilinear   (default average)
       --temperature-attn T         (default 5)
       --temperature T              (default 0.2)
-      --matcher-weight W           (default 0.25)
+      --matcher-weight W           (default 0.25; without matcher MLPs applied without one)
       --top-k K                    (default 1)
-      --norm imagenet|cifar        normalization constants (default imagenet)
+      --norm authors|torchvision|cifar
+                                   authors = the authors' constants (125.3/123.0/113.9 over 255,
+                                   CIFAR-10's statistics; the old name 'imagenet'),
+                                   torchvision = ImageNet 0.485/0.456/0.406 over 0.229/0.224/0.225,
+                                   cifar = CIFAR-100's (default: authors for the authors' layout,
+                                   torchvision for a torchvision state dict)
       --resize R / --crop S        preprocessing sizes (default 92 / 84)
+      --force                      replace OUTDIR if it exists
   -h, --help                       show this help
 
-Exit codes: 0 done, 1 the checkpoint cannot be converted (the message says why),
+Exit codes: 0 done, 1 the checkpoint cannot be converted (one line says why),
 2 bad options, 3 python3 with numpy and torch not found (the message says what to install).
 The bundle format is described in docs/model-bundle.md.`,
 };

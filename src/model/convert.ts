@@ -60,7 +60,9 @@ type Attempt = { kind: 'done'; code: number } | { kind: 'noPython' } | { kind: '
 /** One run; stdout streams through, stderr is held back until we know whether this interpreter has torch. */
 function runOnce(python: string, args: string[]): Promise<Attempt> {
   return new Promise<Attempt>((resolvePromise) => {
-    const child = spawn(python, [CONVERTER_SCRIPT, ...args], { stdio: ['ignore', 'inherit', 'pipe'] });
+    // The script hands the tensors it reads to this package's TypeScript bundle writer; it should run on this Node.
+    const env = { ...process.env, LWFM_SPM_NODE: process.env.LWFM_SPM_NODE ?? process.execPath };
+    const child = spawn(python, [CONVERTER_SCRIPT, ...args], { stdio: ['ignore', 'inherit', 'pipe'], env });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();

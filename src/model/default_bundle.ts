@@ -6,13 +6,12 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { once } from 'node:events';
 import { expectOptions, expectedMessage } from '../validate.js';
 import { loadBundle, BACKBONE_ONNX, MODEL_JSON, type ModelBundle } from './bundle.js';
 import { DEFAULT_HYPERPARAMETERS, MODEL_SCHEMA, MODEL_SCHEMA_VERSION, type ModelConfig } from './config.js';
 import { channelsOf } from './resnet.js';
 import { DEFAULT_SEED } from './default_weights.js';
-import { siblingModule, spawnModuleWorker } from '../backbone/spawn_worker.js';
+import { runBackboneBuild } from './write_bundle.js';
 import { ModelBundleError } from '../errors.js';
 
 import { DEFAULT_CONVERTER_VERSION, DEFAULT_MODEL_VERSION } from './default_bundle_constants.js';
@@ -57,12 +56,17 @@ export function defaultCacheRoot(): string {
 /** Writes the default bundle's files into `dir` (in a worker thread). */
 export async function writeDefaultBundle(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
-  const worker = spawnModuleWorker(siblingModule(import.meta.url, 'default_bundle_worker'), {
-    workerData: { path: join(dir, BACKBONE_ONNX), crop: DEFAULT_HYPERPARAMETERS.crop, taps: DEFAULT_HYPERPARAMETERS.taps },
+  const h = DEFAULT_HYPERPARAMETERS;
+  const msg = await runBackboneBuild({
+    out: join(dir, BACKBONE_ONNX),
+    arch: 'resnet18',
+    taps: [...h.taps],
+    featureSize: h.featureSize,
+    pooling: h.pooling,
+    crop: h.crop,
+    producerVersion: DEFAULT_CONVERTER_VERSION,
   });
-  const [msg] = (await Promise.race([once(worker, 'message'), once(worker, 'error').then(([e]) => Promise.reject(e))])) as [{ ok: boolean; error?: string }];
-  await worker.terminate();
-  if (!msg.ok) throw new Error(`building the default model failed: ${msg.error}`);
+  if (!msg.ok) throw new Error(`building the default model failed: ${msg.message}`);
   await writeFile(join(dir, MODEL_JSON), `${JSON.stringify({ ...defaultModelConfig(), provenance: { ...defaultModelConfig().provenance, createdAt: new Date().toISOString() } }, null, 2)}\n`);
 }
 

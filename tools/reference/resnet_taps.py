@@ -1,6 +1,6 @@
 """Independent PyTorch reference of SPEC.md section 2 (backbone taps + pooling).
 
-Uses torchvision's resnet18 modules with unfolded BatchNorm in eval mode and torch's own
+Uses torchvision's resnet18/34/50 modules with unfolded BatchNorm in eval mode and torch's own
 pooling functions, so it shares no code with the ONNX writers it checks.
 """
 import numpy as np
@@ -11,7 +11,12 @@ import torchvision
 
 def resnet18_from_state(state):
     """state: {torchvision name: numpy/tensor}; fc.* may be absent."""
-    net = torchvision.models.resnet18()
+    return resnet_from_state(state, "resnet18")
+
+
+def resnet_from_state(state, arch):
+    """torchvision `arch` (resnet18/34/50) in eval mode with the tensors of `state`; fc.* may be absent."""
+    net = getattr(torchvision.models, arch)()
     sd = net.state_dict()
     for k in list(sd):
         if k.startswith("fc.") or k.endswith("num_batches_tracked"):
@@ -23,7 +28,7 @@ def resnet18_from_state(state):
 
 
 def tap_maps(net, images):
-    """Returns the 9 tap maps (0 = after maxpool, 1..8 = after each BasicBlock)."""
+    """Returns the tap maps (0 = after maxpool, t = after residual block t in forward order)."""
     x = net.maxpool(net.relu(net.bn1(net.conv1(images))))
     maps = [x]
     for layer in (net.layer1, net.layer2, net.layer3, net.layer4):
