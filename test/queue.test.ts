@@ -147,6 +147,44 @@ describe.skipIf(unavailable !== undefined)('ClassificationQueue with an in-proce
     expect(second.worker).toBe(first.worker);
   });
 
+  it('shared: true sends paths, read by a worker started with shared: true', async () => {
+    const sharedWorker = await startWorker({ connection: redis.url, queue: 'shared-q', classifier: workerClassifier, shared: true });
+    const sq = new ClassificationQueue({ connection: redis.url, queue: 'shared-q' });
+    try {
+      await sq.putSupportSet('s', support, labels, { shared: true });
+      await reference.setSupport(support, labels);
+      const missing = join(dir, 'not-there.jpg');
+      const inputs = [...queries.slice(0, 3), missing];
+      const got = await (await sq.classify('s', inputs, { shared: true })).result();
+      expectSame(got, await reference.classify(inputs));
+      expect(got[3]!.error?.source).toBe(missing);
+      await expect(sq.classify('s', [readFileSync(queries[0]!)], { shared: true })).rejects.toThrow(/shared: true sends paths/);
+    } finally {
+      await sq.close();
+      await sharedWorker.close();
+    }
+  });
+
+  it('classifyMany stopped early withdraws the jobs it did not consume', async () => {
+    await q.putSupportSet('early', support, labels);
+    const inputs = Array.from({ length: 40 }, (_, i) => queries[i % queries.length]!);
+    let n = 0;
+    for await (const r of q.classifyMany('early', inputs, { batchSize: 2, window: 10, runId: 'early-run' })) {
+      expect(r.error).toBeUndefined();
+      if (++n === 3) break;
+    }
+    const left = new Redis(redis.url);
+    try {
+      // Give the worker a moment to finish what it held, then count the run's jobs left.
+      await new Promise((r) => setTimeout(r, 500));
+      const keys = await left.keys('bull:lwfm-spm:early-run.*');
+      // The job being consumed and those a worker held may remain (they expire); the rest are gone.
+      expect(keys.length).toBeLessThanOrEqual(4);
+    } finally {
+      await left.quit();
+    }
+  });
+
   it('payload size limits: the producer refuses with a clear error', async () => {
     const small = new ClassificationQueue({ connection: redis.url, maxJobBytes: 1000 });
     try {

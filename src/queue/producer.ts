@@ -266,15 +266,21 @@ export class ClassificationQueue {
       await handle.remove();
       yield* results;
     };
-    for await (const image of images as AsyncIterable<ImageInput>) {
-      batch.push(image);
-      if (batch.length === batchSize) {
-        await submit();
-        while (pending.length >= window) yield* drainOne();
+    try {
+      for await (const image of images as AsyncIterable<ImageInput>) {
+        batch.push(image);
+        if (batch.length === batchSize) {
+          await submit();
+          while (pending.length >= window) yield* drainOne();
+        }
       }
+      if (batch.length > 0) await submit();
+      while (pending.length > 0) yield* drainOne();
+    } finally {
+      // The caller stopped early or a job failed: withdraw the jobs not consumed (best
+      // effort; one a worker holds just completes and expires with keepCompletedS).
+      await Promise.all(pending.map((h) => h.remove().catch(() => undefined)));
     }
-    if (batch.length > 0) await submit();
-    while (pending.length > 0) yield* drainOne();
   }
 
   /**
