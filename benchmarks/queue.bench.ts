@@ -91,16 +91,22 @@ export async function runQueueBenchmarks(opts: QueueBenchOptions = {}): Promise<
     await throughQueue(one, jobs.slice(0, 4), jobSize);
     await throughQueue(two, jobs.slice(0, 8), jobSize);
     const times = { inProcess: [] as number[], one: [] as number[], two: [] as number[] };
+    // Redis load per job, for sizing: every command of producer and worker (adds, moves,
+    // lock renewals, events, result reads, removals) during the 1-worker runs.
+    const stamps = new Redis(redis.url);
+    const commands = async (): Promise<number> => Number(/total_commands_processed:(\d+)/.exec(await stamps.info('stats'))![1]);
+    let commandsPerJob = 0;
     for (let r = 0; r < rounds; r++) {
       times.inProcess.push(await inProcess(classifier, jobs, concurrency));
+      const before = await commands();
       times.one.push(await throughQueue(one, jobs, jobSize));
+      commandsPerJob += (await commands()) - before - 1;
       times.two.push(await throughQueue(two, jobs, jobSize));
     }
     // Overhead per job: one 1-image job at a time, through the queue and in-process. The
     // queue's own share is the round trip minus the worker's processing time (from the
     // job's processedOn/finishedOn stamps, ms resolution).
     const latency = { queue: [] as number[], local: [] as number[], overhead: [] as number[] };
-    const stamps = new Redis(redis.url);
     for (let i = 0; i < 20; i++) {
       const image = [images[i % images.length]!];
       let t0 = performance.now();
@@ -128,7 +134,7 @@ export async function runQueueBenchmarks(opts: QueueBenchOptions = {}): Promise<
         imagesPerS: rate(median(times.one)),
         msPerJob: median(times.one) / jobCount,
         ratio: base / median(times.one),
-        note: 'Redis on 127.0.0.1, appendonly everysec',
+        note: `Redis on 127.0.0.1, appendonly everysec; ${(commandsPerJob / rounds / jobCount).toFixed(0)} Redis commands per job`,
       },
       {
         name: 'queue, 2 worker processes',
