@@ -185,6 +185,28 @@ describe.skipIf(unavailable !== undefined)('ClassificationQueue with an in-proce
     }
   });
 
+  it('a failure that is not bad input is retried with backoff, then kept with its code', async () => {
+    // A worker whose classifier is gone fails every job with ERR_LWFM_DISPOSED: not the
+    // job's fault, so each one is tried `attempts` times before it is dead-lettered.
+    const broken = await FewShotClassifier.load(join(dir, 'model'), { device: 'cpu', threads: 1, workers: 1 });
+    const brokenWorker = await startWorker({ connection: redis.url, queue: 'retry-q', classifier: broken });
+    await broken.dispose();
+    const rq = new ClassificationQueue({ connection: redis.url, queue: 'retry-q', classifier: reference, attempts: 3, backoffMs: 100 });
+    try {
+      await rq.putSupportSet('s', support, labels);
+      const t0 = Date.now();
+      const h = await rq.classify('s', queries.slice(0, 1));
+      await expect(h.result()).rejects.toMatchObject({ code: 'ERR_LWFM_DISPOSED' });
+      // Backoff 100 ms then 200 ms between the three tries.
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
+      const [failed] = (await rq.status()).failed;
+      expect(failed).toMatchObject({ id: h.jobId, code: 'ERR_LWFM_DISPOSED', attemptsMade: 3 });
+    } finally {
+      await rq.close();
+      await brokenWorker.close();
+    }
+  });
+
   it('payload size limits: the producer refuses with a clear error', async () => {
     const small = new ClassificationQueue({ connection: redis.url, maxJobBytes: 1000 });
     try {
