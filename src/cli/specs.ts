@@ -39,6 +39,8 @@ export const classifySpec: CommandSpec = {
     support: { type: 'string', short: 's' },
     query: { type: 'string', short: 'q', multiple: true },
     json: { type: 'boolean' },
+    jsonl: { type: 'boolean' },
+    'batch-size': { type: 'string' },
     quiet: { type: 'boolean' },
   },
   help: `Usage: lwfm-spm classify --support DIR --query DIR|FILE [DIR|FILE...] [options]
@@ -56,6 +58,12 @@ Options:
   -q, --query PATH    query image or directory; repeatable, and further paths may
                       follow as plain arguments (required)
       --json          print one JSON object instead of a table (no progress)
+      --jsonl         stream JSON Lines, one per query as it is classified
+                      ({inputIndex, file, truth, label, index, probability,
+                      probabilities, logits} or {inputIndex, file, truth, error}), for
+                      directories of any size: read lazily in directory order, memory
+                      bounded; Ctrl-C stops cleanly (complete lines, exit code 130)
+      --batch-size N  images per backbone batch with --jsonl (default 64)
       --quiet         no progress output
 ${MODEL_OPTIONS_HELP}
   -h, --help          show this help

@@ -6,7 +6,8 @@ import { describeSkipped, listImages, scanImageFolder } from '../../classifier/i
 import type { FewShotClassifier } from '../../classifier/classifier.js';
 import { addTimings, zeroTimings } from '../../classifier/timings.js';
 import type { Classification, ClassifyResult } from '../../classifier/types.js';
-import { UsageError, modelOptions, parseCommandArgs, stringList, stringOption } from '../args.js';
+import { UsageError, modelOptions, optionalInt, parseCommandArgs, stringList, stringOption } from '../args.js';
+import { classifyJsonl } from './classify_jsonl.js';
 import { percent, table, timingsLine, UNTRAINED_NOTE } from '../format.js';
 import { loadClassifier } from '../load_model.js';
 import { Progress } from '../progress.js';
@@ -93,6 +94,10 @@ export async function run(argv: string[]): Promise<number> {
   if (queryPaths.length === 0) throw new UsageError('missing required option --query');
   const json = args.values.json === true;
   const quiet = args.values.quiet === true;
+  const jsonl = args.values.jsonl === true;
+  if (json && jsonl) throw new UsageError('--json and --jsonl exclude each other');
+  const batchSize = optionalInt(args, 'batch-size', 1, 4096);
+  if (batchSize !== undefined && !jsonl) throw new UsageError('--batch-size applies to --jsonl only');
 
   // Check all paths before the (slow) model load.
   const folder = scanImageFolder(supportDir);
@@ -101,7 +106,8 @@ export async function run(argv: string[]): Promise<number> {
     throw new DatasetError(folder.root, `every support class needs at least one image; empty: ${empty.map((c) => c.name).join(', ')}`);
   }
   const skipped = [...folder.skipped];
-  const queries = collectQueries(queryPaths, skipped);
+  // --jsonl reads query directories lazily, as the stream consumes them.
+  const queries = jsonl ? [] : collectQueries(queryPaths, skipped);
   if (skipped.length > 0) process.stderr.write(`lwfm-spm: warning: ${describeSkipped(skipped)}\n`);
 
   if (folder.classes.length === 1) {
@@ -115,6 +121,7 @@ export async function run(argv: string[]): Promise<number> {
   const supportFiles = folder.classes.flatMap((c) => c.files);
   const supportLabels = folder.classes.flatMap((c) => c.files.map(() => c.name));
   const support = await classifier.setSupport(supportFiles, supportLabels);
+  if (jsonl) return await classifyJsonl(classifier, queryPaths, { quiet, ...(batchSize !== undefined ? { batchSize } : {}) });
   const progress = new Progress(process.stderr, undefined, json || quiet);
   const results = await classifyWithProgress(classifier, queries, progress);
   // setSupport and classify run one after the other, so their stages add up.
