@@ -107,8 +107,9 @@ export function solveAssignmentsSync(costs: Float32Array, options: AssignmentSha
 
 /**
  * Like {@link solveAssignmentsSync}, but runs off the event loop and splits the batch over
- * `threads` threads (default: all hardware threads). Do not modify `costs` until the promise
- * settles.
+ * `threads` threads (default: all hardware threads). `costs` is copied before the call returns:
+ * the caller may reuse, resize or transfer it at once (the result is for the contents at the
+ * time of the call).
  *
  * @example
  * import { solveAssignments } from 'lwfm-spm';

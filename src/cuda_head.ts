@@ -184,7 +184,8 @@ export function prepareCudaSupport(options: CudaHeadOptions, features: Float32Ar
 /**
  * {@link prepareCudaSupport} off the event loop: arguments are checked at once (a bad one
  * rejects with its TypeError / RangeError), the GPU work runs on a worker thread. Rejects with
- * DeviceUnavailableError without a usable GPU. The arrays must not change until it settles.
+ * DeviceUnavailableError without a usable GPU. The arrays are copied before it returns, so the
+ * caller may reuse or transfer them at once.
  * @example
  * import { prepareCudaSupportAsync } from 'lwfm-spm';
  * const support = await prepareCudaSupportAsync({ channels: [512, 512], matcher }, features, [0, 1, 2, 3, 4]);

@@ -69,6 +69,9 @@ export class AutoHeadBackend implements HeadBackend<AutoSupport> {
       return this.#cpu.score(support.cpu, query);
     }
     this.#lastDevice = 'cuda';
+    // The GPU path reaches native code only after an await (the support's GPU copy; the CPU
+    // fallback): snapshot the query now, so the caller may reuse its array once score() returns.
+    query = query.slice();
     try {
       return await (await this.#gpuCopy(support)).score(query);
     } catch (err) {

@@ -9,14 +9,15 @@
 #include <string>
 #include <vector>
 
+#include "bindings/arg_readers.h"
 #include "bindings/registry.h"
 #include "core/assignment.h"
 
 namespace lwfm {
 namespace {
 
-constexpr double kMaxSide = 65536;                    // rows, cols
-constexpr double kMaxResults = 2147483647.0;          // batch * rows (one Int32Array)
+constexpr int64_t kMaxSide = 65536;              // rows, cols
+constexpr int64_t kMaxResults = 2147483647;      // batch * rows (one Int32Array)
 
 struct Shape {
   std::size_t batch = 0;
@@ -24,43 +25,25 @@ struct Shape {
   bool maximize = false;
 };
 
-double CountArg(const Napi::CallbackInfo& info, std::size_t index, const char* name, double max) {
+// Parses (costs, batch, rows, cols, maximize) and checks every size relation; `copy` says
+// whether the costs are copied into native memory (async) or borrowed (sync; see arg_readers.h).
+Shape ParseShape(const Napi::CallbackInfo& info, const char* fn, Copy copy, ArrayArg<float>* costs) {
   Napi::Env env = info.Env();
-  if (index >= info.Length() || !info[index].IsNumber())
-    throw Napi::TypeError::New(env, std::string("Expected positive integer for ") + name);
-  const double value = info[index].As<Napi::Number>().DoubleValue();
-  if (!(value >= 1) || value != std::floor(value) || value > max)
-    throw Napi::RangeError::New(env, std::string("Expected integer in [1, ") + std::to_string(static_cast<long long>(max)) +
-                                         "] for " + name + " but received " + std::to_string(value));
-  return value;
-}
-
-// Parses (costs, batch, rows, cols, maximize) and checks every size relation.
-Shape ParseShape(const Napi::CallbackInfo& info, Napi::TypedArrayOf<float>* costs) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsTypedArray() ||
-      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-    throw Napi::TypeError::New(env, "Expected Float32Array for costs");
-  *costs = info[0].As<Napi::TypedArrayOf<float>>();
   Shape shape;
-  const double batch = CountArg(info, 1, "batch", kMaxResults);
-  const double rows = CountArg(info, 2, "rows", kMaxSide);
-  const double cols = CountArg(info, 3, "cols", kMaxSide);
+  const int64_t batch = ReadCount(info, 1, "batch", fn, 1, kMaxResults);
+  const int64_t rows = ReadCount(info, 2, "rows", fn, 1, kMaxSide);
+  const int64_t cols = ReadCount(info, 3, "cols", fn, 1, kMaxSide);
   if (rows > cols)
-    throw Napi::RangeError::New(env, "Expected rows <= cols but received rows " + std::to_string(static_cast<int>(rows)) +
-                                         " and cols " + std::to_string(static_cast<int>(cols)));
+    throw ArgRangeError(env, "rows <= cols", "rows", fn,
+                        "rows " + std::to_string(rows) + " and cols " + std::to_string(cols));
   if (batch * rows > kMaxResults)
-    throw Napi::RangeError::New(env, "batch * rows exceeds the largest Int32Array result");
-  // batch * rows * cols < 2^31 * 2^16 = 2^47: exact in a double and in size_t.
-  const double expected = batch * rows * cols;
-  if (static_cast<double>(costs->ElementLength()) != expected)
-    throw Napi::RangeError::New(env, "Expected Float32Array of length " + std::to_string(static_cast<long long>(expected)) +
-                                         " (batch * rows * cols) for costs but received length " +
-                                         std::to_string(costs->ElementLength()));
-  if (info.Length() > 4 && !info[4].IsUndefined()) {
-    if (!info[4].IsBoolean()) throw Napi::TypeError::New(env, "Expected boolean for maximize");
-    shape.maximize = info[4].As<Napi::Boolean>().Value();
-  }
+    throw ArgRangeError(env, "batch * rows at most 2^31 - 1 (one Int32Array of results)", "batch", fn,
+                        std::to_string(batch) + " x " + std::to_string(rows));
+  shape.maximize = ReadFlag(info[4], "maximize", fn, false);
+  // Read last: nothing after it runs JavaScript. batch * rows * cols < 2^47, exact in a double.
+  *costs = ReadFloat32(info, 0, "costs", fn, Copy::kIfShared);
+  ExpectLength(env, costs->size(), double(batch) * double(rows) * double(cols), "batch * rows * cols", "costs", fn);
+  if (copy == Copy::kAlways) costs->TakeCopy();
   shape.batch = static_cast<std::size_t>(batch);
   shape.rows = static_cast<int>(rows);
   shape.cols = static_cast<int>(cols);
@@ -96,13 +79,13 @@ Napi::Error FailureError(Napi::Env env, const Shape& s, std::int64_t index, Assi
 
 Napi::Value SolveSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Napi::TypedArrayOf<float> costs;
-  const Shape shape = ParseShape(info, &costs);
+  ArrayArg<float> costs;
+  const Shape shape = ParseShape(info, "solveAssignmentsSync", Copy::kIfShared, &costs);
   Napi::Int32Array out = Napi::Int32Array::New(env, shape.batch * shape.rows);
   AssignStatus status = AssignStatus::kOk;
   std::int64_t first = -1;
   try {
-    first = SolveInto(costs.Data(), shape, 1, out.Data(), &status);
+    first = SolveInto(costs.data(), shape, 1, out.Data(), &status);
   } catch (const std::exception& e) {
     // e.g. std::bad_alloc for a huge matrix: a JS error, never a terminated process.
     throw Napi::Error::New(env, std::string("solveAssignmentsSync failed: ") + e.what());
@@ -111,16 +94,17 @@ Napi::Value SolveSync(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// Owns its costs (copied at submission, so nothing the caller does to its array while the
+// pool threads run can reach them) and its result array, which JavaScript cannot see before
+// OnOK hands it over.
 class SolveWorker : public Napi::AsyncWorker {
  public:
-  SolveWorker(Napi::Env env, Napi::TypedArrayOf<float> costs, Shape shape, int threads)
+  SolveWorker(Napi::Env env, ArrayArg<float> costs, Shape shape, int threads)
       : Napi::AsyncWorker(env, "lwfm:solveAssignments"),
         deferred_(Napi::Promise::Deferred::New(env)),
         shape_(shape),
         threads_(threads),
-        costs_data_(costs.Data()) {
-    // Both arrays stay referenced until the worker is done, so their memory cannot go away.
-    costs_ref_ = Napi::Persistent(static_cast<Napi::Object>(costs));
+        costs_(std::move(costs)) {
     Napi::Int32Array out = Napi::Int32Array::New(env, shape.batch * shape.rows);
     out_data_ = out.Data();
     out_ref_ = Napi::Persistent(static_cast<Napi::Object>(out));
@@ -131,7 +115,7 @@ class SolveWorker : public Napi::AsyncWorker {
  protected:
   void Execute() override {
     try {
-      first_ = SolveInto(costs_data_, shape_, threads_, out_data_, &status_);
+      first_ = SolveInto(costs_.data(), shape_, threads_, out_data_, &status_);
     } catch (const std::exception& e) {
       SetError(e.what());
     }
@@ -148,20 +132,20 @@ class SolveWorker : public Napi::AsyncWorker {
   Napi::Promise::Deferred deferred_;
   Shape shape_;
   int threads_;
-  const float* costs_data_;
+  ArrayArg<float> costs_;
   int32_t* out_data_ = nullptr;
-  Napi::ObjectReference costs_ref_, out_ref_;
+  Napi::ObjectReference out_ref_;
   std::int64_t first_ = -1;
   AssignStatus status_ = AssignStatus::kOk;
 };
 
 Napi::Value SolveAsync(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Napi::TypedArrayOf<float> costs;
-  const Shape shape = ParseShape(info, &costs);
+  const char* fn = "solveAssignments";
   int threads = 0;  // all hardware threads
-  if (info.Length() > 5 && !info[5].IsUndefined()) threads = static_cast<int>(CountArg(info, 5, "threads", 4096));
-  auto* worker = new SolveWorker(env, costs, shape, threads);
+  if (!info[5].IsUndefined()) threads = static_cast<int>(ReadCount(info, 5, "threads", fn, 1, 4096));
+  ArrayArg<float> costs;
+  const Shape shape = ParseShape(info, fn, Copy::kAlways, &costs);
+  auto* worker = new SolveWorker(info.Env(), std::move(costs), shape, threads);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;

@@ -69,7 +69,7 @@ Napi::Value AuctionSolveSync(const Napi::CallbackInfo& info) {
   const int64_t cells = int64_t(a.rows) * a.cols;
   for (int64_t b = 0; b < a.batch; ++b) {
     double bd = 0;
-    converged.Data()[b] = auction::SolveAuctionHost(a.costs + b * cells, a.rows, a.cols,
+    converged.Data()[b] = auction::SolveAuctionHost(a.costs.data() + b * cells, a.rows, a.cols,
                                              assignment.Data() + b * a.rows, &bd, ws, jacobi)
                        ? 1
                        : 0;
@@ -94,10 +94,10 @@ Napi::Value AuctionSolveTeamSync(const Napi::CallbackInfo& info) {
   std::vector<int64_t> price(a.cols);
   for (int64_t b = 0; b < a.batch; ++b) {
     double cmin = 0, cmax = 0;
-    bool ok = auction::CostRange(a.costs + b * cells, cells, &cmin, &cmax);
+    bool ok = auction::CostRange(a.costs.data() + b * cells, cells, &cmin, &cmax);
     if (ok) {
       const auction::AuctionScaling s = auction::ChooseScaling(cmin, cmax, a.rows);
-      for (int64_t k = 0; k < cells; ++k) cost[k] = auction::Quantize(a.costs[b * cells + k], s);
+      for (int64_t k = 0; k < cells; ++k) cost[k] = auction::Quantize(a.costs.data()[b * cells + k], s);
       auction::AuctionState st{cost.data(), price.data(), owner.data(), col4row.data(), stack.data()};
       ok = auction::RunAuctionWithThreads(members, st, a.rows, a.cols, s, jacobi);
     }
@@ -122,7 +122,7 @@ Napi::Value ExactSolveTeamSync(const Napi::CallbackInfo& info) {
   std::vector<int32_t> path(a.cols), row4col(a.cols), col4row(a.rows);
   std::vector<uint8_t> scanned(a.cols);
   for (int64_t b = 0; b < a.batch; ++b) {
-    const float* c = a.costs + b * cells;
+    const float* c = a.costs.data() + b * cells;
     bool ok = exact::AllFinite(c, a.cols, a.rows, a.cols);
     if (ok) {
       const exact::ExactState st{c, a.cols, sign, v.data(), shortest.data(), path.data(), scanned.data(),
@@ -145,10 +145,11 @@ Napi::Value ExactSolveTeamSync(const Napi::CallbackInfo& info) {
 // (its callers check finiteness first; a test checks that it stops on NaN anyway).
 Napi::Value ExactSolveFixed9Sync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  size_t length = 0;
-  const float* costs = ReadFloat32(info, 0, "costs", "_exactSolveFixed9Sync", &length);
-  const int64_t batch = ReadCount(info, 1, "batch", "_exactSolveFixed9Sync", 0, int64_t(1) << 40);
-  if (size_t(batch) * 81 != length) throw Napi::RangeError::New(env, "Expected batch * 81 costs for _exactSolveFixed9Sync");
+  const char* fn = "_exactSolveFixed9Sync";
+  const int64_t batch = ReadCount(info, 1, "batch", fn, 0, int64_t(1) << 40);
+  const ArrayArg<float> costs_arg = ReadFloat32(info, 0, "costs", fn, Copy::kIfShared);
+  ExpectLength(env, costs_arg.size(), double(batch) * 81, "batch * 81", "costs", fn);
+  const float* costs = costs_arg.data();
   Napi::Int32Array assignment = Napi::Int32Array::New(env, size_t(batch * 9));
   Napi::Uint8Array converged = Napi::Uint8Array::New(env, size_t(batch));
   for (int64_t b = 0; b < batch; ++b)
@@ -166,7 +167,7 @@ Napi::Value ExactAssignmentTotals(const Napi::CallbackInfo& info) {
   std::vector<int32_t> cols(a.rows);
   const int64_t cells = int64_t(a.rows) * a.cols;
   for (int64_t b = 0; b < a.batch; ++b) {
-    const float* c = a.costs + b * cells;
+    const float* c = a.costs.data() + b * cells;
     if (SolveAssignment(c, a.rows, a.cols, false, cols.data(), ws) != AssignStatus::kOk) {
       totals.Data()[b] = NAN;
       continue;
@@ -183,10 +184,9 @@ Napi::Value ExactAssignmentTotals(const Napi::CallbackInfo& info) {
 // solver for every problem the auction did not finish.
 class SolveAssignmentsWorker : public Napi::AsyncWorker {
  public:
-  SolveAssignmentsWorker(Napi::Env env, const BatchArgs& a, bool maximize, Napi::Object costsArray)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), a_(a), maximize_(maximize) {
-    costsRef_ = Napi::Persistent(costsArray);
-    out_.resize(size_t(a.batch * a.rows));
+  SolveAssignmentsWorker(Napi::Env env, BatchArgs a, bool maximize)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), a_(std::move(a)), maximize_(maximize) {
+    out_.resize(size_t(a_.batch * a_.rows));
   }
   Napi::Promise Promise() { return deferred_.Promise(); }
 
@@ -194,13 +194,13 @@ class SolveAssignmentsWorker : public Napi::AsyncWorker {
   void Execute() override {
     try {
       std::vector<uint8_t> converged(size_t(a_.batch));
-      cuda::SolveAuctionBatch(a_.costs, a_.batch, a_.rows, a_.cols, out_.data(), converged.data(), nullptr, maximize_);
+      cuda::SolveAuctionBatch(a_.costs.data(), a_.batch, a_.rows, a_.cols, out_.data(), converged.data(), nullptr, maximize_);
       AssignWorkspace ws;
       const int64_t cells = int64_t(a_.rows) * a_.cols;
       for (int64_t b = 0; b < a_.batch; ++b) {
         if (converged[b]) continue;
         const AssignStatus st =
-            SolveAssignment(a_.costs + b * cells, a_.rows, a_.cols, maximize_, out_.data() + b * a_.rows, ws);
+            SolveAssignment(a_.costs.data() + b * cells, a_.rows, a_.cols, maximize_, out_.data() + b * a_.rows, ws);
         if (st != AssignStatus::kOk) {
           failure_ = DeviceFailure{false, false,
                                    "Expected finite costs with a finite assignment for costs of batch index " +
@@ -226,9 +226,8 @@ class SolveAssignmentsWorker : public Napi::AsyncWorker {
 
  private:
   Napi::Promise::Deferred deferred_;
-  BatchArgs a_;
+  BatchArgs a_;  // owns a copy of the costs, made at submission
   bool maximize_;
-  Napi::ObjectReference costsRef_;
   std::vector<int32_t> out_;
   DeviceFailure failure_;
 };
@@ -236,21 +235,23 @@ class SolveAssignmentsWorker : public Napi::AsyncWorker {
 
 Napi::Value SolveAssignmentsCuda(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const BatchArgs a = ReadBatchArgs(info, "solveAssignmentsCuda");
+  const char* fn = "solveAssignmentsCuda";
+  const bool maximize = ReadFlag(info[4], "maximize", fn, false);
+  BatchArgs a = ReadBatchArgs(info, fn);  // borrowed until the copy below
 #ifdef LWFM_WITH_CUDA
   if (a.cols > cuda::kMaxGpuCols) {
-    throw Napi::RangeError::New(env, "Expected cols at most " + std::to_string(cuda::kMaxGpuCols) +
-                                         " for solveAssignmentsCuda but received " + std::to_string(a.cols) +
-                                         " (use the CPU solver)");
+    throw ArgRangeError(env, "integer at most " + std::to_string(cuda::kMaxGpuCols) + " (use the CPU solver)", "cols",
+                        fn, std::to_string(a.cols));
   }
   const cuda::RuntimeStatus& s = cuda::QueryRuntime();
   if (!s.available) throw MakeDeviceError(env, DeviceFailure{true, false, s.reason});
-  const bool maximize = info.Length() > 4 && info[4].ToBoolean().Value();
-  auto* worker = new SolveAssignmentsWorker(env, a, maximize, info[0].As<Napi::Object>());
+  a.costs.TakeCopy();  // the worker reads the costs after this call has returned
+  auto* worker = new SolveAssignmentsWorker(env, std::move(a), maximize);
   Napi::Promise p = worker->Promise();
   worker->Queue();
   return p;
 #else
+  (void)maximize;
   (void)a;
   throw MakeDeviceError(env, DeviceFailure{true, false, kNotCompiledReason});
 #endif

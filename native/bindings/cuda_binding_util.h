@@ -43,30 +43,25 @@ inline DeviceFailure FailureOf(const std::exception& e) {
 #endif
 
 struct BatchArgs {
-  const float* costs = nullptr;
+  ArrayArg<float> costs;
   int64_t batch = 0;
   int rows = 0, cols = 0;
 };
 
 // (costs: Float32Array, batch, rows, cols) with costs.length == batch * rows * cols, rows <= cols.
+// The costs are borrowed (sync use); an async caller calls costs.TakeCopy() before returning.
 inline BatchArgs ReadBatchArgs(const Napi::CallbackInfo& info, const char* fn) {
   Napi::Env env = info.Env();
   BatchArgs a;
-  size_t length = 0;
-  a.costs = ReadFloat32(info, 0, "costs", fn, &length);
   a.batch = ReadCount(info, 1, "batch", fn, 0, int64_t(1) << 40);
   a.rows = int(ReadCount(info, 2, "rows", fn, 1, 1 << 20));
   a.cols = int(ReadCount(info, 3, "cols", fn, 1, 1 << 20));
   if (a.rows > a.cols) {
-    throw Napi::RangeError::New(env, std::string("Expected rows <= cols for ") + fn + " but received rows " +
-                                         std::to_string(a.rows) + " and cols " + std::to_string(a.cols));
+    throw ArgRangeError(env, "rows <= cols", "rows", fn,
+                        "rows " + std::to_string(a.rows) + " and cols " + std::to_string(a.cols));
   }
-  const double want = double(a.batch) * a.rows * a.cols;
-  if (double(length) != want) {
-    throw Napi::RangeError::New(env, std::string("Expected Float32Array of length batch * rows * cols = ") +
-                                         std::to_string(int64_t(want)) + " for costs of " + fn +
-                                         " but received length " + std::to_string(length));
-  }
+  a.costs = ReadFloat32(info, 0, "costs", fn, Copy::kIfShared);
+  ExpectLength(env, a.costs.size(), double(a.batch) * a.rows * a.cols, "batch * rows * cols", "costs", fn);
   return a;
 }
 

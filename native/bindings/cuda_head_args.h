@@ -30,8 +30,10 @@ inline int ReadIntField(Napi::Object o, const char* key, const char* fn) {
   return int(d);
 }
 
-// Parses the config object; keeps the matcher arrays alive through `keep`.
-inline cuda::HeadConfig ReadHeadConfig(Napi::Value value, const char* fn, std::vector<Napi::ObjectReference>* keep) {
+// Parses the config object. The matcher weights are copied into `weights` (the config points
+// into them): reading a later property can run a getter that resizes or detaches an earlier
+// array, and an async preparation reads them on another thread.
+inline cuda::HeadConfig ReadHeadConfig(Napi::Value value, const char* fn, std::vector<ArrayArg<float>>* weights) {
   Napi::Env env = value.Env();
   if (!value.IsObject()) throw Napi::TypeError::New(env, std::string("Expected config object for ") + fn);
   Napi::Object o = value.As<Napi::Object>();
@@ -69,66 +71,57 @@ inline cuda::HeadConfig ReadHeadConfig(Napi::Value value, const char* fn, std::v
       if (Cl % 2 != 0)
         throw Napi::RangeError::New(env, std::string("Expected even channels per tap with a matcher MLP for ") + fn);
       for (const char* key : {"w1", "w2"}) {
-        Napi::Value w = e.As<Napi::Object>().Get(key);
-        if (!w.IsTypedArray() || w.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-          throw Napi::TypeError::New(env, std::string("Expected Float32Array for config.matcher[") + std::to_string(l) +
-                                              "]." + key + " of " + fn + " but received " + Describe(w));
-        Napi::Float32Array f = w.As<Napi::Float32Array>();
-        if (int64_t(f.ElementLength()) != Cl / 2 * Cl)
-          throw Napi::RangeError::New(env, std::string("Expected Float32Array of length ") + std::to_string(Cl / 2 * Cl) +
-                                               " for config.matcher[" + std::to_string(l) + "]." + key + " of " + fn +
-                                               " but received length " + std::to_string(f.ElementLength()));
-        (std::string(key) == "w1" ? c.w1 : c.w2).push_back(f.Data());
-        keep->push_back(Napi::Persistent(f.As<Napi::Object>()));
+        const std::string name = "config.matcher[" + std::to_string(l) + "]." + key;
+        ArrayArg<float> w = ArrayArg<float>::Read(e.As<Napi::Object>().Get(key), name, fn, Copy::kIfShared);
+        ExpectLength(env, w.size(), double(Cl / 2 * Cl), "C_l / 2 * C_l", name, fn);
+        w.TakeCopy();
+        (std::string(key) == "w1" ? c.w1 : c.w2).push_back(w.data());
+        weights->push_back(std::move(w));
       }
     }
   }
   return c;
 }
 
-// A Float32Array of count x C x P finite features; returns count.
-inline int ReadFeatures(const Napi::CallbackInfo& info, size_t k, const char* name, const char* fn,
-                        const cuda::HeadConfig& c, const float** data) {
-  size_t length = 0;
-  *data = ReadFloat32(info, k, name, fn, &length);
+// A Float32Array of count x C x P finite features (count >= 1), copied per `copy`.
+inline ArrayArg<float> ReadFeatures(const Napi::CallbackInfo& info, size_t k, const char* name, const char* fn,
+                                    const cuda::HeadConfig& c, Copy copy) {
+  ArrayArg<float> f = ReadFloat32(info, k, name, fn, Copy::kIfShared);
+  const size_t length = f.size();
   const size_t per = size_t(c.totalChannels()) * c.pixels();
   if (length == 0 || length % per != 0 || length / per > size_t(1) << 24) {
-    throw Napi::RangeError::New(info.Env(), std::string("Expected Float32Array of length a positive multiple of C * P = ") +
-                                                std::to_string(per) + " for " + name + " of " + fn +
-                                                " but received length " + std::to_string(length));
+    throw ArgRangeError(info.Env(), "Float32Array of length a positive multiple of C * P = " + std::to_string(per), name,
+                        fn, "length " + std::to_string(length));
   }
+  if (copy == Copy::kAlways) f.TakeCopy();
   for (size_t i = 0; i < length; ++i) {
-    if (!std::isfinite((*data)[i])) {
-      throw Napi::RangeError::New(info.Env(), NonFiniteFeatureMessage(std::string(name) + " of " + fn, (*data)[i],
+    if (!std::isfinite(f.data()[i])) {
+      throw Napi::RangeError::New(info.Env(), NonFiniteFeatureMessage(std::string(name) + " of " + fn, f.data()[i],
                                                                       (long long)i, c.totalChannels(), c.pixels()));
     }
   }
-  return int(length / per);
+  return f;
 }
 
-// Int32Array labels in [0, way) with every class present; S entries.
-inline const int32_t* ReadLabels(const Napi::CallbackInfo& info, size_t k, const char* fn, int S, int way) {
+// Int32Array labels in [0, way) with every class present; S entries; copied per `copy`.
+inline ArrayArg<int32_t> ReadLabels(const Napi::CallbackInfo& info, size_t k, const char* fn, int S, int way,
+                                    Copy copy) {
   Napi::Env env = info.Env();
-  Napi::Value v = info[k];
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
-    throw Napi::TypeError::New(env, std::string("Expected Int32Array for labels of ") + fn + " but received " + Describe(v));
-  Napi::Int32Array a = v.As<Napi::Int32Array>();
-  if (int64_t(a.ElementLength()) != S)
-    throw Napi::RangeError::New(env, std::string("Expected Int32Array of length ") + std::to_string(S) +
-                                         " (one label per support image) for labels of " + fn + " but received length " +
-                                         std::to_string(a.ElementLength()));
+  ArrayArg<int32_t> a = ArrayArg<int32_t>::Read(info[k], "labels", fn, copy);
+  if (int64_t(a.size()) != S)
+    throw ArgRangeError(env, "Int32Array of length " + std::to_string(S) + " (one label per support image)", "labels",
+                        fn, "length " + std::to_string(a.size()));
   std::vector<int> count(size_t(way), 0);
   for (int s = 0; s < S; ++s) {
-    if (a.Data()[s] < 0 || a.Data()[s] >= way)
-      throw Napi::RangeError::New(env, std::string("Expected label in [0, ") + std::to_string(way) + ") for labels[" +
-                                           std::to_string(s) + "] of " + fn + " but received " + std::to_string(a.Data()[s]));
-    ++count[a.Data()[s]];
+    if (a.data()[s] < 0 || a.data()[s] >= way)
+      throw ArgRangeError(env, "label in [0, " + std::to_string(way) + ")", "labels[" + std::to_string(s) + "]", fn,
+                          std::to_string(a.data()[s]));
+    ++count[a.data()[s]];
   }
   for (int k2 = 0; k2 < way; ++k2)
     if (count[k2] == 0)
-      throw Napi::RangeError::New(env, std::string("Expected at least one support image for class ") + std::to_string(k2) +
-                                           " of " + fn + " but received none");
-  return a.Data();
+      throw ArgRangeError(env, "at least one support image", "class " + std::to_string(k2), fn, "none");
+  return a;
 }
 
 }  // namespace lwfm

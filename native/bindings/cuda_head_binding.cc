@@ -23,14 +23,14 @@ namespace {
 Napi::Value CudaHeadScoreHost(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* fn = "_cudaHeadScoreHost";
-  std::vector<Napi::ObjectReference> keep;
-  const cuda::HeadConfig cfg = ReadHeadConfig(info[0], fn, &keep);
-  const float* support = nullptr;
-  const float* queries = nullptr;
-  const int S = ReadFeatures(info, 1, "support features", fn, cfg, &support);
-  const int32_t* labels = ReadLabels(info, 2, fn, S, cfg.way);
-  const int Q = ReadFeatures(info, 3, "query features", fn, cfg, &queries);
-  const std::vector<float> logits = cuda::HeadScoreHost(cfg, support, labels, S, queries, Q);
+  std::vector<ArrayArg<float>> weights;
+  const cuda::HeadConfig cfg = ReadHeadConfig(info[0], fn, &weights);
+  const ArrayArg<float> support = ReadFeatures(info, 1, "support features", fn, cfg, Copy::kIfShared);
+  const int S = int(support.size() / (size_t(cfg.totalChannels()) * cfg.pixels()));
+  const ArrayArg<int32_t> labels = ReadLabels(info, 2, fn, S, cfg.way, Copy::kIfShared);
+  const ArrayArg<float> queries = ReadFeatures(info, 3, "query features", fn, cfg, Copy::kIfShared);
+  const int Q = int(queries.size() / (size_t(cfg.totalChannels()) * cfg.pixels()));
+  const std::vector<float> logits = cuda::HeadScoreHost(cfg, support.data(), labels.data(), S, queries.data(), Q);
   Napi::Float32Array out = Napi::Float32Array::New(env, logits.size());
   std::copy(logits.begin(), logits.end(), out.Data());
   return out;
@@ -40,42 +40,42 @@ Napi::Value CudaHeadScoreHost(const Napi::CallbackInfo& info) {
 Napi::Value GemmNTHost(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* fn = "_gemmNTHost";
-  size_t la = 0, lb = 0;
-  const float* a = ReadFloat32(info, 0, "a", fn, &la);
-  const float* b = ReadFloat32(info, 1, "b", fn, &lb);
   const int M = int(ReadCount(info, 2, "M", fn, 1, 1 << 16));
   const int N = int(ReadCount(info, 3, "N", fn, 1, 1 << 16));
   const int K = int(ReadCount(info, 4, "K", fn, 1, 1 << 16));
-  if (la != size_t(M) * K || lb != size_t(N) * K) throw Napi::RangeError::New(env, "Expected a: M x K and b: N x K for _gemmNTHost");
+  const bool relu = ReadFlag(info[5], "relu", fn, false);
+  const ArrayArg<float> a = ReadFloat32(info, 0, "a", fn, Copy::kIfShared);
+  const ArrayArg<float> b = ReadFloat32(info, 1, "b", fn, Copy::kIfShared);
+  ExpectLength(env, a.size(), double(M) * K, "M * K", "a", fn);
+  ExpectLength(env, b.size(), double(N) * K, "N * K", "b", fn);
   Napi::Float32Array out = Napi::Float32Array::New(env, size_t(M) * N);
-  cuda::GemmNT(a, b, out.Data(), M, N, K, N, info[5].ToBoolean().Value());
+  cuda::GemmNT(a.data(), b.data(), out.Data(), M, N, K, N, relu);
   return out;
 }
 
-// (config, support, labels) of cudaHeadPrepare[Async], checked, with the JS arrays they point
-// into kept referenced; throws the device error when this build or machine cannot take them.
+// (config, support, labels) of cudaHeadPrepare[Async], checked; the async call owns copies of
+// the arrays (arg_readers.h). Throws the device error when this build or machine cannot run it.
 struct PrepareArgs {
-  std::vector<Napi::ObjectReference> keep;
+  std::vector<ArrayArg<float>> weights;  // the config's matcher weights point into these
   cuda::HeadConfig cfg;
-  const float* support = nullptr;
-  const int32_t* labels = nullptr;
+  ArrayArg<float> support;
+  ArrayArg<int32_t> labels;
   int S = 0;
 };
 
-PrepareArgs ReadPrepareArgs(const Napi::CallbackInfo& info, const char* fn) {
+PrepareArgs ReadPrepareArgs(const Napi::CallbackInfo& info, const char* fn, Copy copy) {
   Napi::Env env = info.Env();
   PrepareArgs a;
-  a.cfg = ReadHeadConfig(info[0], fn, &a.keep);
-  a.S = ReadFeatures(info, 1, "support features", fn, a.cfg, &a.support);
-  a.labels = ReadLabels(info, 2, fn, a.S, a.cfg.way);
+  a.cfg = ReadHeadConfig(info[0], fn, &a.weights);
+  a.support = ReadFeatures(info, 1, "support features", fn, a.cfg, copy);
+  a.S = int(a.support.size() / (size_t(a.cfg.totalChannels()) * a.cfg.pixels()));
+  a.labels = ReadLabels(info, 2, fn, a.S, a.cfg.way, copy);
 #ifdef LWFM_WITH_CUDA
   if (a.cfg.pixels() > cuda::kMaxGpuPixels)
     throw Napi::RangeError::New(env, std::string("Expected featureSize at most 5 for ") + fn + " (GPU) but received " +
                                          std::to_string(a.cfg.featureSize));
   const cuda::RuntimeStatus& s = cuda::QueryRuntime();
   if (!s.available) throw MakeDeviceError(env, DeviceFailure{true, false, s.reason});
-  a.keep.push_back(Napi::Persistent(info[1].As<Napi::Object>()));
-  a.keep.push_back(Napi::Persistent(info[2].As<Napi::Object>()));
   return a;
 #else
   throw MakeDeviceError(env, DeviceFailure{true, false, kNotCompiledReason});
@@ -110,16 +110,19 @@ std::shared_ptr<cuda::CudaHead> HeadFrom(const Napi::CallbackInfo& info, const c
 
 class HeadScoreWorker : public Napi::AsyncWorker {
  public:
-  HeadScoreWorker(Napi::Env env, std::shared_ptr<cuda::CudaHead> head, Napi::Float32Array queries, int Q)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), head_(std::move(head)), Q_(Q) {
-    queriesRef_ = Napi::Persistent(queries.As<Napi::Object>());
-    data_ = queries.Data();
+  HeadScoreWorker(Napi::Env env, std::shared_ptr<cuda::CudaHead> head, ArrayArg<float> queries, int Q)
+      : Napi::AsyncWorker(env),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        head_(std::move(head)),
+        queries_(std::move(queries)),
+        Q_(Q) {
     out_.resize(size_t(Q) * head_->way());
   }
   Napi::Promise Promise() { return deferred_.Promise(); }
 
  protected:
   void Execute() override {
+    const float* data_ = queries_.data();
     const size_t count = size_t(Q_) * size_t(head_->featureLength());
     for (size_t i = 0; i < count; ++i) {
       if (!std::isfinite(data_[i])) {
@@ -147,8 +150,7 @@ class HeadScoreWorker : public Napi::AsyncWorker {
  private:
   Napi::Promise::Deferred deferred_;
   std::shared_ptr<cuda::CudaHead> head_;
-  Napi::ObjectReference queriesRef_;
-  const float* data_ = nullptr;
+  ArrayArg<float> queries_;  // a copy made at submission
   int Q_;
   std::vector<float> out_;
   DeviceFailure failure_;
@@ -156,7 +158,7 @@ class HeadScoreWorker : public Napi::AsyncWorker {
 
 // Prepares a support on the GPU off the event loop: the first CUDA call of a process also
 // creates the context (tens to hundreds of ms), and a large support's upload and preparation
-// take milliseconds more. The JS arrays stay referenced until the worker finishes.
+// take milliseconds more. It owns copies of every array it reads (made at submission).
 class HeadPrepareWorker : public Napi::AsyncWorker {
  public:
   HeadPrepareWorker(Napi::Env env, PrepareArgs args)
@@ -166,7 +168,7 @@ class HeadPrepareWorker : public Napi::AsyncWorker {
  protected:
   void Execute() override {
     try {
-      head_ = std::make_shared<cuda::CudaHead>(args_.cfg, args_.support, args_.labels, args_.S);
+      head_ = std::make_shared<cuda::CudaHead>(args_.cfg, args_.support.data(), args_.labels.data(), args_.S);
     } catch (const std::exception& e) {
       failure_ = FailureOf(e);
       SetError(e.what());
@@ -177,7 +179,7 @@ class HeadPrepareWorker : public Napi::AsyncWorker {
 
  private:
   Napi::Promise::Deferred deferred_;
-  PrepareArgs args_;  // keeps the matcher weights, support and labels referenced
+  PrepareArgs args_;  // owns copies of the matcher weights, support and labels
   std::shared_ptr<cuda::CudaHead> head_;
   DeviceFailure failure_;
 };
@@ -185,10 +187,10 @@ class HeadPrepareWorker : public Napi::AsyncWorker {
 
 // cudaHeadPrepare(config, support, labels) -> handle (support prepared on the GPU).
 Napi::Value CudaHeadPrepare(const Napi::CallbackInfo& info) {
-  PrepareArgs a = ReadPrepareArgs(info, "cudaHeadPrepare");
+  PrepareArgs a = ReadPrepareArgs(info, "cudaHeadPrepare", Copy::kIfShared);
 #ifdef LWFM_WITH_CUDA
   try {
-    return WrapHead(info.Env(), std::make_shared<cuda::CudaHead>(a.cfg, a.support, a.labels, a.S));
+    return WrapHead(info.Env(), std::make_shared<cuda::CudaHead>(a.cfg, a.support.data(), a.labels.data(), a.S));
   } catch (const std::exception& e) {
     throw MakeDeviceError(info.Env(), FailureOf(e));
   }
@@ -201,7 +203,7 @@ Napi::Value CudaHeadPrepare(const Napi::CallbackInfo& info) {
 // cudaHeadPrepareAsync(config, support, labels) -> Promise<handle>: cudaHeadPrepare off the
 // event loop (arguments are checked here, synchronously, as there).
 Napi::Value CudaHeadPrepareAsync(const Napi::CallbackInfo& info) {
-  PrepareArgs a = ReadPrepareArgs(info, "cudaHeadPrepareAsync");
+  PrepareArgs a = ReadPrepareArgs(info, "cudaHeadPrepareAsync", Copy::kAlways);
 #ifdef LWFM_WITH_CUDA
   auto* worker = new HeadPrepareWorker(info.Env(), std::move(a));
   Napi::Promise p = worker->Promise();
@@ -219,14 +221,14 @@ Napi::Value CudaHeadScore(const Napi::CallbackInfo& info) {
 #ifdef LWFM_WITH_CUDA
   const char* fn = "cudaHeadScore";
   std::shared_ptr<cuda::CudaHead> head = HeadFrom(info, fn);
-  size_t length = 0;
-  const float* data = ReadFloat32(info, 1, "queries", fn, &length);
+  ArrayArg<float> queries = ReadFloat32(info, 1, "queries", fn, Copy::kIfShared);
+  const size_t length = queries.size();
   const size_t per = size_t(head->featureLength());
   if (length == 0 || length % per != 0 || length / per > size_t(1) << 24)
-    throw Napi::RangeError::New(env, "Expected Float32Array of length a positive multiple of C * P = " + std::to_string(per) +
-                                         " for queries of cudaHeadScore but received length " + std::to_string(length));
-  (void)data;  // finiteness is checked off the event loop, in the worker
-  auto* worker = new HeadScoreWorker(env, head, info[1].As<Napi::Float32Array>(), int(length / per));
+    throw ArgRangeError(env, "Float32Array of length a positive multiple of C * P = " + std::to_string(per), "queries",
+                        fn, "length " + std::to_string(length));
+  queries.TakeCopy();  // finiteness is checked off the event loop, in the worker, on this copy
+  auto* worker = new HeadScoreWorker(env, head, std::move(queries), int(length / per));
   Napi::Promise p = worker->Promise();
   worker->Queue();
   return p;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "bindings/arg_readers.h"
 #include "bindings/registry.h"
 #include "core/head.h"
 
@@ -85,13 +86,6 @@ SupportBox SupportArg(const Napi::CallbackInfo& info, std::size_t index) {
   SupportBox box = *info[index].As<Napi::External<SupportBox>>().Data();
   if (!box.support) throw Napi::Error::New(env, "PreparedSupport was used after dispose()");
   return box;
-}
-
-Napi::Float32Array FloatArg(const Napi::CallbackInfo& info, std::size_t index, const char* name) {
-  if (index >= info.Length() || !info[index].IsTypedArray() ||
-      info[index].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-    throw Napi::TypeError::New(info.Env(), std::string("Expected Float32Array for ") + name);
-  return info[index].As<Napi::Float32Array>();
 }
 
 // Number of images in a flat features array, or a RangeError.
@@ -184,35 +178,38 @@ Napi::Value WrapSupport(Napi::Env env, std::shared_ptr<const PreparedSupport> su
   return handle;
 }
 
+// Features and labels as native memory for an async call (Copy::kAlways) or borrowed for a
+// sync one (see arg_readers.h): nothing between reading them and using them runs JavaScript.
 struct PrepareArgs {
   std::shared_ptr<HeadState> state;
-  Napi::Float32Array features;
-  std::vector<int32_t> labels;
+  ArrayArg<float> features;
+  ArrayArg<int32_t> labels;
   int count;
 };
 
-PrepareArgs ReadPrepareArgs(const Napi::CallbackInfo& info) {
+PrepareArgs ReadPrepareArgs(const Napi::CallbackInfo& info, const char* fn, Copy copy) {
   Napi::Env env = info.Env();
-  PrepareArgs args{HeadArg(info, 0), FloatArg(info, 1, "support features"), {}, 0};
-  args.count = ImageCount(env, args.state->engine.model(), args.features.ElementLength(), "support features");
-  if (info.Length() < 3 || !info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
-    throw Napi::TypeError::New(env, "Expected Int32Array for labels");
-  Napi::Int32Array labels = info[2].As<Napi::Int32Array>();
-  if (static_cast<int>(labels.ElementLength()) != args.count)
-    throw Napi::RangeError::New(env, "Expected " + std::to_string(args.count) + " labels (one per support image) but received " +
-                                         std::to_string(labels.ElementLength()));
-  args.labels.assign(labels.Data(), labels.Data() + labels.ElementLength());
+  PrepareArgs args{HeadArg(info, 0), ReadFloat32(info, 1, "support features", fn, Copy::kIfShared),
+                   ArrayArg<int32_t>::Read(info[2], "labels", fn, Copy::kIfShared), 0};
+  args.count = ImageCount(env, args.state->engine.model(), args.features.size(), "support features");
+  if (args.labels.size() != static_cast<std::size_t>(args.count))
+    throw ArgRangeError(env, std::to_string(args.count) + " labels (one per support image)", "labels", fn,
+                        "length " + std::to_string(args.labels.size()));
+  if (copy == Copy::kAlways) {
+    args.features.TakeCopy();
+    args.labels.TakeCopy();
+  }
   return args;
 }
 
 Napi::Value HeadPrepareSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  PrepareArgs args = ReadPrepareArgs(info);
+  PrepareArgs args = ReadPrepareArgs(info, "headPrepareSupportSync", Copy::kIfShared);
   std::shared_ptr<const PreparedSupport> support;
   HeadTimings timings;
   std::string message;
   ThrowIf(env, Guard(&message, [&] {
-            support = args.state->engine.Prepare(args.features.Data(), args.count, args.labels.data(), &timings);
+            support = args.state->engine.Prepare(args.features.data(), args.count, args.labels.data(), &timings);
           }), message);
   {
     std::lock_guard<std::mutex> lock(args.state->timings_mutex);
@@ -225,17 +222,16 @@ class PrepareWorker : public Napi::AsyncWorker {
  public:
   PrepareWorker(Napi::Env env, PrepareArgs args)
       : Napi::AsyncWorker(env, "lwfm.head.prepareSupport"), deferred_(Napi::Promise::Deferred::New(env)),
-        args_(std::move(args)), features_ref_(Napi::Persistent(args_.features)) {}
+        args_(std::move(args)) {}
   Napi::Promise Promise() { return deferred_.Promise(); }
 
   void Execute() override {
     kind_ = Guard(&message_, [&] {
-      support_ = args_.state->engine.Prepare(args_.features.Data(), args_.count, args_.labels.data(), &timings_);
+      support_ = args_.state->engine.Prepare(args_.features.data(), args_.count, args_.labels.data(), &timings_);
     });
   }
   void OnOK() override {
     Napi::Env env = Env();
-    features_ref_.Reset();
     if (kind_ != ErrorKind::kNone) {
       deferred_.Reject(MakeError(env, kind_, message_).Value());
       return;
@@ -250,8 +246,7 @@ class PrepareWorker : public Napi::AsyncWorker {
 
  private:
   Napi::Promise::Deferred deferred_;
-  PrepareArgs args_;
-  Napi::Reference<Napi::Float32Array> features_ref_;
+  PrepareArgs args_;  // owns copies of the features and labels
   std::shared_ptr<const PreparedSupport> support_;
   HeadTimings timings_;
   ErrorKind kind_ = ErrorKind::kNone;
@@ -259,7 +254,7 @@ class PrepareWorker : public Napi::AsyncWorker {
 };
 
 Napi::Value HeadPrepare(const Napi::CallbackInfo& info) {
-  auto* worker = new PrepareWorker(info.Env(), ReadPrepareArgs(info));
+  auto* worker = new PrepareWorker(info.Env(), ReadPrepareArgs(info, "headPrepareSupport", Copy::kAlways));
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;
@@ -268,28 +263,29 @@ Napi::Value HeadPrepare(const Napi::CallbackInfo& info) {
 struct ScoreArgs {
   std::shared_ptr<HeadState> state;
   SupportBox support;
-  Napi::Float32Array query;
+  ArrayArg<float> query;
   int count;
 };
 
-ScoreArgs ReadScoreArgs(const Napi::CallbackInfo& info) {
+ScoreArgs ReadScoreArgs(const Napi::CallbackInfo& info, const char* fn, Copy copy) {
   Napi::Env env = info.Env();
-  ScoreArgs args{HeadArg(info, 0), SupportArg(info, 1), FloatArg(info, 2, "query features"), 0};
+  ScoreArgs args{HeadArg(info, 0), SupportArg(info, 1), ReadFloat32(info, 2, "query features", fn, Copy::kIfShared), 0};
   if (args.support.owner != args.state.get())
     throw Napi::TypeError::New(env, "Expected a PreparedSupport made by this head's prepareSupport()");
-  args.count = ImageCount(env, args.state->engine.model(), args.query.ElementLength(), "query features");
+  args.count = ImageCount(env, args.state->engine.model(), args.query.size(), "query features");
+  if (copy == Copy::kAlways) args.query.TakeCopy();
   return args;
 }
 
 Napi::Value HeadScoreSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  ScoreArgs args = ReadScoreArgs(info);
+  ScoreArgs args = ReadScoreArgs(info, "headScoreSync", Copy::kIfShared);
   const int way = args.support.support->way;
   Napi::Float32Array out = Napi::Float32Array::New(env, static_cast<std::size_t>(args.count) * way);
   HeadTimings timings;
   std::string message;
   ThrowIf(env, Guard(&message, [&] {
-            args.state->engine.Score(*args.support.support, args.query.Data(), args.count, out.Data(), &timings);
+            args.state->engine.Score(*args.support.support, args.query.data(), args.count, out.Data(), &timings);
           }), message);
   std::lock_guard<std::mutex> lock(args.state->timings_mutex);
   args.state->last_score = timings;
@@ -300,18 +296,17 @@ class ScoreWorker : public Napi::AsyncWorker {
  public:
   ScoreWorker(Napi::Env env, ScoreArgs args)
       : Napi::AsyncWorker(env, "lwfm.head.score"), deferred_(Napi::Promise::Deferred::New(env)),
-        args_(std::move(args)), query_ref_(Napi::Persistent(args_.query)) {}
+        args_(std::move(args)) {}
   Napi::Promise Promise() { return deferred_.Promise(); }
 
   void Execute() override {
     kind_ = Guard(&message_, [&] {
       logits_.resize(static_cast<std::size_t>(args_.count) * args_.support.support->way);
-      args_.state->engine.Score(*args_.support.support, args_.query.Data(), args_.count, logits_.data(), &timings_);
+      args_.state->engine.Score(*args_.support.support, args_.query.data(), args_.count, logits_.data(), &timings_);
     });
   }
   void OnOK() override {
     Napi::Env env = Env();
-    query_ref_.Reset();
     if (kind_ != ErrorKind::kNone) {
       deferred_.Reject(MakeError(env, kind_, message_).Value());
       return;
@@ -328,8 +323,7 @@ class ScoreWorker : public Napi::AsyncWorker {
 
  private:
   Napi::Promise::Deferred deferred_;
-  ScoreArgs args_;
-  Napi::Reference<Napi::Float32Array> query_ref_;
+  ScoreArgs args_;  // owns a copy of the query features
   std::vector<float> logits_;
   HeadTimings timings_;
   ErrorKind kind_ = ErrorKind::kNone;
@@ -337,7 +331,7 @@ class ScoreWorker : public Napi::AsyncWorker {
 };
 
 Napi::Value HeadScore(const Napi::CallbackInfo& info) {
-  auto* worker = new ScoreWorker(info.Env(), ReadScoreArgs(info));
+  auto* worker = new ScoreWorker(info.Env(), ReadScoreArgs(info, "headScore", Copy::kAlways));
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;
@@ -350,7 +344,7 @@ class ExplainWorker : public Napi::AsyncWorker {
   ExplainWorker(Napi::Env env, ScoreArgs args)
       : Napi::AsyncWorker(env, "lwfm.head.explain"), deferred_(Napi::Promise::Deferred::New(env)),
         state_(args.state), support_(args.support.support),
-        query_(args.query.Data(), args.query.Data() + args.query.ElementLength()) {}
+        query_(std::move(args.query)) {}
   Napi::Promise Promise() { return deferred_.Promise(); }
 
   void Execute() override {
@@ -366,21 +360,21 @@ class ExplainWorker : public Napi::AsyncWorker {
       return;
     }
     Napi::Object o = Napi::Object::New(env);
-    o.Set("logits", Copy<Napi::Float32Array>(env, logits_));
-    o.Set("attention", Copy<Napi::Float32Array>(env, trace_.attention));
-    o.Set("sigma", Copy<Napi::Int32Array>(env, trace_.sigma));
-    o.Set("similarity", Copy<Napi::Float32Array>(env, trace_.similarity));
-    o.Set("tapMatch", Copy<Napi::Float32Array>(env, trace_.tap_match));
-    o.Set("pairMatch", Copy<Napi::Float32Array>(env, trace_.pair_match));
-    o.Set("global", Copy<Napi::Float64Array>(env, trace_.global));
-    o.Set("matching", Copy<Napi::Float64Array>(env, trace_.matching));
+    o.Set("logits", ToJs<Napi::Float32Array>(env, logits_));
+    o.Set("attention", ToJs<Napi::Float32Array>(env, trace_.attention));
+    o.Set("sigma", ToJs<Napi::Int32Array>(env, trace_.sigma));
+    o.Set("similarity", ToJs<Napi::Float32Array>(env, trace_.similarity));
+    o.Set("tapMatch", ToJs<Napi::Float32Array>(env, trace_.tap_match));
+    o.Set("pairMatch", ToJs<Napi::Float32Array>(env, trace_.pair_match));
+    o.Set("global", ToJs<Napi::Float64Array>(env, trace_.global));
+    o.Set("matching", ToJs<Napi::Float64Array>(env, trace_.matching));
     deferred_.Resolve(o);
   }
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
  private:
   template <typename Array, typename Vector>
-  static Array Copy(Napi::Env env, const Vector& v) {
+  static Array ToJs(Napi::Env env, const Vector& v) {
     Array out = Array::New(env, v.size());
     std::copy(v.begin(), v.end(), out.Data());
     return out;
@@ -389,14 +383,15 @@ class ExplainWorker : public Napi::AsyncWorker {
   Napi::Promise::Deferred deferred_;
   std::shared_ptr<HeadState> state_;
   std::shared_ptr<const PreparedSupport> support_;
-  std::vector<float> query_, logits_;
+  ArrayArg<float> query_;  // copied at submission
+  std::vector<float> logits_;
   HeadTrace trace_;
   ErrorKind kind_ = ErrorKind::kNone;
   std::string message_;
 };
 
 Napi::Value HeadExplain(const Napi::CallbackInfo& info) {
-  ScoreArgs args = ReadScoreArgs(info);
+  ScoreArgs args = ReadScoreArgs(info, "headExplain", Copy::kAlways);
   if (args.count != 1)
     throw Napi::RangeError::New(info.Env(), "Expected the features of exactly one query image but received " +
                                                 std::to_string(args.count));

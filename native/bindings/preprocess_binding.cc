@@ -37,16 +37,14 @@ void ReadTriple(Napi::Object o, const char* key, double* out) {
 
 Napi::Value PreprocessRgbBinding(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 6 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-    throw Napi::TypeError::New(env, std::string("Expected Uint8Array for src of ") + kFn);
-  const Napi::Uint8Array src = info[0].As<Napi::Uint8Array>();
   // Sides up to 2^20 and 2^29 pixels: beyond sharp's default limitInputPixels (2^28).
   const int64_t width = ReadCount(info, 1, "width", kFn, 1, 1 << 20);
   const int64_t height = ReadCount(info, 2, "height", kFn, 1, 1 << 20);
   if (width * height > (int64_t(1) << 29))
-    throw Napi::RangeError::New(env, "Expected at most 2^29 pixels for " + std::string(kFn) + " but received " +
-                                         std::to_string(width) + " x " + std::to_string(height));
-  if (!info[3].IsObject()) throw Napi::TypeError::New(env, std::string("Expected object for spec of ") + kFn);
+    throw ArgRangeError(env, "at most 2^29 pixels", "width * height", kFn,
+                        std::to_string(width) + " x " + std::to_string(height));
+  // The spec first: its property reads can run getters, which must not find the arrays read.
+  if (!info[3].IsObject()) throw ArgTypeError(env, "object", "spec", kFn, info[3]);
   const Napi::Object s = info[3].As<Napi::Object>();
   PreprocessSpec spec{};
   const double resize = ReadNumber(s, "resize"), crop = ReadNumber(s, "crop"), offset = ReadNumber(s, "offset");
@@ -60,19 +58,18 @@ Napi::Value PreprocessRgbBinding(const Napi::CallbackInfo& info) {
   ReadTriple(s, "std", spec.std);
   for (double d : spec.std)
     if (!(d != 0)) throw Napi::RangeError::New(env, std::string("Expected non-zero spec.std of ") + kFn);
-  if (double(src.ElementLength()) != double(width) * double(height) * 3)
-    throw Napi::RangeError::New(env, "Expected width * height * 3 = " + std::to_string(width * height * 3) +
-                                         " bytes of RGB for src of " + std::string(kFn) + " but received " +
-                                         std::to_string(src.ElementLength()));
-  if (!info[4].IsTypedArray() || info[4].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-    throw Napi::TypeError::New(env, std::string("Expected Float32Array for out of ") + kFn);
-  Napi::Float32Array out = info[4].As<Napi::Float32Array>();
   const int64_t outOffset = ReadCount(info, 5, "outOffset", kFn, 0, int64_t(1) << 40);
+  // Then the arrays; nothing below runs JavaScript.
+  const ArrayArg<uint8_t> src = ArrayArg<uint8_t>::Read(info[0], "src", kFn, Copy::kIfShared);
+  ExpectLength(env, src.size(), double(width) * double(height) * 3, "width * height * 3", "src", kFn);
+  if (!info[4].IsTypedArray() || info[4].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    throw ArgTypeError(env, "Float32Array", "out", kFn, info[4]);
+  Napi::Float32Array out = info[4].As<Napi::Float32Array>();
   const double need = double(outOffset) + 3.0 * crop * crop;
   if (need > double(out.ElementLength()))
-    throw Napi::RangeError::New(env, "Expected out to hold outOffset + 3 * crop^2 = " + std::to_string(int64_t(need)) +
-                                         " floats for " + std::string(kFn) + " but it holds " + std::to_string(out.ElementLength()));
-  PreprocessRgb(src.Data(), int(width), int(height), spec, out.Data() + outOffset);
+    throw ArgRangeError(env, "Float32Array of at least outOffset + 3 * crop^2 = " + std::to_string(int64_t(need)) + " floats",
+                        "out", kFn, "length " + std::to_string(out.ElementLength()));
+  PreprocessRgb(src.data(), int(width), int(height), spec, out.Data() + outOffset);
   return env.Undefined();
 }
 
