@@ -18,7 +18,9 @@ const MUTATIONS: Mutation[] = ['resize(0)', 'structuredClone transfer', 'postMes
 
 /** A copy of `data` in a resizable ArrayBuffer (so that every mutation applies to it). */
 function resizableCopy(data: Float32Array): Float32Array {
-  const buffer = new ArrayBuffer(data.byteLength, { maxByteLength: data.byteLength });
+  // (ES2024 resizable buffers: the TypeScript lib in use does not type the options yet)
+  const Resizable = ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer;
+  const buffer = new Resizable(data.byteLength, { maxByteLength: data.byteLength });
   const out = new Float32Array(buffer);
   out.set(data);
   return out;
