@@ -115,4 +115,10 @@ describe.skipIf(unavailable !== undefined)('queue CLI against a worker process',
     expect(json.counts.completed).toBe(1);
     expect(json.failed.map((f) => f.code)).toEqual(['ERR_LWFM_QUEUE_JOB']);
   });
+
+  it('SIGTERM stops the worker cleanly after its running jobs', async () => {
+    await worker.stop();
+    expect(worker.child.exitCode).toBe(0);
+    expect(worker.log()).toMatch(/SIGTERM: finishing running jobs[\s\S]*stopped after \d+ jobs \(1 failed attempts\)/);
+  });
 });
