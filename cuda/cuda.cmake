@@ -1,16 +1,16 @@
-# CUDA engine (included by CMakeLists.txt when nvcc is found). Owned by the CUDA work (issue 5).
+# CUDA engine (included by CMakeLists.txt when nvcc is found).
 #
-# Architectures: issue 5 asks for sm_70, sm_80, sm_86, sm_89, sm_90 + PTX. CUDA 13 removed
-# offline compilation for Volta (sm_70 no longer appears in `nvcc --list-gpu-code`), so
-# every requested architecture that this nvcc can still generate is built, and PTX for the
-# highest one lets newer GPUs (Blackwell, ...) JIT-compile the kernels at load time.
+# Architectures: SASS for Turing (sm_75), Ampere (sm_80, sm_86), Ada (sm_89) and Hopper (sm_90),
+# each built when this nvcc can still generate it (CUDA 13 dropped Volta, sm_70), plus PTX of
+# the highest one so that newer GPUs (Blackwell, ...) JIT-compile the kernels at load time.
+# This is what the prebuilt CUDA variant ships (scripts/prebuild-cuda.mjs).
 # Override with -DLWFM_CUDA_ARCHS="80-real;90-virtual" if needed.
 enable_language(CUDA)
 
 if(NOT DEFINED LWFM_CUDA_ARCHS)
   execute_process(COMMAND ${CMAKE_CUDA_COMPILER} --list-gpu-code
                   OUTPUT_VARIABLE _lwfm_gpu_codes ERROR_QUIET RESULT_VARIABLE _lwfm_list_rc)
-  set(_lwfm_wanted 70 80 86 89 90)
+  set(_lwfm_wanted 75 80 86 89 90)
   set(_lwfm_archs "")
   set(_lwfm_highest "")
   foreach(_sm IN LISTS _lwfm_wanted)

@@ -53,8 +53,12 @@ struct CudaHead::Impl {
   DeviceBuffer<int64_t> qOffset;
   int qCapacity = 0;
 
+  // The buffers below release their blocks to the device cache after this body, recording
+  // reuse events on `stream`: it goes back to the stream pool (still valid), not destroyed.
+  Impl() { PoolAddOwner(); }
   ~Impl() {
-    if (stream) cudaStreamDestroy(stream);
+    ReleaseStream(stream);
+    PoolRemoveOwner();
   }
 
   // Resizes dst to src and queues the copy on the head's stream (src must outlive it).
@@ -130,7 +134,8 @@ CudaHead::CudaHead(const HeadConfig& config, const float* support, const int32_t
   std::vector<int32_t> start, members;
   if (!GroupByClass(labels, supportCount, config.way, start, members))
     throw std::invalid_argument("CudaHead: labels must cover 0..way-1 with every class present");
-  LWFM_CUDA_CHECK(cudaStreamCreateWithFlags(&d.stream, cudaStreamNonBlocking));
+  d.stream = AcquireStream();
+  StreamScope scope(d.stream);  // every buffer below is used on the head's stream
   if (config.hasMlp()) {
     for (int l = 0; l < L; ++l) {
       const size_t n = size_t(config.channels[l]) * (config.channels[l] / 2);
@@ -178,6 +183,7 @@ void CudaHead::Score(const float* queries, int Q, float* hostLogits, HeadTimings
   Impl& d = *impl_;
   std::lock_guard<std::mutex> lock(d.mutex);
   if (Q <= 0) return;
+  StreamScope scope(d.stream);
   const HeadConfig& cfg = d.cfg;
   const int P = cfg.pixels(), C = cfg.totalChannels(), L = cfg.taps(), S = d.S, way = cfg.way;
   const bool separateM = cfg.hasMlp() && cfg.matching();

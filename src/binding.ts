@@ -3,13 +3,16 @@
  * `native` from here, so the search order and the error message live in one place.
  *
  * Search order: $LWFM_SPM_NATIVE, the local CUDA build (cmake-js, build-cuda/),
- * the local CPU build (node-gyp, build/), then prebuilds/ via node-gyp-build.
+ * the local CPU build (node-gyp, build/), then the prebuilds: the CUDA variant
+ * (prebuilds/<platform>-<arch>-cuda/) when src/native_variant.ts says so (installed, and an
+ * NVIDIA driver new enough), else the CPU prebuild via node-gyp-build.
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NativeLoadError } from './errors.js';
+import { chooseVariant, cudaPrebuildPath, probeVariant, type VariantDecision, type VariantProbe } from './native_variant.js';
 import type { NativeTrace } from './explain/terms.js';
 
 const require = createRequire(import.meta.url);
@@ -124,7 +127,9 @@ export type NativeCudaHeadHandle = { readonly __cudaHead: unique symbol };
 /** Where the addon was loaded from, and which kind of build it is. */
 export interface NativeOrigin {
   path: string;
-  kind: 'env' | 'cuda-build' | 'cpu-build' | 'prebuild';
+  kind: 'env' | 'cuda-build' | 'cpu-build' | 'prebuild' | 'prebuild-cuda';
+  /** The prebuild decision (CUDA variant or CPU) and its reason; absent when a local build or LWFM_SPM_NATIVE was used. */
+  variant?: VariantDecision;
 }
 
 function tryLoad(path: string, tried: string[]): NativeBinding | undefined {
@@ -141,7 +146,11 @@ function tryLoad(path: string, tried: string[]): NativeBinding | undefined {
 }
 
 /** Loads the addon from the first location that works; exported for tests. */
-export function loadNative(root = packageRoot, env: NodeJS.ProcessEnv = process.env): { binding: NativeBinding; origin: NativeOrigin } {
+export function loadNative(
+  root = packageRoot,
+  env: NodeJS.ProcessEnv = process.env,
+  probe: VariantProbe = probeVariant(root, env),
+): { binding: NativeBinding; origin: NativeOrigin } {
   const tried: string[] = [];
   const override = env.LWFM_SPM_NATIVE;
   if (override) {
@@ -163,11 +172,18 @@ export function loadNative(root = packageRoot, env: NodeJS.ProcessEnv = process.
     if (binding) return { binding, origin: { path, kind } };
   }
   const prebuildDir = join(root, 'prebuilds', `${process.platform}-${process.arch}`);
+  let variant = chooseVariant(probe);
+  if (variant.variant === 'cuda') {
+    const path = cudaPrebuildPath(root);
+    const binding = tryLoad(path, tried);
+    if (binding) return { binding, origin: { path, kind: 'prebuild-cuda', variant } };
+    variant = { variant: 'cpu', reason: `the CUDA variant did not load (${tried.at(-1)})` };
+  }
   try {
     const nodeGypBuild = require('node-gyp-build') as { resolve(dir: string): string };
     const path = nodeGypBuild.resolve(root);
     const binding = tryLoad(path, tried);
-    if (binding) return { binding, origin: { path, kind: 'prebuild' } };
+    if (binding) return { binding, origin: { path, kind: 'prebuild', variant } };
   } catch (err) {
     tried.push(`${prebuildDir} (${(err as Error).message.split('\n')[0]})`);
   }

@@ -8,8 +8,10 @@ import { native, nativeOrigin } from './binding.js';
 export interface NativeInfo {
   /** Absolute path of the loaded `.node` file. */
   path: string;
-  /** 'env' (LWFM_SPM_NATIVE), 'cuda-build', 'cpu-build' or 'prebuild'. */
-  origin: 'env' | 'cuda-build' | 'cpu-build' | 'prebuild';
+  /** 'env' (LWFM_SPM_NATIVE), 'cuda-build', 'cpu-build', 'prebuild' (CPU) or 'prebuild-cuda'. */
+  origin: 'env' | 'cuda-build' | 'cpu-build' | 'prebuild' | 'prebuild-cuda';
+  /** For prebuilds: why the CUDA variant or the CPU build was chosen (e.g. no NVIDIA driver, driver too old). */
+  variantReason?: string;
   /** CUDA engine compiled in. */
   cuda: boolean;
   /** SIMD code path in use. */
@@ -27,5 +29,7 @@ export interface NativeInfo {
  */
 export function nativeInfo(): NativeInfo {
   const b = native.buildInfo();
-  return { path: nativeOrigin.path, origin: nativeOrigin.kind, cuda: b.cuda, simd: b.simd, cpuSimd: b.cpuSimd, hardwareThreads: b.hardwareThreads };
+  const out: NativeInfo = { path: nativeOrigin.path, origin: nativeOrigin.kind, cuda: b.cuda, simd: b.simd, cpuSimd: b.cpuSimd, hardwareThreads: b.hardwareThreads };
+  if (nativeOrigin.variant) out.variantReason = `${nativeOrigin.variant.variant}: ${nativeOrigin.variant.reason}`;
+  return out;
 }
