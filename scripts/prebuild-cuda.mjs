@@ -26,7 +26,9 @@ if (!existsSync(built)) {
   process.exit(0);
 }
 const info = JSON.parse(
-  execFileSync(process.execPath, ['-e', `process.stdout.write(JSON.stringify(require(${JSON.stringify(built)}).buildInfo()))`], { encoding: 'utf8' }),
+  execFileSync(process.execPath, ['-e', `process.stdout.write(JSON.stringify(require(${JSON.stringify(built)}).buildInfo()))`], {
+    encoding: 'utf8',
+  }),
 );
 if (!info.cuda) {
   console.error(`prebuild-cuda: ${built} has no CUDA engine compiled in (was nvcc found when it was built?)`);
@@ -36,6 +38,7 @@ mkdirSync(dir, { recursive: true });
 const tmp = `${target}.tmp`;
 copyFileSync(built, tmp);
 const strip = spawnSync('strip', ['--strip-unneeded', tmp], { stdio: 'inherit' });
-if (strip.status !== 0) console.warn(`prebuild-cuda: strip failed (${strip.error?.message ?? `exit ${strip.status}`}); packing it unstripped`);
+if (strip.status !== 0)
+  console.warn(`prebuild-cuda: strip failed (${strip.error?.message ?? `exit ${strip.status}`}); packing it unstripped`);
 renameSync(tmp, target);
 console.log(`prebuild-cuda: ${target} (${(statSync(target).size / 2 ** 20).toFixed(1)} MiB) from ${built}`);

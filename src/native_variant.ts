@@ -63,7 +63,8 @@ export function chooseVariant(probe: VariantProbe): VariantDecision {
   if (probe.forced === 'cuda') return { variant: 'cuda', reason: 'LWFM_SPM_VARIANT=cuda' };
   if (probe.driverText === undefined) return { variant: 'cpu', reason: 'no NVIDIA driver found (/proc/driver/nvidia/version is absent)' };
   const version = parseDriverVersion(probe.driverText);
-  if (version === undefined) return { variant: 'cpu', reason: 'the NVIDIA driver version could not be read from /proc/driver/nvidia/version' };
+  if (version === undefined)
+    return { variant: 'cpu', reason: 'the NVIDIA driver version could not be read from /proc/driver/nvidia/version' };
   if (compareVersions(version, MIN_DRIVER_VERSION) < 0) {
     return {
       variant: 'cpu',

@@ -21,7 +21,15 @@ describe('CUDA device-memory block cache (host bookkeeping)', () => {
         const exe = join(dir, 'block_cache_test');
         const build = spawnSync(
           cxx,
-          ['-O1', '-std=c++17', '-pthread', `-I${join(packageRoot, 'cuda')}`, join(packageRoot, 'test', 'native', 'block_cache_test.cc'), '-o', exe],
+          [
+            '-O1',
+            '-std=c++17',
+            '-pthread',
+            `-I${join(packageRoot, 'cuda')}`,
+            join(packageRoot, 'test', 'native', 'block_cache_test.cc'),
+            '-o',
+            exe,
+          ],
           { encoding: 'utf8' },
         );
         expect(build.status, build.stderr).toBe(0);

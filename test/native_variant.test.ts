@@ -12,8 +12,10 @@ import { join } from 'node:path';
 import { loadNative, nativeOrigin, packageRoot } from '../src/binding.js';
 import { chooseVariant, compareVersions, cudaPrebuildPath, MIN_DRIVER_VERSION, parseDriverVersion } from '../src/native_variant.js';
 
-const PROPRIETARY = 'NVRM version: NVIDIA UNIX x86_64 Kernel Module  580.95.05  Tue Sep 23 09:57:35 UTC 2025\nGCC version:  gcc version 12.2.0 (Debian 12.2.0-14)\n';
-const OPEN = 'NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  570.124.06  Release Build  (dvs-builder@U16-I3-B03-4-3)  Wed Feb 26 02:06:25 UTC 2025\n';
+const PROPRIETARY =
+  'NVRM version: NVIDIA UNIX x86_64 Kernel Module  580.95.05  Tue Sep 23 09:57:35 UTC 2025\nGCC version:  gcc version 12.2.0 (Debian 12.2.0-14)\n';
+const OPEN =
+  'NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  570.124.06  Release Build  (dvs-builder@U16-I3-B03-4-3)  Wed Feb 26 02:06:25 UTC 2025\n';
 
 describe('chooseVariant', () => {
   it('reads the driver version in both module formats and compares numerically', () => {
@@ -35,9 +37,14 @@ describe('chooseVariant', () => {
     expect(old.reason).toMatch(/570\.124\.06 is older than 580\.65\.06.*update the driver/);
     expect(chooseVariant({ cudaPrebuild: true, driverText: undefined, forced: undefined }).reason).toMatch(/no NVIDIA driver/);
     expect(chooseVariant({ cudaPrebuild: false, driverText: PROPRIETARY, forced: undefined }).reason).toMatch(/not installed/);
-    expect(chooseVariant({ cudaPrebuild: true, driverText: PROPRIETARY, forced: 'cpu' })).toEqual({ variant: 'cpu', reason: 'LWFM_SPM_VARIANT=cpu' });
+    expect(chooseVariant({ cudaPrebuild: true, driverText: PROPRIETARY, forced: 'cpu' })).toEqual({
+      variant: 'cpu',
+      reason: 'LWFM_SPM_VARIANT=cpu',
+    });
     expect(chooseVariant({ cudaPrebuild: true, driverText: undefined, forced: 'cuda' }).variant).toBe('cuda');
-    expect(chooseVariant({ cudaPrebuild: true, driverText: 'NVRM version: unknown', forced: undefined }).reason).toMatch(/could not be read/);
+    expect(chooseVariant({ cudaPrebuild: true, driverText: 'NVRM version: unknown', forced: undefined }).reason).toMatch(
+      /could not be read/,
+    );
   });
 });
 
@@ -85,7 +92,11 @@ describe('the packed tarball', () => {
   it.skipIf(!existsSync(cudaPrebuild))(
     `lists the CUDA prebuild${existsSync(cudaPrebuild) ? '' : ' (skipped: no CUDA prebuild here; it needs nvcc: npm run build:cuda && node scripts/prebuild-cuda.mjs)'}`,
     () => {
-      const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: packageRoot, encoding: 'utf8', maxBuffer: 64 << 20 });
+      const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+        cwd: packageRoot,
+        encoding: 'utf8',
+        maxBuffer: 64 << 20,
+      });
       const files = (JSON.parse(out) as { files: { path: string; size: number }[] }[])[0]!.files.map((f) => f.path);
       expect(files).toContain(`prebuilds/${process.platform}-${process.arch}-cuda/node.napi.node`);
     },

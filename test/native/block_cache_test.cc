@@ -15,12 +15,12 @@ using lwfm::cuda::BlockCache;
 namespace {
 
 int failures = 0;
-#define CHECK(cond)                                                      \
-  do {                                                                   \
-    if (!(cond)) {                                                       \
+#define CHECK(cond)                                                                 \
+  do {                                                                              \
+    if (!(cond)) {                                                                  \
       std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      ++failures;                                                        \
-    }                                                                    \
+      ++failures;                                                                   \
+    }                                                                               \
   } while (0)
 
 struct Log {
@@ -146,7 +146,7 @@ void OutOfMemoryEmptiesTheCacheFirst() {
   log.device_free = 6 << 20;
   Cache cache(FakeBackend{&log});
   auto a = cache.Acquire(4 << 20, 0);
-  cache.Release(a, 0);  // 4 MiB cached, 2 MiB left on the device
+  cache.Release(a, 0);                 // 4 MiB cached, 2 MiB left on the device
   auto b = cache.Acquire(5 << 20, 0);  // fails, trims the 4 MiB (device back to 6 MiB), retries
   CHECK(b.ptr != nullptr);
   CHECK(log.frees == 1);
