@@ -184,6 +184,8 @@ describe.skipIf(unavailable !== undefined)('queue with worker processes', () => 
       for (let i = JOBS / 2; i < JOBS; i++) handles.push(await q.classify('shapes', [pool[i % pool.length]!], { jobId: `restart-${i}` }));
       await restarted;
       await expectAllExactlyOnce(redis.url, q, handles, 'restart');
+      // The workers did see Redis go away (and came back by themselves).
+      for (const w of workers) expect(w.log()).toMatch(/redis: |worker error: /);
     } finally {
       await q.close();
     }
