@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { munkres } from 'munkres';
 import { linearSumAssignment } from 'linear-sum-assignment';
 import { solveAssignments, solveAssignmentsSync } from '../src/assignment.js';
-import { rng } from '../test/helpers/seeded_rng.js';
+import { cosineCostBatch } from '../src/cli/bench/numbers.js';
 import { median } from './median.js';
 
 // munkres-js is CommonJS without type declarations.
@@ -48,34 +48,8 @@ export interface AssignmentBenchOptions {
   log?: (line: string) => void;
 }
 
-/** `batch` n x n matrices of 1 - cos(a_i, b_j), a and b random Gaussian vectors of length dim. */
-export function cosineCosts(batch: number, n: number, seed = 1, dim = 64): Float32Array {
-  const next = rng(seed);
-  const gauss = (): number => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
-  const out = new Float32Array(batch * n * n);
-  const a = new Float64Array(n * dim), b = new Float64Array(n * dim);
-  const unit = (v: Float64Array): void => {
-    for (let i = 0; i < n; i++) {
-      let s = 0;
-      for (let k = 0; k < dim; k++) s += v[i * dim + k]! ** 2;
-      const inv = 1 / Math.sqrt(s);
-      for (let k = 0; k < dim; k++) v[i * dim + k]! *= inv;
-    }
-  };
-  for (let m = 0; m < batch; m++) {
-    for (let k = 0; k < n * dim; k++) { a[k] = gauss(); b[k] = gauss(); }
-    unit(a);
-    unit(b);
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) {
-        let dot = 0;
-        for (let k = 0; k < dim; k++) dot += a[i * dim + k]! * b[j * dim + k]!;
-        out[(m * n + i) * n + j] = 1 - dot;
-      }
-    }
-  }
-  return out;
-}
+/** `batch` n x n matrices of 1 - cos(a_i, b_j) of random Gaussian vectors (the head's costs). */
+export const cosineCosts = cosineCostBatch;
 
 function matrixOf(costs: Float32Array, m: number, n: number): number[][] {
   return Array.from({ length: n }, (_, i) => Array.from(costs.subarray((m * n + i) * n, (m * n + i + 1) * n)));

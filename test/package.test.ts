@@ -98,5 +98,14 @@ describe('the installed package', () => {
     expect(info.native.origin).toBe('prebuild');
     expect(info.native.path).toBe(join(installed, 'prebuilds', `${process.platform}-${process.arch}`, 'node.napi.node'));
     expect(info.native.cuda).toBe(false);
+    const bench = JSON.parse(
+      (
+        await run(process.execPath, [cli, 'bench', 'match', '--sizes', '9', '--batch', '100', '--repeats', '1', '--json'], {
+          cwd: project,
+          env,
+        })
+      ).stdout,
+    );
+    expect(bench.rows[0].usPerProblem1).toBeGreaterThan(0);
   });
 });

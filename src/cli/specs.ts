@@ -196,18 +196,81 @@ The bundle format is described in docs/model-bundle.md.`,
 
 export const benchSpec: CommandSpec = {
   name: 'bench',
-  summary: 'run the benchmarks (source checkout only)',
+  summary: 'measure assignment and head speed on this machine',
   positionals: true,
   options: {},
-  help: `Usage: lwfm-spm bench [SUITE...] [--no-write]
+  help: `Usage: lwfm-spm bench match|head [options]
+       lwfm-spm bench peers [SUITE...] [--no-write]
 
-Runs the benchmark driver benchmarks/run.ts of a source checkout (needs the dev
-dependencies, e.g. tsx) with the arguments passed through, and exits with its status.
-SUITE: match (assignment + head), assignment, head, backbone, or all (the default).
-The tables are rewritten into benchmarks/RESULTS.md unless --no-write is given.
+  match   microseconds per exact assignment problem (random cosine costs), for each
+          size, on 1 thread and on T threads
+  head    one LWFM-SPM episode on random features: prepare + score milliseconds and
+          the engine's per-stage split
+  peers   the source checkout's comparison suite (benchmarks/run.ts: SciPy, npm
+          solvers, the authors' code); SUITE: match, assignment, head, backbone, all.
+          Rewrites benchmarks/RESULTS.md unless --no-write.
+
+match and head ship with the package: they warm up, report medians, and print the
+machine line (CPU, the SIMD path the addon used, threads, Node). Each has --help.
+
+${EXIT_CODES}`,
+};
+
+export const benchMatchSpec: CommandSpec = {
+  name: 'bench match',
+  summary: 'exact assignment microbenchmark',
+  options: { sizes: { type: 'string' }, batch: { type: 'string' }, threads: { type: 'string' }, repeats: { type: 'string' }, json: { type: 'boolean' } },
+  help: `Usage: lwfm-spm bench match [--sizes 9,25,49,100] [--batch N] [--threads T] [--json]
+
+Times the exact batched assignment (solveAssignmentsSync on one thread, solveAssignments
+on T threads) on random n x n cosine-cost matrices, the costs the head's pixel matching
+solves (9 x 9 for 3 x 3 features, 25, 49, 100 for 5, 7, 10). Two warm-up runs, then the
+median of --repeats runs; prints microseconds per problem and the machine line.
 
 Options:
-  -h, --help          show this help (any other argument goes to the driver)
+      --sizes LIST    matrix sizes n (default 9,25,49,100)
+      --batch N       problems per timed run (default: about 50 ms of work per size)
+      --threads T     threads for the parallel run (default: all hardware threads)
+      --repeats R     timed runs per size (default 7)
+      --json          print JSON
+  -h, --help          show this help
+
+${EXIT_CODES}`,
+};
+
+export const benchHeadSpec: CommandSpec = {
+  name: 'bench head',
+  summary: 'LWFM-SPM head microbenchmark',
+  options: {
+    way: { type: 'string' },
+    shot: { type: 'string' },
+    queries: { type: 'string' },
+    channels: { type: 'string' },
+    'feature-size': { type: 'string' },
+    matcher: { type: 'boolean' },
+    threads: { type: 'string' },
+    repeats: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  help: `Usage: lwfm-spm bench head [--way 5 --shot 1 --queries 75] [--channels 512,512] [--feature-size 3] [options]
+
+Times one few-shot episode of the LWFM-SPM head on the CPU engine with random features
+of the given shape: prepareSupport (way x shot images) + score (queries), two warm-up
+episodes, then the median of --repeats; prints the total, prepare and score, the
+engine's per-stage split, and the machine line. The backbone is not included (its time
+depends on the model and the images: see lwfm-spm eval's timings).
+
+Options:
+      --way N           classes (default 5)
+      --shot K          support images per class (default 1)
+      --queries Q       query images in the episode (default 75)
+      --channels LIST   channels per tap (default 512,512: ResNet-18 taps 7 and 8)
+      --feature-size F  pixels per side of each tap (default 3)
+      --matcher         include random matcher MLPs, as trained models have
+      --threads T       head threads (default: all hardware threads)
+      --repeats R       timed episodes (default 11)
+      --json            print JSON
+  -h, --help            show this help
 
 ${EXIT_CODES}`,
 };
