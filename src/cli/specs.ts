@@ -187,6 +187,10 @@ Options (passed to the converter):
                                    torchvision for a torchvision state dict)
       --resize R / --crop S        preprocessing sizes (default 92 / 84)
       --force                      replace OUTDIR if it exists
+      --precision fp32|int8        int8: quantize the bundle after converting (see
+                                   'lwfm-spm quantize'; default fp32)
+      --calibrate DIR              with int8: calibration images of your domain (at
+                                   least 32; default: the bundled samples, with a warning)
   -h, --help                       show this help
 
 Exit codes: 0 done, 1 the checkpoint cannot be converted (one line says why),
