@@ -84,6 +84,24 @@ export interface HeadConfig {
 }
 
 /**
+ * Largest logit magnitude the options may allow. A logit is (g + M) / T with g a cosine and
+ * |M| <= |matcherWeight| x topK (a sum of topK cosines), so |logit| <= (1 + |matcherWeight| x
+ * topK) / T. Past float32's 3.4e38 it would be Infinity (temperature 1e-40 did that); 1e30
+ * keeps softmax and differences of logits finite too.
+ */
+export const MAX_LOGIT_BOUND = 1e30;
+
+function checkLogitBound(temperature: number, matcherWeight: number, topK: number, name: string): void {
+  const bound = (1 + Math.abs(matcherWeight) * topK) / temperature;
+  if (bound <= MAX_LOGIT_BOUND) return;
+  throw new RangeError(
+    `Expected ${name}.temperature of at least ${(1 + Math.abs(matcherWeight) * topK) / MAX_LOGIT_BOUND} for ${name}.matcherWeight ${matcherWeight} ` +
+      `and ${name}.topK ${topK} (logits are at most (1 + |matcherWeight| x topK) / temperature, which must stay within ${MAX_LOGIT_BOUND} ` +
+      `to be finite in float32) but received temperature ${temperature}, a logit bound of ${bound}`,
+  );
+}
+
+/**
  * Checks head options (the fields of HeadOptions except `device`) and fills in the authors'
  * defaults (SPEC §3): featureSize 3, temperatureAttn 5, temperature 0.2, matcherWeight 0.25,
  * topK 1. Messages name `${name}.field`.
@@ -101,13 +119,17 @@ export function checkHeadOptions(options: unknown, name = 'options'): HeadConfig
     throw new RangeError(expectedMessage('integer >= 2 (the attention uses an unbiased variance over F*F pixels)', `${name}.featureSize`, featureSize));
   }
   const pixels = featureSize * featureSize;
+  const temperature = o.temperature === undefined ? 0.2 : expectFiniteNumber(o.temperature, `${name}.temperature`, 'positive');
+  const matcherWeight = o.matcherWeight === undefined ? 0.25 : expectFiniteNumber(o.matcherWeight, `${name}.matcherWeight`);
+  const topK = o.topK === undefined ? 1 : expectPositiveInteger(o.topK, `${name}.topK`, pixels);
+  checkLogitBound(temperature, matcherWeight, topK, name);
   return {
     channels: Object.freeze(channels),
     featureSize,
     temperatureAttn: o.temperatureAttn === undefined ? 5 : expectFiniteNumber(o.temperatureAttn, `${name}.temperatureAttn`, 'positive'),
-    temperature: o.temperature === undefined ? 0.2 : expectFiniteNumber(o.temperature, `${name}.temperature`, 'positive'),
-    matcherWeight: o.matcherWeight === undefined ? 0.25 : expectFiniteNumber(o.matcherWeight, `${name}.matcherWeight`),
-    topK: o.topK === undefined ? 1 : expectPositiveInteger(o.topK, `${name}.topK`, pixels),
+    temperature,
+    matcherWeight,
+    topK,
     matcher: o.matcher === undefined ? undefined : checkMatcher(o.matcher, channels, `${name}.matcher`, `${name}.channels`),
     threads: expectThreads(o.threads, `${name}.threads`),
     imageSize: channels.reduce((a, b) => a + b, 0) * pixels,
