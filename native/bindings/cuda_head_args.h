@@ -95,7 +95,7 @@ inline ArrayArg<float> ReadFeatures(const Napi::CallbackInfo& info, size_t k, co
   }
   if (copy == Copy::kAlways) f.TakeCopy();
   for (size_t i = 0; i < length; ++i) {
-    if (!std::isfinite(f.data()[i])) {
+    if (!FeatureInRange(f.data()[i])) {
       throw Napi::RangeError::New(info.Env(), NonFiniteFeatureMessage(std::string(name) + " of " + fn, f.data()[i],
                                                                       (long long)i, c.totalChannels(), c.pixels()));
     }

@@ -125,7 +125,7 @@ class HeadScoreWorker : public Napi::AsyncWorker {
     const float* data_ = queries_.data();
     const size_t count = size_t(Q_) * size_t(head_->featureLength());
     for (size_t i = 0; i < count; ++i) {
-      if (!std::isfinite(data_[i])) {
+      if (!FeatureInRange(data_[i])) {
         failure_ = DeviceFailure{false, true,
                                  NonFiniteFeatureMessage("query features of cudaHeadScore", data_[i], (long long)i,
                                                          head_->featureLength() / head_->pixels(), head_->pixels())};

@@ -40,7 +40,10 @@ enum class ErrorKind { kNone, kType, kRange, kOther };
 Napi::Error MakeError(Napi::Env env, ErrorKind kind, const std::string& message) {
   if (kind == ErrorKind::kType) return Napi::TypeError::New(env, message);
   if (kind == ErrorKind::kRange) return Napi::RangeError::New(env, message);
-  return Napi::Error::New(env, message);
+  // Anything else is a bug in the head, not in the caller's input: still a coded error.
+  Napi::Error e = Napi::Error::New(env, message);
+  e.Set("code", "ERR_LWFM_INTERNAL");
+  return e;
 }
 
 // Runs fn, turning C++ exceptions into (kind, message).

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -209,9 +211,23 @@ void EmbedImages(const HeadModel& model, const float* features, int count, const
         mean[q] /= c_total;
         mean_f[q] = static_cast<float>(mean[q]);
       }
+      const std::size_t n = static_cast<std::size_t>(c_total) * p;
+      if (finite) {
+        // Finite means leave huge finite values to find: the largest |x| as integer bits
+        // (positive floats order like their bit patterns), a branch-free pass.
+        std::uint32_t top = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+          std::uint32_t bits;
+          std::memcpy(&bits, x + i, sizeof bits);
+          top = std::max(top, bits & 0x7fffffffu);
+        }
+        float largest;
+        std::memcpy(&largest, &top, sizeof largest);
+        finite = FeatureInRange(largest);
+      }
       if (!finite) {
-        for (std::size_t i = 0; i < static_cast<std::size_t>(c_total) * p; ++i)
-          if (!std::isfinite(x[i])) { bad[img] = static_cast<long long>(img * c_total * p + i); break; }
+        for (std::size_t i = 0; i < n; ++i)
+          if (!FeatureInRange(x[i])) { bad[img] = static_cast<long long>(img * c_total * p + i); break; }
         continue;
       }
       for (int l = 0; l < taps; ++l) {
