@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { MAX_THREADS, MAX_WORKERS } from '../validate.js';
+import { MAX_IMAGE_PIXELS_CAP } from '../backbone/image_limits.js';
 
 /** A command line the user got wrong: the CLI prints it with a pointer to --help, exit code 2. */
 export class UsageError extends Error {
@@ -35,12 +36,46 @@ export interface ParsedArgs {
   help: boolean;
 }
 
+/** A token that is a negative number, e.g. -1, -0.5, -1e3 (never an option name: options start with a letter). */
+const NEGATIVE_NUMBER = /^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+
+/**
+ * Joins a string option and a following negative number into `--name=-1`. parseArgs
+ * refuses `--seed -1` as ambiguous (the value could be an option), which hid the range
+ * check the option's own parser gives; no option of ours is named like a number.
+ */
+function attachNegativeValues(options: OptionSpec, argv: string[]): string[] {
+  const takesValue = (token: string): string | undefined => {
+    if (token.startsWith('--') && !token.includes('=')) return options[token.slice(2)]?.type === 'string' ? token : undefined;
+    if (/^-[a-zA-Z]$/.test(token)) {
+      const long = Object.entries(options).find(([, o]) => o.short === token[1] && o.type === 'string');
+      return long ? `--${long[0]}` : undefined;
+    }
+    return undefined;
+  };
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    if (token === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const name = takesValue(token);
+    const next = argv[i + 1];
+    if (name !== undefined && next !== undefined && NEGATIVE_NUMBER.test(next)) {
+      out.push(`${name}=${next}`);
+      i++;
+    } else out.push(token);
+  }
+  return out;
+}
+
 /** Parses `argv` for `spec`; throws UsageError for unknown options, missing values or stray arguments. */
 export function parseCommandArgs(spec: CommandSpec, argv: string[]): ParsedArgs {
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: attachNegativeValues(spec.options, argv),
       options: { ...spec.options, help: { type: 'boolean', short: 'h' } },
       allowPositionals: true,
       strict: true,
@@ -77,7 +112,8 @@ export function stringList(args: ParsedArgs, name: string): string[] {
 export function intOption(args: ParsedArgs, name: string, fallback: number, min = 1, max = 10_000_000): number {
   const raw = stringOption(args, name);
   if (raw === undefined) return fallback;
-  if (!/^[+]?\d+$/.test(raw.trim())) throw new UsageError(`--${name} expects an integer${min === 1 ? ' >= 1' : ''}, got '${raw}'`);
+  // Signed, so that -1 gets the range message below rather than a format complaint.
+  if (!/^[-+]?\d+$/.test(raw.trim())) throw new UsageError(`--${name} expects an integer${min === 1 ? ' >= 1' : ''}, got '${raw}'`);
   const n = Number(raw);
   if (n < min || n > max) throw new UsageError(`--${name} must be between ${min} and ${max}, got ${n}`);
   return n;
@@ -103,6 +139,7 @@ export const MODEL_OPTIONS: OptionSpec = {
   threads: { type: 'string' },
   workers: { type: 'string' },
   precision: { type: 'string' },
+  'max-image-pixels': { type: 'string' },
 };
 
 /** Help lines for MODEL_OPTIONS. */
@@ -112,14 +149,16 @@ export const MODEL_OPTIONS_HELP = `  -m, --model DIR     model bundle made by 'l
       --threads N     threads per native call and ONNX Runtime session
       --workers N     backbone worker threads
       --precision P   fp32 | int8: without --model, int8 uses the default model's int8
-                      version (quantized on first use); with --model, checks the bundle's`;
+                      version (quantized on first use); with --model, checks the bundle's
+      --max-image-pixels N  images with more pixels fail (per image) before decoding
+                      (default 40000000)`;
 
 /** Parses MODEL_OPTIONS into load() arguments. */
 export function modelOptions(args: ParsedArgs): {
   model: string | undefined;
-  load: { device: 'auto' | 'cpu' | 'cuda'; threads?: number; workers?: number; precision?: 'fp32' | 'int8' };
+  load: { device: 'auto' | 'cpu' | 'cuda'; threads?: number; workers?: number; precision?: 'fp32' | 'int8'; maxImagePixels?: number };
 } {
-  const load: { device: 'auto' | 'cpu' | 'cuda'; threads?: number; workers?: number; precision?: 'fp32' | 'int8' } = {
+  const load: { device: 'auto' | 'cpu' | 'cuda'; threads?: number; workers?: number; precision?: 'fp32' | 'int8'; maxImagePixels?: number } = {
     device: choiceOption(args, 'device', ['auto', 'cpu', 'cuda'] as const, 'auto'),
   };
   const threads = optionalInt(args, 'threads', 1, MAX_THREADS);
@@ -127,7 +166,11 @@ export function modelOptions(args: ParsedArgs): {
   if (threads !== undefined) load.threads = threads;
   if (workers !== undefined) load.workers = workers;
   if (stringOption(args, 'precision') !== undefined) load.precision = choiceOption(args, 'precision', ['fp32', 'int8'] as const, 'fp32');
-  return { model: stringOption(args, 'model'), load };
+  const maxImagePixels = optionalInt(args, 'max-image-pixels', 1, MAX_IMAGE_PIXELS_CAP);
+  if (maxImagePixels !== undefined) load.maxImagePixels = maxImagePixels;
+  const model = stringOption(args, 'model');
+  if (model !== undefined && model.trim() === '') throw new UsageError(`--model expects a model bundle directory, got an empty path`);
+  return { model, load };
 }
 
 /** --seed: an integer when it looks like one, else the string itself (hashed by the sampler). */
@@ -136,5 +179,7 @@ export function seedOption(args: ParsedArgs, fallback = 0): number | string {
   if (raw === undefined) return fallback;
   if (/^\d+$/.test(raw) && Number.isSafeInteger(Number(raw))) return Number(raw);
   if (raw.length === 0) throw new UsageError('--seed must not be empty');
+  // A number that is not a valid integer seed is a mistake, not a string seed to hash.
+  if (/^[-+]?(\d|\.\d)/.test(raw.trim())) throw new UsageError(`--seed must be an integer between 0 and ${Number.MAX_SAFE_INTEGER} (or a word), got '${raw}'`);
   return raw;
 }
