@@ -1,5 +1,5 @@
 /**
- * Backbone benchmark (issue 3): milliseconds per image for one 5-way 1-shot episode's
+ * Backbone benchmark: milliseconds per image for one 5-way 1-shot episode's
  * worth of images (a batch of 80 at 84 x 84) through
  *   - Backbone.embed on a preprocessed tensor (worker pool + transfers),
  *   - Backbone.embed on image files (decoding in the workers, overlapping inference),

@@ -1,4 +1,4 @@
-// GPU rows for the assignment and head benchmarks (issue 5): 1,000,000 9x9, 100,000 49x49
+// GPU rows for the assignment and head benchmarks: 1,000,000 9x9, 100,000 49x49
 // and 256 64x64 assignments through solveAssignmentsCuda (host to host, includes the copies),
 // the head benchmark's 5-way 1-shot and 5-shot episodes through Head({ device: 'cuda' }),
 // and the 1000-way 1-shot x 1000 queries head (taps [7, 8] -> channels [512, 512], F = 3,

@@ -3,8 +3,8 @@
 // the GPU kernels run the very same driver with a thread, a warp or a block per problem.
 //
 // Why integers: with float prices the auction stalls once epsilon falls below the prices'
-// rounding step, and a final epsilon of 1e-3/n still leaves problems suboptimal (measured,
-// issue 5). Here every cost is quantized, c_q = round((c - cmin) * scale) with scale = 2^k,
+// rounding step, and a final epsilon of 1e-3/n still leaves problems suboptimal (measured
+// when the GPU solver was first written). Here every cost is quantized, c_q = round((c - cmin) * scale) with scale = 2^k,
 // and the auction maximizes -(n + 1) * c_q with integer prices. A final phase with
 // epsilon = 1 leaves the total within n * 1 < n + 1 of the optimum of the (n + 1)-scaled
 // integer problem, whose totals are multiples of n + 1: the result is EXACTLY optimal for

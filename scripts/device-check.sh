@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# GPU device check for the CUDA engine (issue 5): builds the native core, the CUDA kernels
+# GPU device check for the CUDA engine: builds the native core, the CUDA kernels
 # and a C++ test-and-benchmark executable with plain CMake + nvcc (no Node, no package
 # registry needed), runs it and prints one table. On a machine without a GPU it builds
 # everything and exits 0 saying there is no device.

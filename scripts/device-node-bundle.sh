@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Packs what scripts/device-node-tests.sh needs on a GPU machine that has no Node and no
-# package registry (the lent H200 of this project): the CUDA addon built here for one
+# package registry (such as the H200 machine the GPU results were measured on): the CUDA addon built here for one
 # architecture, this machine's Node binary and node_modules (xz; the real onnxruntime-node
 # and sharp, so the whole pipeline runs there with the head on the GPU). Everything goes to
 # .gpu/ (ignored); pass `.gpu` and `build-cuda/Release/lwfm_spm.node` as the device's carry.

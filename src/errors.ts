@@ -115,3 +115,21 @@ export class CudaError extends LwfmError {
     super(message, 'ERR_LWFM_CUDA', options);
   }
 }
+
+/**
+ * A backbone worker failed as a whole (it crashed, ran out of memory, or its ONNX Runtime
+ * session failed), as opposed to one image failing to decode (ImageDecodeError). Each image
+ * of the failed job carries one, naming it; the pool starts a replacement worker, so a retry
+ * may succeed.
+ * @example
+ * const { errors } = await classifier.embed(files);
+ * if (errors.some((e) => e instanceof BackboneError)) console.error('backbone failure, retry later');
+ */
+export class BackboneError extends LwfmError {
+  /** The image whose job failed: file path, `<buffer #i>` or `<tensor row #i>`. */
+  readonly source: string;
+  constructor(source: string, problem: string, options?: { cause?: unknown }) {
+    super(`Backbone worker failed while embedding ${source}: ${problem}`, 'ERR_LWFM_BACKBONE', options);
+    this.source = source;
+  }
+}

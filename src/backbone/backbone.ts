@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { DisposedError, ImageDecodeError, ModelBundleError } from '../errors.js';
+import { BackboneError, DisposedError, ImageDecodeError, ModelBundleError } from '../errors.js';
 import { expectOneOf, expectOptions, expectThreads, expectWorkers, expectedMessage } from '../validate.js';
 import type { ModelBundle } from '../model/bundle.js';
 import type { ModelConfig } from '../model/config.js';
@@ -121,7 +121,8 @@ export class Backbone {
   /**
    * Embeds images (paths or encoded bytes, decoded and preprocessed in the workers) or an
    * already preprocessed tensor. One bad image yields an ImageDecodeError in `errors` and
-   * NaN features; the others are unaffected. A tensor's rows are copied in slices over the
+   * NaN features; the others are unaffected. A worker that fails as a whole gives each image
+   * of its job a BackboneError (and is replaced). A tensor's rows are copied in slices over the
    * next few event-loop turns, so leave its data unchanged until the promise settles.
    * @example
    * const { data, dims, errors } = await backbone.embed(['a.jpg', bytes]);
@@ -172,9 +173,15 @@ export class Backbone {
       try {
         r = await job.result;
       } catch (reason) {
-        // A whole job failed (worker crash): every image of it reports the cause.
+        // A whole job failed (the worker crashed or its session failed): not an image problem,
+        // so every image of it reports a BackboneError, never an ImageDecodeError.
+        const why = (reason as Error)?.message ?? String(reason);
         output().fill(NaN, job.start * len, job.end * len);
-        for (let i = job.start; i < job.end; i++) batch.errors[i] = reason as Error;
+        for (let i = job.start; i < job.end; i++) batch.errors[i] = new BackboneError(describe(i), why, { cause: reason });
+        // Images the worker had found unreadable before the job failed are still image errors.
+        for (const e of (reason as { imageErrors?: JobResult['errors'] }).imageErrors ?? []) {
+          batch.errors[job.start + e.index] = new ImageDecodeError(describe(job.start + e.index), e.message);
+        }
         return;
       }
       batch.timings.decode += r.decodeMs;

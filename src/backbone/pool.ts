@@ -1,6 +1,12 @@
 /**
  * A fixed pool of backbone workers. Jobs go to the worker with the fewest jobs in flight;
  * results come back with their ArrayBuffers transferred.
+ *
+ * A worker that dies (crash, out of memory, uncaught error) fails the jobs it held (the
+ * Backbone reports them as BackboneErrors) and is replaced by a fresh worker with the same session settings, so one bad
+ * job does not shrink the pool for the rest of the process. A replacement that cannot start
+ * is not retried: the pool then runs on the workers it has left (and rejects jobs once none
+ * is left).
  */
 import type { Worker } from 'node:worker_threads';
 import { siblingModule, spawnModuleWorker } from './spawn_worker.js';
@@ -21,37 +27,45 @@ interface Slot {
 /** Thrown by WorkerPool.start when a worker could not create its session. */
 export class WorkerInitError extends Error {}
 
+/** Starts one worker and resolves once its session is ready. */
+function startWorker(url: URL, init: WorkerInit): { worker: Worker; ready: Promise<void> } {
+  const worker = spawnModuleWorker(url, { workerData: init });
+  const ready = new Promise<void>((resolve, reject) => {
+    worker.on('message', (m: WorkerReply) => {
+      if (m.type === 'ready') resolve();
+      else if (m.type === 'initError') reject(new WorkerInitError(m.message));
+    });
+    worker.once('error', (e) => reject(e));
+    worker.once('exit', (code) => reject(new WorkerInitError(`backbone worker exited with code ${code} while starting`)));
+  });
+  return { worker, ready };
+}
+
 export class WorkerPool {
   private nextId = 1;
-  private constructor(private readonly slots: Slot[]) {}
+  private closing = false;
+  /** Replacements being started; close() waits for them. */
+  private readonly starting = new Set<Promise<void>>();
+  /** Workers replaced so far (tests and diagnostics). */
+  replaced = 0;
+
+  private constructor(
+    private readonly slots: Slot[],
+    private readonly url: URL,
+    private readonly init: WorkerInit,
+  ) {}
 
   /**
-   * Starts `size` workers and waits until every one has its session.
+   * Starts `size` workers and waits until every one has its session. `url` is the worker
+   * module (default: pool_worker, the ONNX Runtime worker).
    * @example const pool = await WorkerPool.start(2, init);
    */
-  static async start(size: number, init: WorkerInit): Promise<WorkerPool> {
-    const url = siblingModule(import.meta.url, 'pool_worker');
-    const slots: Slot[] = [];
-    const ready: Promise<void>[] = [];
-    for (let i = 0; i < size; i++) {
-      const worker = spawnModuleWorker(url, { workerData: init });
-      const slot: Slot = { worker, pending: new Map(), alive: true };
-      slots.push(slot);
-      ready.push(
-        new Promise<void>((resolve, reject) => {
-          const onMessage = (m: WorkerReply): void => {
-            if (m.type === 'ready') resolve();
-            else if (m.type === 'initError') reject(new WorkerInitError(m.message));
-          };
-          worker.on('message', onMessage);
-          worker.once('error', (e) => reject(e));
-          worker.once('exit', (code) => reject(new WorkerInitError(`backbone worker exited with code ${code} while starting`)));
-        }),
-      );
-    }
-    const pool = new WorkerPool(slots);
+  static async start(size: number, init: WorkerInit, url: URL = siblingModule(import.meta.url, 'pool_worker')): Promise<WorkerPool> {
+    const started = Array.from({ length: size }, () => startWorker(url, init));
+    const slots: Slot[] = started.map(({ worker }) => ({ worker, pending: new Map(), alive: true }));
+    const pool = new WorkerPool(slots, url, init);
     try {
-      await Promise.all(ready);
+      await Promise.all(started.map((s) => s.ready));
     } catch (e) {
       await pool.terminate();
       throw e;
@@ -71,18 +85,47 @@ export class WorkerPool {
         slot.pending.delete(m.id);
         if (!p) return;
         if (m.type === 'result') p.resolve(m);
-        else p.reject(new Error(`backbone worker failed: ${m.message}`));
+        else p.reject(Object.assign(new Error(`the job failed in the worker: ${m.message}`), { imageErrors: m.errors ?? [] }));
       } else if (m.type === 'closed') slot.closed?.();
     });
-    const die = (why: string): void => {
-      if (!slot.alive) return;
-      slot.alive = false;
-      for (const p of slot.pending.values()) p.reject(new Error(`backbone worker stopped: ${why}`));
-      slot.pending.clear();
-      slot.closed?.();
-    };
-    w.on('error', (e) => die(e.message));
-    w.on('exit', (code) => die(`exit code ${code}`));
+    let why: string | undefined;
+    w.on('error', (e) => {
+      why = e.message;
+    });
+    w.on('exit', (code) => this.died(slot, why ?? `it exited with code ${code}`));
+  }
+
+  private died(slot: Slot, why: string): void {
+    if (!slot.alive) return;
+    slot.alive = false;
+    for (const p of slot.pending.values()) p.reject(new Error(`the worker stopped while running the job: ${why}`));
+    slot.pending.clear();
+    slot.closed?.();
+    if (!this.closing) this.replace(slot);
+  }
+
+  /** Starts a fresh worker in the dead one's place; jobs meanwhile go to the other workers. */
+  private replace(slot: Slot): void {
+    const { worker, ready } = startWorker(this.url, this.init);
+    const started = ready.then(
+      () => {
+        this.starting.delete(started);
+        if (this.closing) {
+          void worker.terminate();
+          return;
+        }
+        slot.worker = worker;
+        slot.alive = true;
+        this.replaced++;
+        this.attach(slot);
+      },
+      () => {
+        // It could not start either: leave the slot dead rather than loop on a broken setup.
+        this.starting.delete(started);
+        void worker.terminate();
+      },
+    );
+    this.starting.add(started);
   }
 
   /** Number of live workers. */
@@ -91,12 +134,14 @@ export class WorkerPool {
   }
 
   /**
-   * Runs one job on the least busy worker; `transfer` lists buffers to move, not copy.
+   * Runs one job on the least busy worker; `transfer` lists buffers to move, not copy. While
+   * every worker is being replaced, the job waits for the first replacement.
    * @example const r = await pool.run({ type: 'images', images: ['a.jpg'] }, []);
    */
-  run(job: DistributiveOmit<JobMessage, 'id'>, transfer: ArrayBuffer[]): Promise<JobResult> {
+  async run(job: DistributiveOmit<JobMessage, 'id'>, transfer: ArrayBuffer[]): Promise<JobResult> {
+    while (this.size === 0 && this.starting.size > 0 && !this.closing) await Promise.race(this.starting);
     const live = this.slots.filter((s) => s.alive);
-    if (live.length === 0) return Promise.reject(new Error('no backbone worker is running'));
+    if (live.length === 0) throw new Error('no backbone worker is running (they stopped and could not be restarted)');
     const slot = live.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
     const id = this.nextId++;
     return new Promise<JobResult>((resolve, reject) => {
@@ -107,6 +152,8 @@ export class WorkerPool {
 
   /** Lets every worker finish its jobs and release its session, then stops the threads. */
   async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.starting);
     await Promise.all(
       this.slots.map(async (slot) => {
         if (slot.alive) {

@@ -66,7 +66,15 @@ async function handleImages(msg: Extract<JobMessage, { type: 'images' }>): Promi
     input = new Float32Array(ok.length * imageFloats);
     ok.forEach((src, dst) => input.set(staging.subarray(src * imageFloats, (src + 1) * imageFloats), dst * imageFloats));
   }
-  const { features, ms } = ok.length ? await serialised(() => runSession(input, ok.length)) : { features: new Float32Array(0), ms: 0 };
+  let run: { features: Float32Array; ms: number };
+  try {
+    run = ok.length ? await serialised(() => runSession(input, ok.length)) : { features: new Float32Array(0), ms: 0 };
+  } catch (e) {
+    // The session failed: the job fails, but the images that did not decode still say so.
+    post({ type: 'jobError', id: msg.id, message: oneLine(e), errors });
+    return;
+  }
+  const { features, ms } = run;
   post({ type: 'result', id: msg.id, features, ok, errors, decodeMs, backboneMs: ms }, [features.buffer as ArrayBuffer]);
 }
 

@@ -33,5 +33,6 @@ export type WorkerReply =
   | { type: 'ready' }
   | { type: 'initError'; message: string }
   | JobResult
-  | { type: 'jobError'; id: number; message: string }
+  /** The job failed as a whole; `errors` lists images already known unreadable (they never reached the session). */
+  | { type: 'jobError'; id: number; message: string; errors?: { index: number; message: string }[] }
   | { type: 'closed' };

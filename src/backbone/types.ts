@@ -27,7 +27,7 @@ export interface EmbedBatch {
   data: Float32Array;
   /** [N, C, P]. */
   dims: [number, number, number];
-  /** Per input: null, or the ImageDecodeError naming the file / '<buffer #i>'. */
+  /** Per input: null, the ImageDecodeError naming the file / '<buffer #i>', or a BackboneError when its worker job failed as a whole. */
   errors: (Error | null)[];
   /** Milliseconds: decode and backbone are summed over the workers' jobs (they overlap), total is wall time. */
   timings: { decode: number; backbone: number; total: number };

@@ -1,13 +1,16 @@
 /**
  * Few-shot evaluation: seeded N-way K-shot episodes from an ImageFolder, each embedded in
  * one backbone batch and scored by the head, summarised as mean accuracy +- 95% CI.
+ * Unreadable images are skipped and their episode redrawn; a failed backbone worker is
+ * not an unreadable image (its batch is retried once, then the run fails with it).
  */
 import type { EmbedBatch } from '../backbone/types.js';
+import { BackboneError, type ImageDecodeError } from '../errors.js';
 import { expectedMessage } from '../validate.js';
 import { checkEvaluateOptions } from './checks.js';
 import { EpisodeSampler, type Episode } from './episodes.js';
 import { scanImageFolder } from './image_folder.js';
-import { asDecodeError } from './inputs.js';
+import { asImageError } from './inputs.js';
 import { rows } from './orchestration.js';
 import type { EngineRuntime } from './runtime.js';
 import { argmax, ci95, mean } from './stats.js';
@@ -27,12 +30,23 @@ export async function evaluateFolder(rt: EngineRuntime, datasetDir: string, opti
   const accuracies: number[] = [];
   const timings = zeroTimings();
   let embedMs = 0;
-  const embedEpisode = async (episode: Episode): Promise<{ files: string[]; raw: EmbedBatch }> => {
-    const files = [...episode.support, ...episode.query].map((x) => x.file);
+  const embedOnce = async (files: string[]): Promise<EmbedBatch> => {
     const t = performance.now();
     const raw = await rt.run(rt.engine.backbone.embed(files), opts.signal);
     embedMs += since(t);
     rt.alive();
+    return raw;
+  };
+  const embedEpisode = async (episode: Episode): Promise<{ files: string[]; raw: EmbedBatch }> => {
+    const files = [...episode.support, ...episode.query].map((x) => x.file);
+    let raw = await embedOnce(files);
+    // A failed backbone worker says nothing about the images (and skipping them would bias
+    // the episodes): run the batch again on the replaced worker, and stop if it fails again.
+    if (raw.errors.some((e) => e instanceof BackboneError)) {
+      raw = await embedOnce(files);
+      const again = raw.errors.find((e) => e instanceof BackboneError);
+      if (again) throw again;
+    }
     return { files, raw };
   };
   for (let e = 0; e < opts.episodes; e++) {
@@ -42,7 +56,7 @@ export async function evaluateFolder(rt: EngineRuntime, datasetDir: string, opti
     let episode = sampler.next();
     let { files, raw } = await embedEpisode(episode);
     for (let bad = failedFiles(raw, files); bad.length > 0; bad = failedFiles(raw, files)) {
-      for (const { file, error } of bad) opts.onWarning(`Skipping unreadable image ${file}: ${error.message}`, asDecodeError(error, file));
+      for (const { file, error } of bad) opts.onWarning(`Skipping unreadable image ${file}: ${error.message}`, asImageError(error, file) as ImageDecodeError);
       sampler.exclude(bad.map((b) => b.file));
       episode = sampler.next();
       ({ files, raw } = await embedEpisode(episode));

@@ -6,7 +6,7 @@ import type { ImageInput, ImageTensor } from '../backbone/types.js';
 import { checkExplainOptions, classIndices, explainWith } from '../explain/explain_query.js';
 import type { Explanation } from '../explain/explanation.js';
 import { expectedMessage } from '../validate.js';
-import { asDecodeError, countInputs, describeSource, type ImageInputs } from './inputs.js';
+import { asImageError, countInputs, describeSource, type ImageInputs } from './inputs.js';
 import type { EngineRuntime } from './runtime.js';
 import type { SupportSet } from './support_set.js';
 
@@ -38,7 +38,7 @@ export async function explainQuery(
   const raw = await rt.embed(inputs);
   rt.alive();
   const error = raw.errors[0];
-  if (error) throw asDecodeError(error, describeSource(inputs, 0));
+  if (error) throw asImageError(error, describeSource(inputs, 0));
   const state = support.acquire();
   try {
     const { resize, crop } = rt.engine.model;

@@ -1,5 +1,5 @@
 /** Validation and bookkeeping of image inputs: paths, encoded bytes, or a tensor. */
-import { ImageDecodeError } from '../errors.js';
+import { BackboneError, ImageDecodeError } from '../errors.js';
 import { expectedMessage } from '../validate.js';
 import type { ImageInput, ImageTensor } from '../backbone/types.js';
 
@@ -51,8 +51,11 @@ export function describeSource(inputs: ImageInputs, i: number): string {
   return typeof item === 'string' ? item : `<buffer #${i}>`;
 }
 
-/** The backbone's per-image error as an ImageDecodeError naming the image. */
-export function asDecodeError(error: Error, source: string): ImageDecodeError {
-  if (error instanceof ImageDecodeError) return error;
+/**
+ * The backbone's per-image error as the package's error: an ImageDecodeError naming the image,
+ * or the BackboneError of a failed worker job as is (that is not the image's fault).
+ */
+export function asImageError(error: Error, source: string): ImageDecodeError | BackboneError {
+  if (error instanceof ImageDecodeError || error instanceof BackboneError) return error;
   return new ImageDecodeError(source, error.message, { cause: error });
 }

@@ -6,7 +6,7 @@
 import type { EmbedBatch } from '../backbone/types.js';
 import type { EnginePreparedSupport } from './engine.js';
 import { checkLabels } from './checks.js';
-import { asDecodeError, countInputs, describeSource, isTensorInput, type ImageInputs } from './inputs.js';
+import { asImageError, countInputs, describeSource, isTensorInput, type ImageInputs } from './inputs.js';
 import { LabelMap, type Label } from './labels.js';
 import type { EngineRuntime } from './runtime.js';
 import { argmax, softmax } from './stats.js';
@@ -23,7 +23,7 @@ export async function embedImages(rt: EngineRuntime, inputs: ImageInputs, signal
   return {
     data: raw.data,
     dims: raw.dims,
-    errors: raw.errors.map((e, i) => (e ? asDecodeError(e, describeSource(inputs, i)) : null)),
+    errors: raw.errors.map((e, i) => (e ? asImageError(e, describeSource(inputs, i)) : null)),
     timings: callTimings(raw.timings, 0, since(start)),
   };
 }
@@ -118,7 +118,7 @@ export async function scoreQueries(
   });
   for (let i = 0; i < n; i++) {
     const error = raw.errors[offset + i];
-    if (error) results[i] = { error: asDecodeError(error, describeSource(inputs, i)) };
+    if (error) results[i] = { error: asImageError(error, describeSource(inputs, i)) };
   }
   return Object.assign(results, {
     labels: [...labels],
@@ -134,7 +134,7 @@ function sumEmbedTimings(a: EmbedBatch['timings'], b: EmbedBatch['timings']): Em
 export function throwFirstSupportError(raw: EmbedBatch, inputs: ImageInputs, count: number): void {
   for (let i = 0; i < count; i++) {
     const error = raw.errors[i];
-    if (error) throw asDecodeError(error, describeSource(inputs, i));
+    if (error) throw asImageError(error, describeSource(inputs, i));
   }
 }
 

@@ -2,7 +2,7 @@
  * The classifier's public result and option types, kept apart from the code so that
  * modules which only describe results (the CLI, a service's schemas) import no logic.
  */
-import type { ImageDecodeError } from '../errors.js';
+import type { BackboneError, ImageDecodeError } from '../errors.js';
 import type { EngineModelInfo } from './engine.js';
 import type { Label } from './labels.js';
 import type { Seed } from './rng.js';
@@ -17,8 +17,11 @@ export interface Embedding {
   /** N x C x P float32, P = featureSize^2; rows of failed images are NaN. */
   data: Float32Array;
   dims: [number, number, number];
-  /** One entry per input: null, or the ImageDecodeError naming that image. */
-  errors: (ImageDecodeError | null)[];
+  /**
+   * One entry per input: null, the ImageDecodeError naming that image, or a BackboneError when
+   * the backbone worker running it failed (retrying may succeed: the worker is replaced).
+   */
+  errors: (ImageDecodeError | BackboneError | null)[];
   timings: StageTimings;
 }
 
@@ -44,10 +47,11 @@ export interface Prediction {
  * The slot of a query image that could not be read: the others still get predictions.
  * @example
  * const results = await classifier.classify(['ok.jpg', 'corrupt.jpg']);
- * results[1].error?.source; // 'corrupt.jpg'
+ * if (results[1].error instanceof ImageDecodeError) results[1].error.source; // 'corrupt.jpg'
  */
 export interface FailedPrediction {
-  error: ImageDecodeError;
+  /** ImageDecodeError: the image is unreadable. BackboneError: its backbone worker failed. */
+  error: ImageDecodeError | BackboneError;
   label?: undefined;
   index?: undefined;
   probabilities?: undefined;

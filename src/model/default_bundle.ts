@@ -66,7 +66,7 @@ export async function writeDefaultBundle(dir: string): Promise<void> {
     crop: h.crop,
     producerVersion: DEFAULT_CONVERTER_VERSION,
   });
-  if (!msg.ok) throw new Error(`building the default model failed: ${msg.message}`);
+  if (!msg.ok) throw new ModelBundleError(dir, `building the default model failed: ${msg.message}`);
   await writeFile(join(dir, MODEL_JSON), `${JSON.stringify({ ...defaultModelConfig(), provenance: { ...defaultModelConfig().provenance, createdAt: new Date().toISOString() } }, null, 2)}\n`);
 }
 
