@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     const peak = vmHwmMB();
     const outcomes: Record<string, number> = {};
     for (const r of results.slice(0, count)) {
-      const key = r.error ? r.error.reason : 'predicted';
+      const key = r.error ? ('reason' in r.error ? r.error.reason : r.error.code) : 'predicted';
       outcomes[key] = (outcomes[key] ?? 0) + 1;
     }
     const report: BombReport = {

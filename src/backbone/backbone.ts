@@ -180,7 +180,7 @@ export class Backbone {
         for (let i = job.start; i < job.end; i++) batch.errors[i] = new BackboneError(describe(i), why, { cause: reason });
         // Images the worker had found unreadable before the job failed are still image errors.
         for (const e of (reason as { imageErrors?: JobResult['errors'] }).imageErrors ?? []) {
-          batch.errors[job.start + e.index] = new ImageDecodeError(describe(job.start + e.index), e.message);
+          batch.errors[job.start + e.index] = new ImageDecodeError(describe(job.start + e.index), e.message, { reason: e.reason });
         }
         return;
       }

@@ -71,7 +71,7 @@ async function handleImages(msg: Extract<JobMessage, { type: 'images' }>): Promi
     run = ok.length ? await serialised(() => runSession(input, ok.length)) : { features: new Float32Array(0), ms: 0 };
   } catch (e) {
     // The session failed: the job fails, but the images that did not decode still say so.
-    post({ type: 'jobError', id: msg.id, message: oneLine(e), errors });
+    post({ type: 'jobError', id: msg.id, message: (e as Error)?.message ?? String(e), errors });
     return;
   }
   const { features, ms } = run;

@@ -34,5 +34,5 @@ export type WorkerReply =
   | { type: 'initError'; message: string }
   | JobResult
   /** The job failed as a whole; `errors` lists images already known unreadable (they never reached the session). */
-  | { type: 'jobError'; id: number; message: string; errors?: { index: number; message: string }[] }
+  | { type: 'jobError'; id: number; message: string; errors?: JobResult['errors'] }
   | { type: 'closed' };

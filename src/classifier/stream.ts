@@ -13,7 +13,7 @@
  * against the same support set, even if setSupport replaces it meanwhile.
  */
 import type { ImageInput } from '../backbone/types.js';
-import { ImageDecodeError } from '../errors.js';
+import { BackboneError, ImageDecodeError } from '../errors.js';
 import { expectOptions, expectPositiveInteger, expectedMessage } from '../validate.js';
 import { checkSignal } from './abort.js';
 import { scoreQueries } from './orchestration.js';
@@ -78,11 +78,13 @@ function sourceOf(item: ImageInput, index: number): string {
 }
 
 /** The backbone names a failed buffer by its place in the batch; the stream names it by its place in the input. */
-function renamed(error: ImageDecodeError, source: string): ImageDecodeError {
+function renamed(error: ImageDecodeError | BackboneError, source: string): ImageDecodeError | BackboneError {
   if (error.source === source) return error;
-  const prefix = `Cannot read image ${error.source}: `;
+  const backbone = error instanceof BackboneError;
+  const prefix = backbone ? `Backbone worker failed while embedding ${error.source}: ` : `Cannot read image ${error.source}: `;
   const problem = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
-  return new ImageDecodeError(source, problem, { cause: error.cause });
+  if (backbone) return new BackboneError(source, problem, { cause: error.cause });
+  return new ImageDecodeError(source, problem, { cause: error.cause, reason: error.reason });
 }
 
 /**
