@@ -214,6 +214,10 @@ describe.skipIf(unavailable !== undefined)('ClassificationQueue with an in-proce
       expect(err).toBeInstanceOf(QueueJobError);
       expect((err as QueueJobError).code).toBe('ERR_LWFM_QUEUE_PAYLOAD_TOO_LARGE');
       expect((err as Error).message).toMatch(/over the 1000-byte limit/);
+      // One file over the limit is refused by its size, before it is read.
+      const big = join(dir, 'big.bin');
+      writeFileSync(big, Buffer.alloc(5000));
+      await expect(small.classify('idem', [big])).rejects.toThrow(/holds 5000 bytes of images, over the 1000-byte limit/);
       await expect(small.classify('idem', { data: new Float32Array(0), dims: [0, 3, 84, 84] } as never)).rejects.toThrow(TypeError);
       await expect(small.classify('bad id!', queries)).rejects.toThrow(/support set id/);
     } finally {
