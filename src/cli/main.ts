@@ -23,6 +23,7 @@ const loaders: Record<string, () => Promise<CommandModule>> = {
   bench: () => import('./commands/bench.js'),
   worker: () => import('./commands/worker.js'),
   queue: () => import('./commands/queue.js'),
+  serve: () => import('./commands/serve.js'),
 };
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. */

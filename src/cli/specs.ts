@@ -312,7 +312,59 @@ Options:
 ${EXIT_CODES}`,
 };
 
-export const COMMANDS: readonly CommandSpec[] = [demoSpec, classifySpec, explainSpec, evalSpec, convertSpec, quantizeSpec, infoSpec, benchSpec, workerSpec, queueSpec];
+export const serveSpec: CommandSpec = {
+  name: 'serve',
+  summary: 'HTTP service: named support sets, classify, embed (Fastify)',
+  options: {
+    ...MODEL_OPTIONS,
+    host: { type: 'string' },
+    port: { type: 'string', short: 'p' },
+    'api-key-file': { type: 'string' },
+    store: { type: 'string' },
+    'max-concurrent': { type: 'string' },
+    'max-queue': { type: 'string' },
+    'timeout-ms': { type: 'string' },
+    'max-image-bytes': { type: 'string' },
+    'max-images': { type: 'string' },
+    'max-pixels': { type: 'string' },
+    'max-support-sets': { type: 'string' },
+    'max-support-images': { type: 'string' },
+    'grace-ms': { type: 'string' },
+    'log-level': { type: 'string' },
+  },
+  help: `Usage: lwfm-spm serve [options]
+
+Serves the few-shot classifier over HTTP (the lwfm-spm/fastify plugin on a bare
+Fastify app): POST /v1/support-sets, POST /v1/support-sets/:id/classify,
+POST /v1/classify-episode, POST /v1/embed, GET /healthz, /readyz, /metrics,
+/v1/info, /openapi.json. Images are multipart/form-data file parts named 'image'.
+Prints 'listening on http://HOST:PORT' on stdout once ready; logs go to stderr.
+SIGTERM/SIGINT: stop accepting, finish requests in flight (up to --grace-ms), flush
+the store, exit 0; a second signal exits at once.
+
+Options:
+      --host H                  address to bind (default 127.0.0.1)
+  -p, --port N                  port (default 8080; 0 picks a free one)
+      --api-key-file F          require 'Authorization: Bearer <key>'; F holds the
+                                accepted keys, one per line (16+ characters)
+      --store DIR               persist support sets in DIR (one file per set)
+      --max-concurrent N        requests doing model work at once (default 4)
+      --max-queue N             requests waiting for a slot, then 503 (default 32)
+      --timeout-ms N            per-request limit, waiting included (default 30000)
+      --max-image-bytes N       largest image part (default 10485760)
+      --max-images N            most images per request (default 64)
+      --max-pixels N            most pixels per image, before decoding (default 40000000)
+      --max-support-sets N      most support sets held (default 1000)
+      --max-support-images N    most support images over all sets (default 20000)
+      --grace-ms N              shutdown grace period (default 30000)
+      --log-level L             fatal | error | warn | info (default) | debug | silent
+${MODEL_OPTIONS_HELP}
+  -h, --help                    show this help
+
+${EXIT_CODES}`,
+};
+
+export const COMMANDS: readonly CommandSpec[] = [demoSpec, classifySpec, explainSpec, evalSpec, convertSpec, quantizeSpec, infoSpec, benchSpec, workerSpec, queueSpec, serveSpec];
 
 /** Top-level help. */
 export function mainHelp(version: string): string {
