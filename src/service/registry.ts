@@ -14,6 +14,7 @@ import type { SupportSetHandle } from '../classifier/support_handle.js';
 import type { ImageInputs } from '../classifier/inputs.js';
 import type { Label } from '../classifier/labels.js';
 import { HttpError } from './http_errors.js';
+import { KeyedSerial } from './keyed_serial.js';
 import { SUPPORT_SET_ID, type SupportStore } from './store.js';
 
 /**
@@ -63,7 +64,7 @@ export class SupportRegistry {
   readonly #store: SupportStore | undefined;
   readonly #limits: RegistryLimits;
   readonly #entries = new Map<string, Entry>();
-  readonly #chains = new Map<string, Promise<unknown>>();
+  readonly #serial = new KeyedSerial();
   #images = 0;
 
   constructor(classifier: FewShotClassifier, limits: RegistryLimits, store?: SupportStore) {
@@ -109,7 +110,7 @@ export class SupportRegistry {
    */
   write(id: string, mode: WriteMode, added: SupportSnapshot): Promise<SupportSetInfo> {
     checkId(id);
-    return this.#serial(id, async () => {
+    return this.#serial.run(id, async () => {
       const old = this.#entries.get(id);
       if (mode === 'create' && old) throw new HttpError(409, 'ERR_LWFM_CONFLICT', `Support set '${id}' already exists; PUT replaces it, PATCH adds images`);
       if (mode === 'add' && !old) throw notFound(id);
@@ -146,7 +147,7 @@ export class SupportRegistry {
   /** Deletes the set `id` (404 if absent). */
   remove(id: string): Promise<void> {
     checkId(id);
-    return this.#serial(id, async () => {
+    return this.#serial.run(id, async () => {
       const old = this.#entries.get(id);
       if (!old) throw notFound(id);
       await this.#store?.remove(id);
@@ -170,7 +171,7 @@ export class SupportRegistry {
 
   /** Waits for every mutation started so far, then for the store's writes. */
   async flush(): Promise<void> {
-    while (this.#chains.size > 0) await Promise.allSettled([...this.#chains.values()]);
+    await this.#serial.drain();
     await this.#store?.flush();
   }
 
@@ -213,19 +214,6 @@ export class SupportRegistry {
   #retire(entry: Entry): void {
     entry.retired = true;
     if (entry.users === 0) entry.handle.dispose();
-  }
-
-  #serial<T>(id: string, op: () => Promise<T>): Promise<T> {
-    const run = (this.#chains.get(id) ?? Promise.resolve()).then(op);
-    const settled = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#chains.set(id, settled);
-    void settled.then(() => {
-      if (this.#chains.get(id) === settled) this.#chains.delete(id);
-    });
-    return run;
   }
 }
 

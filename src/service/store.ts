@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { decodeSupportSnapshot, encodeSupportSnapshot, type SupportModelIdentity } from '../classifier/support_codec.js';
 import type { SupportSnapshot } from '../classifier/classifier.js';
 import { LwfmError } from '../errors.js';
+import { KeyedSerial } from './keyed_serial.js';
 
 /**
  * Support set ids: 1-64 characters of letters, digits, '.', '_' and '-', starting with a
@@ -39,10 +40,8 @@ export interface StoredSet {
 export class SupportStore {
   readonly dir: string;
   readonly #model: SupportModelIdentity;
-  /** Writes in flight, awaited by flush(). */
-  readonly #pending = new Set<Promise<unknown>>();
-  /** Per-id chain, so two writes of one id land in call order. */
-  readonly #chains = new Map<string, Promise<unknown>>();
+  /** Two writes of one id land in call order. */
+  readonly #serial = new KeyedSerial();
 
   private constructor(dir: string, model: SupportModelIdentity) {
     this.dir = dir;
@@ -88,15 +87,17 @@ export class SupportStore {
   }
 
   /** Writes (creates or replaces) the set `id` durably. */
-  write(id: string, snapshot: SupportSnapshot): Promise<void> {
+  async write(id: string, snapshot: SupportSnapshot): Promise<void> {
+    const file = join(this.dir, `${checkId(id)}${SUFFIX}`);
     const bytes = encodeSupportSnapshot(snapshot, this.#model);
-    return this.#chain(id, () => this.#writeAtomic(join(this.dir, `${checkId(id)}${SUFFIX}`), bytes));
+    return this.#chain(id, () => this.#writeAtomic(file, bytes));
   }
 
   /** Removes the set `id` (no error if it was not stored). */
-  remove(id: string): Promise<void> {
+  async remove(id: string): Promise<void> {
+    const file = join(this.dir, `${checkId(id)}${SUFFIX}`);
     return this.#chain(id, async () => {
-      await unlink(join(this.dir, `${checkId(id)}${SUFFIX}`)).catch((e: NodeJS.ErrnoException) => {
+      await unlink(file).catch((e: NodeJS.ErrnoException) => {
         if (e.code !== 'ENOENT') throw e;
       });
       await this.#syncDir();
@@ -104,20 +105,12 @@ export class SupportStore {
   }
 
   /** Resolves when every write and removal started so far has finished. */
-  async flush(): Promise<void> {
-    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  flush(): Promise<void> {
+    return this.#serial.drain();
   }
 
   #chain(id: string, op: () => Promise<void>): Promise<void> {
-    const run = (this.#chains.get(id) ?? Promise.resolve()).then(op);
-    const settled = run.catch(() => undefined);
-    this.#chains.set(id, settled);
-    this.#pending.add(settled);
-    void settled.then(() => {
-      this.#pending.delete(settled);
-      if (this.#chains.get(id) === settled) this.#chains.delete(id);
-    });
-    return run.catch((err: unknown) => {
+    return this.#serial.run(id, op).catch((err: unknown) => {
       throw new LwfmError(`Cannot write support set '${id}' to the store: ${(err as Error).message}`, 'ERR_LWFM_STORE', { cause: err });
     });
   }
