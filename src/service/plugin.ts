@@ -111,6 +111,11 @@ function installGuards(app: FastifyInstance, ctx: ServiceContext, apiKeys: strin
     }
     if (check && !isPublic(req)) check(req.headers.authorization);
   });
+  // Replies sent while closing end their keep-alive connection, so close() need not wait for idle clients.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (ctx.state.closing) reply.header('connection', 'close');
+    return payload;
+  });
   app.addHook('onResponse', async (req, reply) => {
     ctx.metrics?.request(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });

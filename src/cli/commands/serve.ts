@@ -74,10 +74,8 @@ export async function run(argv: string[]): Promise<number> {
     process.off('SIGINT', onSignal);
     throw err;
   }
-  const code = await done;
-  process.off('SIGTERM', onSignal);
-  process.off('SIGINT', onSignal);
-  return code;
+  // The handlers stay: a signal during the last teardown still means "exit now".
+  return done;
 }
 
 /** The plugin options that the command line sets. */
