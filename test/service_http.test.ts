@@ -22,9 +22,18 @@ let classes: string[];
 const seen: { method: string; path: string; reply: Reply }[] = [];
 
 /** A request with the API key, recorded for the OpenAPI check; `path` is the route template. */
-async function api(method: string, path: string, opts: { params?: Record<string, string>; body?: RequestInit['body']; key?: string | null; headers?: Record<string, string> } = {}): Promise<Reply> {
+async function api(
+  method: string,
+  path: string,
+  opts: { params?: Record<string, string>; body?: RequestInit['body']; key?: string | null; headers?: Record<string, string> } = {},
+): Promise<Reply> {
   const url = path.replace(/\{(\w+)\}/g, (_, k: string) => encodeURIComponent(opts.params?.[k] ?? ''));
-  const reply = await call(`${server.url}${url}`, { method, body: opts.body, key: opts.key === null ? undefined : (opts.key ?? KEY), headers: opts.headers });
+  const reply = await call(`${server.url}${url}`, {
+    method,
+    body: opts.body,
+    key: opts.key === null ? undefined : (opts.key ?? KEY),
+    headers: opts.headers,
+  });
   seen.push({ method, path, reply });
   if (reply.status >= 400) {
     expect(reply.body?.error?.code, `${method} ${url}: ${reply.text}`).toMatch(/^ERR_LWFM_/);
@@ -33,7 +42,8 @@ async function api(method: string, path: string, opts: { params?: Record<string,
   return reply;
 }
 
-const support = (): [string, Buffer | string][] => classes.flatMap((c) => [0, 1].flatMap((i) => [['image', images.get(c)![i]!] as [string, Buffer], ['label', c] as [string, string]]));
+const support = (): [string, Buffer | string][] =>
+  classes.flatMap((c) => [0, 1].flatMap((i) => [['image', images.get(c)![i]!] as [string, Buffer], ['label', c] as [string, string]]));
 const queries = (): Buffer[] => classes.map((c) => images.get(c)![5]!);
 
 beforeAll(async () => {
@@ -42,7 +52,24 @@ beforeAll(async () => {
   classes = [...images.keys()].slice(0, 5);
   writeFileSync(join(dir, 'keys'), `# test key\n${KEY}\n`);
   [server, local] = await Promise.all([
-    startServe(['--device', 'cpu', '--threads', '1', '--workers', '1', '--api-key-file', join(dir, 'keys'), '--max-images', '12', '--max-image-bytes', '300000', '--max-pixels', '1000000', '--log-level', 'warn']),
+    startServe([
+      '--device',
+      'cpu',
+      '--threads',
+      '1',
+      '--workers',
+      '1',
+      '--api-key-file',
+      join(dir, 'keys'),
+      '--max-images',
+      '12',
+      '--max-image-bytes',
+      '300000',
+      '--max-pixels',
+      '1000000',
+      '--log-level',
+      'warn',
+    ]),
     FewShotClassifier.load(undefined, { device: 'cpu', threads: 1, workers: 1 }),
   ]);
 });
@@ -79,8 +106,16 @@ describe('lwfm-spm serve over HTTP', () => {
     expect(anon.status).toBe(201);
     expect(anon.body.id).toMatch(/^[0-9a-f-]{36}$/);
     expect((await api('GET', '/v1/support-sets/{id}', { params: { id: 'shapes' } })).body.size).toBe(10);
-    expect((await api('GET', '/v1/support-sets')).body.supportSets.map((s: { id: string }) => s.id).sort()).toEqual([anon.body.id, 'shapes'].sort());
-    const patched = await api('PATCH', '/v1/support-sets/{id}', { params: { id: anon.body.id }, body: form([['image', images.get(classes[1]!)![0]!], ['label', 'other']]) });
+    expect((await api('GET', '/v1/support-sets')).body.supportSets.map((s: { id: string }) => s.id).sort()).toEqual(
+      [anon.body.id, 'shapes'].sort(),
+    );
+    const patched = await api('PATCH', '/v1/support-sets/{id}', {
+      params: { id: anon.body.id },
+      body: form([
+        ['image', images.get(classes[1]!)![0]!],
+        ['label', 'other'],
+      ]),
+    });
     expect(patched.body).toMatchObject({ way: 2, shots: [1, 1], labels: [classes[0], 'other'], size: 2 });
     const put = await api('PUT', '/v1/support-sets/{id}', { params: { id: 'fresh.v1' }, body: form(support().slice(0, 4)) });
     expect(put.status).toBe(200);
@@ -93,8 +128,12 @@ describe('lwfm-spm serve over HTTP', () => {
 
   it('classify equals the in-process classifier on the same images; an unreadable image fails alone', async () => {
     await local.setSupport(
-      support().filter(([n]) => n === 'image').map(([, v]) => v as Buffer),
-      support().filter(([n]) => n === 'label').map(([, v]) => v as string),
+      support()
+        .filter(([n]) => n === 'image')
+        .map(([, v]) => v as Buffer),
+      support()
+        .filter(([n]) => n === 'label')
+        .map(([, v]) => v as string),
     );
     const q = [...queries(), Buffer.from('not an image')];
     const reply = await api('POST', '/v1/support-sets/{id}/classify', { params: { id: 'shapes' }, body: form(q.map((b) => ['image', b])) });
@@ -135,29 +174,62 @@ describe('lwfm-spm serve over HTTP', () => {
 
   it('limits: 413 naming the limit, 415, 400, 422 and 404', async () => {
     const one = queries()[0]!;
-    const tooMany = await api('POST', '/v1/support-sets/{id}/classify', { params: { id: 'shapes' }, body: form(Array.from({ length: 13 }, () => ['image', one])) });
+    const tooMany = await api('POST', '/v1/support-sets/{id}/classify', {
+      params: { id: 'shapes' },
+      body: form(Array.from({ length: 13 }, () => ['image', one])),
+    });
     expect(tooMany.status).toBe(413);
     expect(tooMany.body.error.message).toContain('12');
     const big = await api('POST', '/v1/embed', { body: form([['image', Buffer.alloc(300_001, 1)]]) });
     expect(big.status).toBe(413);
     expect(big.body.error.message).toContain('300000');
     // A decompression bomb in miniature: a few KB of PNG that declares 4 megapixels.
-    const bomb = await sharp({ create: { width: 2000, height: 2000, channels: 3, background: '#808080' } }).png().toBuffer();
+    const bomb = await sharp({ create: { width: 2000, height: 2000, channels: 3, background: '#808080' } })
+      .png()
+      .toBuffer();
     expect(bomb.length).toBeLessThan(300_000);
     const bombed = await api('POST', '/v1/embed', { body: form([['image', bomb]]) });
     expect(bombed.status).toBe(413);
     expect(bombed.body.error.message).toMatch(/4000000 pixels.*1000000/);
-    expect((await api('POST', '/v1/embed', { body: JSON.stringify({ path: '/etc/passwd' }), headers: { 'content-type': 'application/json' } })).status).toBe(415);
+    expect(
+      (await api('POST', '/v1/embed', { body: JSON.stringify({ path: '/etc/passwd' }), headers: { 'content-type': 'application/json' } }))
+        .status,
+    ).toBe(415);
     expect((await api('POST', '/v1/embed', { body: form([['path', '/etc/passwd']]) })).status).toBe(400);
     expect((await api('POST', '/v1/embed', { body: form([]) })).status).toBe(400);
-    const mismatch = await api('POST', '/v1/support-sets', { body: form([['image', one], ['label', 'a'], ['label', 'b']]) });
+    const mismatch = await api('POST', '/v1/support-sets', {
+      body: form([
+        ['image', one],
+        ['label', 'a'],
+        ['label', 'b'],
+      ]),
+    });
     expect(mismatch.status).toBe(400);
     expect(mismatch.body.error.message).toMatch(/one 'label' part per 'image'/);
-    expect((await api('POST', '/v1/support-sets', { body: form([['image', one], ['label', 'a'], ['id', '../../etc']]) })).status).toBe(400);
-    const unreadable = await api('POST', '/v1/support-sets', { body: form([['image', one], ['label', 'a'], ['image', Buffer.from('xx')], ['label', 'b']]) });
+    expect(
+      (
+        await api('POST', '/v1/support-sets', {
+          body: form([
+            ['image', one],
+            ['label', 'a'],
+            ['id', '../../etc'],
+          ]),
+        })
+      ).status,
+    ).toBe(400);
+    const unreadable = await api('POST', '/v1/support-sets', {
+      body: form([
+        ['image', one],
+        ['label', 'a'],
+        ['image', Buffer.from('xx')],
+        ['label', 'b'],
+      ]),
+    });
     expect(unreadable.status).toBe(422);
     expect(unreadable.body.error.message).toContain('#1');
-    expect((await api('POST', '/v1/support-sets/{id}/classify', { params: { id: 'missing' }, body: form([['image', one]]) })).status).toBe(404);
+    expect((await api('POST', '/v1/support-sets/{id}/classify', { params: { id: 'missing' }, body: form([['image', one]]) })).status).toBe(
+      404,
+    );
     expect((await api('GET', '/v1/nothing-here')).status).toBe(404);
   });
 
@@ -167,7 +239,8 @@ describe('lwfm-spm serve over HTTP', () => {
     expect(m.headers.get('content-type')).toMatch(/^text\/plain/);
     expect(m.text).toMatch(/lwfm_http_requests_total\{method="POST",route="\/v1\/support-sets\/:id\/classify",status="200"\} [1-9]/);
     expect(m.text).toMatch(/lwfm_http_requests_total\{method="POST",route="\/v1\/embed",status="413"\} [1-9]/);
-    for (const stage of ['decode', 'backbone', 'head']) expect(m.text).toMatch(new RegExp(`lwfm_stage_duration_seconds_count\\{stage="${stage}"\\} [1-9]`));
+    for (const stage of ['decode', 'backbone', 'head'])
+      expect(m.text).toMatch(new RegExp(`lwfm_stage_duration_seconds_count\\{stage="${stage}"\\} [1-9]`));
     expect(m.text).toMatch(/lwfm_images_classified_total\{outcome="ok"\} [1-9]/);
     expect(m.text).toMatch(/lwfm_images_classified_total\{outcome="error"\} [1-9]/);
     expect(m.text).toMatch(/lwfm_errors_total\{code="ERR_LWFM_IMAGE"\} [1-9]/);
@@ -179,7 +252,9 @@ describe('lwfm-spm serve over HTTP', () => {
   it('overload: beyond maxConcurrent + maxQueue the excess gets 503 + Retry-After at once, the rest succeed', async () => {
     // This server runs with the defaults 4 + 32; 60 concurrent 12-image requests exceed them.
     const body = () => form(Array.from({ length: 12 }, () => ['image', queries()[0]!]));
-    const replies = await Promise.all(Array.from({ length: 60 }, () => api('POST', '/v1/support-sets/{id}/classify', { params: { id: 'shapes' }, body: body() })));
+    const replies = await Promise.all(
+      Array.from({ length: 60 }, () => api('POST', '/v1/support-sets/{id}/classify', { params: { id: 'shapes' }, body: body() })),
+    );
     const refused = replies.filter((r) => r.status === 503);
     expect(refused.length).toBeGreaterThan(0);
     for (const r of refused) {

@@ -35,6 +35,19 @@ const queryImages = (n: number) => Array.from({ length: n }, (_, i) => images.ge
 const classify = (url: string, n: number) =>
   call(`${url}/v1/support-sets/pets/classify`, { method: 'POST', body: form(queryImages(n).map((b) => ['image', b])) });
 
+/** Waits until `n` requests are inside the server (running or queued for a model slot, per its metrics). */
+async function untilInFlight(url: string, n: number): Promise<void> {
+  let text = '';
+  for (let i = 0; i < 1000; i++) {
+    text = (await call(`${url}/metrics`)).text;
+    const running = Number(/lwfm_requests_in_flight (\d+)/.exec(text)?.[1] ?? 0);
+    const queued = Number(/lwfm_queue_depth (\d+)/.exec(text)?.[1] ?? 0);
+    if (running + queued >= n) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`${n} requests did not reach the server within 10 s`);
+}
+
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'lwfm-serve-life-'));
   store = join(dir, 'store');
@@ -63,12 +76,7 @@ describe('serve lifecycle', () => {
     expect(created.status).toBe(201);
     before = (await classify(s.url, 6)).body;
     const inFlight = Array.from({ length: 6 }, () => classify(s.url, 12));
-    // Wait until the server is working on them: the metrics show slots taken.
-    for (let i = 0; i < 200; i++) {
-      const m = await call(`${s.url}/metrics`);
-      if (/lwfm_requests_in_flight [1-9]/.test(m.text)) break;
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await untilInFlight(s.url, 6);
     s.child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 50));
     const late = await call(`${s.url}/v1/support-sets`).catch((e: Error) => ({
@@ -102,12 +110,12 @@ describe('serve lifecycle', () => {
     expect(after.results).toEqual(before.results);
 
     const inFlight = Array.from({ length: 4 }, () => classify(s.url, 12).catch(() => null));
-    await new Promise((r) => setTimeout(r, 100));
+    await untilInFlight(s.url, 4);
     const t = performance.now();
     s.child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 20));
     s.child.kill('SIGTERM');
-    expect((await s.exited).code).toBe(1);
+    expect(await s.exited, s.stderr()).toEqual({ code: null, signal: 'SIGKILL' });
     expect(performance.now() - t).toBeLessThan(5000);
     expect(s.stderr()).toContain('again, exiting now');
     await Promise.all(inFlight);

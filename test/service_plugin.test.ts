@@ -64,7 +64,11 @@ describe('lwfm-spm/fastify in a host app', () => {
       ]),
     });
     expect(r.status).toBe(200);
-    expect(r.body.results.map((x: { label?: string; error?: { code: string } }) => x.label ?? x.error!.code)).toEqual(['dog', 'ERR_LWFM_IMAGE', 'cat']);
+    expect(r.body.results.map((x: { label?: string; error?: { code: string } }) => x.label ?? x.error!.code)).toEqual([
+      'dog',
+      'ERR_LWFM_IMAGE',
+      'cat',
+    ]);
     expect((await call(`${url}/v1/support-sets`)).status).toBe(404); // nothing outside the prefix
   });
 
@@ -78,7 +82,9 @@ describe('lwfm-spm/fastify in a host app', () => {
 
   it('maxQueue 0: a second concurrent request is refused with 503 at once', async () => {
     const body = () => form(Array.from({ length: 40 }, (_, i): [string, Buffer] => ['image', Buffer.from(`cat-${i}`)]));
-    const replies = await Promise.all(Array.from({ length: 6 }, () => call(`${url}/fewshot/v1/support-sets/pets/classify`, { method: 'POST', body: body() })));
+    const replies = await Promise.all(
+      Array.from({ length: 6 }, () => call(`${url}/fewshot/v1/support-sets/pets/classify`, { method: 'POST', body: body() })),
+    );
     const statuses = replies.map((r) => r.status).sort();
     expect(statuses).toContain(200);
     expect(statuses).toContain(503);

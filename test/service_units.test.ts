@@ -118,11 +118,20 @@ describe('bearer auth', () => {
 
 describe('error replies', () => {
   it('maps package, argument, Fastify and unknown errors, never exposing internals', () => {
-    expect(toErrorReply(new ImageDecodeError('<buffer #0>', 'bad'))).toMatchObject({ status: 422, body: { error: { code: 'ERR_LWFM_IMAGE' } } });
-    expect(toErrorReply(new RangeError('Expected x'))).toMatchObject({ status: 400, body: { error: { code: 'ERR_LWFM_BAD_REQUEST', message: 'Expected x' } } });
+    expect(toErrorReply(new ImageDecodeError('<buffer #0>', 'bad'))).toMatchObject({
+      status: 422,
+      body: { error: { code: 'ERR_LWFM_IMAGE' } },
+    });
+    expect(toErrorReply(new RangeError('Expected x'))).toMatchObject({
+      status: 400,
+      body: { error: { code: 'ERR_LWFM_BAD_REQUEST', message: 'Expected x' } },
+    });
     const limits = { maxImageBytes: 123, maxImagesPerRequest: 7 };
     expect(toErrorReply(Object.assign(new Error('x'), { code: 'FST_REQ_FILE_TOO_LARGE' }), limits).body.error.message).toContain('123');
-    expect(toErrorReply(Object.assign(new Error('x'), { code: 'FST_FILES_LIMIT' }), limits)).toMatchObject({ status: 413, body: { error: { message: expect.stringContaining('7') } } });
+    expect(toErrorReply(Object.assign(new Error('x'), { code: 'FST_FILES_LIMIT' }), limits)).toMatchObject({
+      status: 413,
+      body: { error: { message: expect.stringContaining('7') } },
+    });
     const internal = toErrorReply(new Error('secret path /etc/x at line 3'));
     expect(internal).toMatchObject({ status: 500, body: { error: { code: 'ERR_LWFM_INTERNAL' } } });
     expect(internal.body.error.message).not.toContain('/etc/x');
@@ -133,7 +142,11 @@ describe('error replies', () => {
 describe('SupportStore', () => {
   let dir: string;
   const model = { channels: [2], featureSize: 1, crop: 84, fingerprint: 'sha256:m' };
-  const snap = (labels: string[]): SupportSnapshot => ({ features: Float32Array.from(labels.flatMap((_, i) => [i, -i])), dims: [labels.length, 2, 1], labels });
+  const snap = (labels: string[]): SupportSnapshot => ({
+    features: Float32Array.from(labels.flatMap((_, i) => [i, -i])),
+    dims: [labels.length, 2, 1],
+    labels,
+  });
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'lwfm-store-'));
   });

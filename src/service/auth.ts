@@ -16,7 +16,8 @@ import { HttpError } from './http_errors.js';
 export function bearerChecker(tokens: readonly string[]): (header: string | undefined) => void {
   if (tokens.length === 0) throw new RangeError('Expected at least one API key for auth but received none');
   const digests = tokens.map((t) => {
-    if (typeof t !== 'string' || t.length < 16) throw new RangeError('Expected API keys of at least 16 characters for auth but received a shorter one');
+    if (typeof t !== 'string' || t.length < 16)
+      throw new RangeError('Expected API keys of at least 16 characters for auth but received a shorter one');
     return digest(t);
   });
   return (header) => {

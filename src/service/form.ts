@@ -36,9 +36,17 @@ const MAX_FIELD_BYTES = 1024;
  * @example
  * const { files } = await readForm(req, { files: ['image'], fields: [] }, limits);
  */
-export async function readForm(req: FastifyRequest, accept: { files: readonly string[]; fields: readonly string[] }, limits: FormLimits): Promise<Form> {
+export async function readForm(
+  req: FastifyRequest,
+  accept: { files: readonly string[]; fields: readonly string[] },
+  limits: FormLimits,
+): Promise<Form> {
   if (!req.isMultipart()) {
-    throw new HttpError(415, 'ERR_LWFM_MEDIA_TYPE', `Expected a multipart/form-data body but received ${JSON.stringify(String(req.headers['content-type'] ?? 'none')).slice(0, 80)}`);
+    throw new HttpError(
+      415,
+      'ERR_LWFM_MEDIA_TYPE',
+      `Expected a multipart/form-data body but received ${JSON.stringify(String(req.headers['content-type'] ?? 'none')).slice(0, 80)}`,
+    );
   }
   const files = new Map<string, Buffer[]>(accept.files.map((k) => [k, []]));
   const fields = new Map<string, string[]>(accept.fields.map((k) => [k, []]));
@@ -63,7 +71,12 @@ export async function readForm(req: FastifyRequest, accept: { files: readonly st
     } else {
       const list = fields.get(part.fieldname);
       if (!list) throw unknownPart(part.fieldname, 'text', accept);
-      if (part.valueTruncated) throw new HttpError(413, 'ERR_LWFM_TOO_LARGE', `Text field '${part.fieldname}' is longer than the limit of ${MAX_FIELD_BYTES} bytes`);
+      if (part.valueTruncated)
+        throw new HttpError(
+          413,
+          'ERR_LWFM_TOO_LARGE',
+          `Text field '${part.fieldname}' is longer than the limit of ${MAX_FIELD_BYTES} bytes`,
+        );
       list.push(String(part.value));
     }
   }
@@ -88,7 +101,11 @@ async function checkPixels(images: Buffer[], maxPixels: number): Promise<void> {
   );
   const i = sizes.findIndex((px) => px > maxPixels);
   if (i >= 0) {
-    throw new HttpError(413, 'ERR_LWFM_TOO_LARGE', `Image #${i} has ${sizes[i]} pixels, over the limit of ${maxPixels} (checked before decoding)`);
+    throw new HttpError(
+      413,
+      'ERR_LWFM_TOO_LARGE',
+      `Image #${i} has ${sizes[i]} pixels, over the limit of ${maxPixels} (checked before decoding)`,
+    );
   }
 }
 

@@ -82,9 +82,14 @@ export class Gate {
     }
     if (this.#queue.length >= this.maxQueue) {
       return Promise.reject(
-        new HttpError(503, 'ERR_LWFM_OVERLOADED', `Server busy: ${this.#active} requests running and ${this.#queue.length} waiting (the limits); retry later`, {
-          'retry-after': String(this.retryAfterSeconds()),
-        }),
+        new HttpError(
+          503,
+          'ERR_LWFM_OVERLOADED',
+          `Server busy: ${this.#active} requests running and ${this.#queue.length} waiting (the limits); retry later`,
+          {
+            'retry-after': String(this.retryAfterSeconds()),
+          },
+        ),
       );
     }
     return new Promise<void>((resolve, reject) => {
@@ -125,6 +130,8 @@ export class Gate {
   }
 
   #timeoutError(timeoutMs: number): HttpError {
-    return new HttpError(503, 'ERR_LWFM_TIMEOUT', `Request took longer than the ${timeoutMs} ms limit`, { 'retry-after': String(this.retryAfterSeconds()) });
+    return new HttpError(503, 'ERR_LWFM_TIMEOUT', `Request took longer than the ${timeoutMs} ms limit`, {
+      'retry-after': String(this.retryAfterSeconds()),
+    });
   }
 }

@@ -25,7 +25,12 @@ export class ServiceMetrics {
   constructor(gauges: { queueDepth: () => number; inFlight: () => number; supportSets: () => number; supportImages: () => number }) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'lwfm_' });
-    this.#requests = new Counter({ name: 'lwfm_http_requests_total', help: 'HTTP requests by method, route template and status', labelNames: ['method', 'route', 'status'], registers });
+    this.#requests = new Counter({
+      name: 'lwfm_http_requests_total',
+      help: 'HTTP requests by method, route template and status',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    });
     this.#latency = new Histogram({
       name: 'lwfm_http_request_duration_seconds',
       help: 'HTTP request latency by method and route template',
@@ -40,8 +45,18 @@ export class ServiceMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
       registers,
     });
-    this.#images = new Counter({ name: 'lwfm_images_classified_total', help: 'Query images classified (ok) or unreadable (error)', labelNames: ['outcome'], registers });
-    this.#errors = new Counter({ name: 'lwfm_errors_total', help: 'Error replies and per-image errors by error code', labelNames: ['code'], registers });
+    this.#images = new Counter({
+      name: 'lwfm_images_classified_total',
+      help: 'Query images classified (ok) or unreadable (error)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.#errors = new Counter({
+      name: 'lwfm_errors_total',
+      help: 'Error replies and per-image errors by error code',
+      labelNames: ['code'],
+      registers,
+    });
     const gauge = (name: string, help: string, read: () => number): void => {
       new Gauge({
         name,

@@ -110,7 +110,9 @@ function formBody(form: NonNullable<RouteDoc['form']>): Json {
   const required: string[] = [];
   for (const [name, part] of Object.entries(form)) {
     const one: Json = part.kind === 'file' ? { type: 'string', contentMediaType: 'application/octet-stream' } : { type: 'string' };
-    properties[name] = part.repeated ? { type: 'array', items: one, description: part.description } : { ...one, description: part.description };
+    properties[name] = part.repeated
+      ? { type: 'array', items: one, description: part.description }
+      : { ...one, description: part.description };
     if (part.required) required.push(name);
   }
   return {

@@ -2,7 +2,16 @@
  * Options of the Fastify plugin (and so of `lwfm-spm serve`), their checks and defaults.
  */
 import type { FewShotClassifier } from '../classifier/classifier.js';
-import { expectBoolean, expectNonNegativeInteger, expectOneOf, expectOptions, expectPositiveInteger, expectThreads, expectWorkers, expectedMessage } from '../validate.js';
+import {
+  expectBoolean,
+  expectNonNegativeInteger,
+  expectOneOf,
+  expectOptions,
+  expectPositiveInteger,
+  expectThreads,
+  expectWorkers,
+  expectedMessage,
+} from '../validate.js';
 
 /**
  * Options of `app.register(lwfmSpm, options)`.
@@ -70,10 +79,16 @@ export interface ResolvedOptions {
  */
 export function resolveOptions(options: unknown): ResolvedOptions {
   const o = expectOptions(options, 'options');
-  const int = (key: string, fallback: number, max: number): number => (o[key] === undefined ? fallback : expectPositiveInteger(o[key], `options.${key}`, max));
-  if (o.model !== undefined && (typeof o.model !== 'string' || o.model.length === 0)) throw new TypeError(expectedMessage('model bundle directory', 'options.model', o.model));
-  if (o.store !== undefined && (typeof o.store !== 'string' || o.store.length === 0)) throw new TypeError(expectedMessage('store directory', 'options.store', o.store));
-  if (o.classifier !== undefined && (o.classifier === null || typeof (o.classifier as { createSupportSet?: unknown }).createSupportSet !== 'function')) {
+  const int = (key: string, fallback: number, max: number): number =>
+    o[key] === undefined ? fallback : expectPositiveInteger(o[key], `options.${key}`, max);
+  if (o.model !== undefined && (typeof o.model !== 'string' || o.model.length === 0))
+    throw new TypeError(expectedMessage('model bundle directory', 'options.model', o.model));
+  if (o.store !== undefined && (typeof o.store !== 'string' || o.store.length === 0))
+    throw new TypeError(expectedMessage('store directory', 'options.store', o.store));
+  if (
+    o.classifier !== undefined &&
+    (o.classifier === null || typeof (o.classifier as { createSupportSet?: unknown }).createSupportSet !== 'function')
+  ) {
     throw new TypeError(expectedMessage('FewShotClassifier', 'options.classifier', o.classifier));
   }
   let apiKeys: string[] | undefined;
@@ -84,7 +99,9 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     }
     apiKeys = [...(a.apiKeys as string[])];
   }
-  const load: ResolvedOptions['load'] = { device: o.device === undefined ? 'auto' : expectOneOf(o.device, 'options.device', ['auto', 'cpu', 'cuda'] as const) };
+  const load: ResolvedOptions['load'] = {
+    device: o.device === undefined ? 'auto' : expectOneOf(o.device, 'options.device', ['auto', 'cpu', 'cuda'] as const),
+  };
   const threads = expectThreads(o.threads, 'options.threads');
   if (threads !== undefined) load.threads = threads;
   const workers = expectWorkers(o.workers, 'options.workers');

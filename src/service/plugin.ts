@@ -52,11 +52,17 @@ export async function lwfmSpmPlugin(app: FastifyInstance, options: LwfmSpmPlugin
     const store = opts.store ? await SupportStore.open(opts.store, model) : undefined;
     const registry = new SupportRegistry(classifier, limits, store);
     const loaded = await registry.loadStored((file, reason) => app.log.warn({ file, reason }, 'lwfm-spm: stored support set skipped'));
-    if (store) app.log.info({ store: store.dir, loaded: registry.size }, `lwfm-spm: ${registry.size} of ${loaded} stored support sets loaded`);
+    if (store)
+      app.log.info({ store: store.dir, loaded: registry.size }, `lwfm-spm: ${registry.size} of ${loaded} stored support sets loaded`);
     const gate = new Gate(limits.maxConcurrent, limits.maxQueue);
     const state = { ready: false, closing: false };
     const metrics = opts.metrics
-      ? new ServiceMetrics({ queueDepth: () => gate.waiting, inFlight: () => gate.active, supportSets: () => registry.size, supportImages: () => registry.images })
+      ? new ServiceMetrics({
+          queueDepth: () => gate.waiting,
+          inFlight: () => gate.active,
+          supportSets: () => registry.size,
+          supportImages: () => registry.images,
+        })
       : undefined;
     const openapi = new OpenApiCollector({ title: 'lwfm-spm', version: packageVersion() }, opts.apiKeys !== undefined);
     const ctx: ServiceContext = {
@@ -128,6 +134,8 @@ function installGuards(app: FastifyInstance, ctx: ServiceContext, apiKeys: strin
   });
   app.setNotFoundHandler((req, reply) => {
     ctx.metrics?.error('ERR_LWFM_NOT_FOUND');
-    void reply.code(404).send({ error: { code: 'ERR_LWFM_NOT_FOUND', message: `No route ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}` } });
+    void reply
+      .code(404)
+      .send({ error: { code: 'ERR_LWFM_NOT_FOUND', message: `No route ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}` } });
   });
 }

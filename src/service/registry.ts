@@ -112,7 +112,8 @@ export class SupportRegistry {
     checkId(id);
     return this.#serial.run(id, async () => {
       const old = this.#entries.get(id);
-      if (mode === 'create' && old) throw new HttpError(409, 'ERR_LWFM_CONFLICT', `Support set '${id}' already exists; PUT replaces it, PATCH adds images`);
+      if (mode === 'create' && old)
+        throw new HttpError(409, 'ERR_LWFM_CONFLICT', `Support set '${id}' already exists; PUT replaces it, PATCH adds images`);
       if (mode === 'add' && !old) throw notFound(id);
       const n = added.dims[0];
       const base = mode === 'add' && old ? old.handle.exportSupport() : undefined;
@@ -120,7 +121,11 @@ export class SupportRegistry {
       const rows = base ? [...base.labels, ...added.labels] : [...added.labels];
       const total = this.#images - (old?.info.size ?? 0) + rows.length;
       if (!old && this.#entries.size >= this.#limits.maxSupportSets) {
-        throw new HttpError(507, 'ERR_LWFM_CAPACITY', `The server holds its limit of ${this.#limits.maxSupportSets} support sets; delete one first`);
+        throw new HttpError(
+          507,
+          'ERR_LWFM_CAPACITY',
+          `The server holds its limit of ${this.#limits.maxSupportSets} support sets; delete one first`,
+        );
       }
       if (total > this.#limits.maxSupportImages) {
         throw new HttpError(
@@ -219,7 +224,11 @@ export class SupportRegistry {
 
 function checkId(id: string): void {
   if (typeof id !== 'string' || !SUPPORT_SET_ID.test(id)) {
-    throw new HttpError(400, 'ERR_LWFM_BAD_REQUEST', `Support set ids are 1-64 characters of letters, digits, '.', '_' and '-', starting with a letter or digit`);
+    throw new HttpError(
+      400,
+      'ERR_LWFM_BAD_REQUEST',
+      `Support set ids are 1-64 characters of letters, digits, '.', '_' and '-', starting with a letter or digit`,
+    );
   }
 }
 

@@ -15,7 +15,10 @@ export type ApiResult = { label: Label; index: number; probabilities: number[] }
  * @example
  * return classificationReply(ctx, await registry.classify(id, images));
  */
-export function classificationReply(ctx: ServiceContext, result: Classification): { results: ApiResult[]; labels: Label[]; timings: Classification['timings'] } {
+export function classificationReply(
+  ctx: ServiceContext,
+  result: Classification,
+): { results: ApiResult[]; labels: Label[]; timings: Classification['timings'] } {
   let failed = 0;
   const results = result.map((r): ApiResult => {
     if (r.error) {

@@ -34,10 +34,18 @@ export function registerModelRoutes(app: FastifyInstance, ctx: ServiceContext): 
         const labels = form.fields.get('label')!;
         const queries = form.files.get('query')!;
         if (support.length === 0 || queries.length === 0) {
-          throw new HttpError(400, 'ERR_LWFM_BAD_REQUEST', `Expected support 'image' parts and 'query' parts but received ${support.length} and ${queries.length}`);
+          throw new HttpError(
+            400,
+            'ERR_LWFM_BAD_REQUEST',
+            `Expected support 'image' parts and 'query' parts but received ${support.length} and ${queries.length}`,
+          );
         }
         if (labels.length !== support.length) {
-          throw new HttpError(400, 'ERR_LWFM_BAD_REQUEST', `Expected one 'label' part per 'image' part (${support.length}) but received ${labels.length}`);
+          throw new HttpError(
+            400,
+            'ERR_LWFM_BAD_REQUEST',
+            `Expected one 'label' part per 'image' part (${support.length}) but received ${labels.length}`,
+          );
         }
         return ctx.classifier.classifyEpisode(support, labels, queries);
       });

@@ -13,14 +13,22 @@ const doc = (d: RouteDoc): { openapi: RouteDoc } => ({ openapi: d });
 export function registerOpsRoutes(app: FastifyInstance, ctx: ServiceContext): void {
   app.get(
     '/healthz',
-    { config: doc({ operationId: 'healthz', summary: 'Liveness: the process answers', tags: ['operations'], public: true }), schema: { response: { 200: healthSchema } } },
+    {
+      config: doc({ operationId: 'healthz', summary: 'Liveness: the process answers', tags: ['operations'], public: true }),
+      schema: { response: { 200: healthSchema } },
+    },
     async () => ({ status: 'ok' }),
   );
 
   app.get(
     '/readyz',
     {
-      config: doc({ operationId: 'readyz', summary: 'Readiness: model loaded, workers up, not shutting down', tags: ['operations'], public: true }),
+      config: doc({
+        operationId: 'readyz',
+        summary: 'Readiness: model loaded, workers up, not shutting down',
+        tags: ['operations'],
+        public: true,
+      }),
       schema: { response: { 200: healthSchema, 503: healthSchema } },
     },
     async (_req, reply) => {
@@ -45,14 +53,20 @@ export function registerOpsRoutes(app: FastifyInstance, ctx: ServiceContext): vo
       },
       async (_req, reply) => {
         const text = await metrics.registry.metrics();
-        return reply.type(metrics.registry.contentType).serializer((s: unknown) => s as string).send(text);
+        return reply
+          .type(metrics.registry.contentType)
+          .serializer((s: unknown) => s as string)
+          .send(text);
       },
     );
   }
 
   app.get(
     '/v1/info',
-    { config: doc({ operationId: 'info', summary: 'Version, devices, model identity, limits, support sets', tags: ['operations'] }), schema: { response: { 200: infoSchema, ...errors(401) } } },
+    {
+      config: doc({ operationId: 'info', summary: 'Version, devices, model identity, limits, support sets', tags: ['operations'] }),
+      schema: { response: { 200: infoSchema, ...errors(401) } },
+    },
     async () => {
       const info = ctx.classifier.info();
       // No server paths (model directory, addon path) leave the process.
@@ -72,7 +86,10 @@ export function registerOpsRoutes(app: FastifyInstance, ctx: ServiceContext): vo
 
   app.get(
     '/openapi.json',
-    { config: doc({ operationId: 'openapi', summary: 'This OpenAPI document', tags: ['operations'], public: true }), schema: { response: { 200: { type: 'object', additionalProperties: true } } } },
+    {
+      config: doc({ operationId: 'openapi', summary: 'This OpenAPI document', tags: ['operations'], public: true }),
+      schema: { response: { 200: { type: 'object', additionalProperties: true } } },
+    },
     async () => ctx.openapi.document(),
   );
 }

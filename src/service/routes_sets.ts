@@ -35,7 +35,11 @@ export function registerSetRoutes(app: FastifyInstance, ctx: ServiceContext): vo
       if (ids.length > 1) throw new HttpError(400, 'ERR_LWFM_BAD_REQUEST', `Expected at most one 'id' part but received ${ids.length}`);
       const id = params.id ?? ids[0] ?? randomUUID();
       if (!SUPPORT_SET_ID.test(id)) {
-        throw new HttpError(400, 'ERR_LWFM_BAD_REQUEST', `Support set ids are 1-64 characters of letters, digits, '.', '_' and '-', starting with a letter or digit`);
+        throw new HttpError(
+          400,
+          'ERR_LWFM_BAD_REQUEST',
+          `Support set ids are 1-64 characters of letters, digits, '.', '_' and '-', starting with a letter or digit`,
+        );
       }
       const snapshot = await embedSupport(ctx, form.files.get('image')!, form.fields.get('label')!);
       return ctx.registry.write(id, mode, snapshot);
@@ -61,7 +65,9 @@ export function registerSetRoutes(app: FastifyInstance, ctx: ServiceContext): vo
   app.put(
     '/v1/support-sets/:id',
     {
-      config: { openapi: { operationId: 'replaceSupportSet', summary: 'Create or replace the support set', tags: TAGS, form: SUPPORT_FORM } },
+      config: {
+        openapi: { operationId: 'replaceSupportSet', summary: 'Create or replace the support set', tags: TAGS, form: SUPPORT_FORM },
+      },
       schema: { params: idParams, response: { 200: supportSetSchema, ...errors(...COMMON_ERRORS, 413, 415, 422, 507) } },
     },
     write('replace'),
@@ -69,7 +75,14 @@ export function registerSetRoutes(app: FastifyInstance, ctx: ServiceContext): vo
   app.patch(
     '/v1/support-sets/:id',
     {
-      config: { openapi: { operationId: 'extendSupportSet', summary: 'Add images (of known or new labels) to the support set', tags: TAGS, form: SUPPORT_FORM } },
+      config: {
+        openapi: {
+          operationId: 'extendSupportSet',
+          summary: 'Add images (of known or new labels) to the support set',
+          tags: TAGS,
+          form: SUPPORT_FORM,
+        },
+      },
       schema: { params: idParams, response: { 200: supportSetSchema, ...errors(...COMMON_ERRORS, 404, 413, 415, 422, 507) } },
     },
     write('add'),
@@ -104,7 +117,14 @@ export function registerSetRoutes(app: FastifyInstance, ctx: ServiceContext): vo
   app.post(
     '/v1/support-sets/:id/classify',
     {
-      config: { openapi: { operationId: 'classify', summary: 'Classify query images against the support set', tags: ['classification'], form: QUERY_FORM } },
+      config: {
+        openapi: {
+          operationId: 'classify',
+          summary: 'Classify query images against the support set',
+          tags: ['classification'],
+          form: QUERY_FORM,
+        },
+      },
       schema: { params: idParams, response: { 200: classificationSchema, ...errors(...COMMON_ERRORS, 404, 413, 415) } },
     },
     async (req: IdRequest, reply) => {
@@ -125,7 +145,11 @@ export function registerSetRoutes(app: FastifyInstance, ctx: ServiceContext): vo
 async function embedSupport(ctx: ServiceContext, images: Buffer[], labels: string[]): Promise<SupportSnapshot> {
   if (images.length === 0) throw new HttpError(400, 'ERR_LWFM_BAD_REQUEST', "Expected at least one file part named 'image'");
   if (labels.length !== images.length) {
-    throw new HttpError(400, 'ERR_LWFM_BAD_REQUEST', `Expected one 'label' part per 'image' part (${images.length}) but received ${labels.length}`);
+    throw new HttpError(
+      400,
+      'ERR_LWFM_BAD_REQUEST',
+      `Expected one 'label' part per 'image' part (${images.length}) but received ${labels.length}`,
+    );
   }
   const emb = await ctx.classifier.embed(images);
   ctx.metrics?.stages(emb.timings);

@@ -145,6 +145,7 @@ export class SupportStore {
 }
 
 function checkId(id: string): string {
-  if (!SUPPORT_SET_ID.test(id)) throw new RangeError(`Expected a support set id matching ${SUPPORT_SET_ID} but received ${JSON.stringify(id).slice(0, 80)}`);
+  if (!SUPPORT_SET_ID.test(id))
+    throw new RangeError(`Expected a support set id matching ${SUPPORT_SET_ID} but received ${JSON.stringify(id).slice(0, 80)}`);
   return id;
 }

@@ -28,7 +28,8 @@ export function openApiProblems(doc: Json): string[] {
       ids.add(op.operationId);
       const params = (op.parameters ?? []) as Json[];
       for (const name of templated) {
-        if (!params.some((p) => p.name === name && p.in === 'path' && p.required === true)) problems.push(`${where}: path parameter ${name} not declared`);
+        if (!params.some((p) => p.name === name && p.in === 'path' && p.required === true))
+          problems.push(`${where}: path parameter ${name} not declared`);
       }
       if (!op.responses || Object.keys(op.responses).length === 0) problems.push(`${where}: no responses`);
       for (const [status, res] of Object.entries(op.responses as Json)) {
@@ -52,7 +53,8 @@ export function openApiProblems(doc: Json): string[] {
         }
       }
       for (const s of (op.security ?? []) as Json[]) {
-        for (const scheme of Object.keys(s)) if (!doc.components?.securitySchemes?.[scheme]) problems.push(`${where}: unknown security scheme ${scheme}`);
+        for (const scheme of Object.keys(s))
+          if (!doc.components?.securitySchemes?.[scheme]) problems.push(`${where}: unknown security scheme ${scheme}`);
       }
     }
   }

@@ -7,7 +7,16 @@ import Fastify from 'fastify';
 import { readApiKeyFile } from '../../service/auth.js';
 import { lwfmSpmPlugin } from '../../service/plugin.js';
 import type { LwfmSpmPluginOptions } from '../../service/options.js';
-import { choiceOption, intOption, modelOptions, optionalInt, parseCommandArgs, stringOption, UsageError, type ParsedArgs } from '../args.js';
+import {
+  choiceOption,
+  intOption,
+  modelOptions,
+  optionalInt,
+  parseCommandArgs,
+  stringOption,
+  UsageError,
+  type ParsedArgs,
+} from '../args.js';
 import { serveSpec } from '../specs.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -40,13 +49,13 @@ export async function run(argv: string[]): Promise<number> {
   const onSignal = (signal: NodeJS.Signals): void => {
     if (closing || !listening) {
       process.stderr.write(`lwfm-spm serve: ${signal} ${closing ? 'again, exiting now' : 'before the server was ready, exiting'}\n`);
-      process.exit(closing ? 1 : 0);
+      hardExit();
     }
     closing = true;
     process.stderr.write(`lwfm-spm serve: ${signal}, finishing requests in flight (grace ${graceMs} ms)\n`);
     const timer = setTimeout(() => {
       process.stderr.write('lwfm-spm serve: grace period over, exiting with requests unfinished\n');
-      process.exit(1);
+      hardExit();
     }, graceMs);
     app.close().then(
       () => {
@@ -76,6 +85,17 @@ export async function run(argv: string[]): Promise<number> {
   }
   // The handlers stay: a signal during the last teardown still means "exit now".
   return done;
+}
+
+/**
+ * Ends the process at once, skipping Node's teardown: process.exit() with backbone or
+ * head work still running in native threads can abort in a native destructor
+ * ("terminate called after throwing an instance of 'Napi::Error'", SIGABRT), which a
+ * supervisor would report as a crash. SIGKILL is what "at once" means, and says so.
+ */
+function hardExit(): never {
+  process.kill(process.pid, 'SIGKILL');
+  throw new Error('unreachable: SIGKILL did not end the process');
 }
 
 /** The plugin options that the command line sets. */
