@@ -37,9 +37,8 @@ const classify = (url: string, n: number) =>
 
 /** Waits until `n` requests are inside the server (running or queued for a model slot, per its metrics). */
 async function untilInFlight(url: string, n: number): Promise<void> {
-  let text = '';
   for (let i = 0; i < 1000; i++) {
-    text = (await call(`${url}/metrics`)).text;
+    const { text } = await call(`${url}/metrics`);
     const running = Number(/lwfm_requests_in_flight (\d+)/.exec(text)?.[1] ?? 0);
     const queued = Number(/lwfm_queue_depth (\d+)/.exec(text)?.[1] ?? 0);
     if (running + queued >= n) return;
