@@ -4,7 +4,8 @@
  * images say why (truncated JPEGs no longer report "Unknown error").
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -13,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DecodeFailure, decodeRgb, EXACT_DECODE_MAX_PIXELS, Gate } from '../src/backbone/decode.js';
 import { DEFAULT_MAX_IMAGE_PIXELS, expectMaxImagePixels, MAX_IMAGE_PIXELS_CAP } from '../src/backbone/image_limits.js';
 import { writePreprocessed } from '../src/backbone/preprocess.js';
+import { lowerThreadsNamed, WORKER_NICE } from '../src/backbone/thread_priority.js';
 import type { BombReport } from '../benchmarks/image_bombs.js';
 import { pngBomb } from './helpers/image_bomb.js';
 import { repoRoot } from './support/cli.js';
@@ -178,6 +180,18 @@ describe('broken images say why', () => {
     const corrupt = await failure(decodeRgb(readFileSync(join(repoRoot, 'test', 'fixtures', 'images', 'corrupt.jpg')), opts));
     expect(['truncated', 'corrupt']).toContain(corrupt.reason);
     expect(corrupt.message).toMatch(/^truncated or corrupt JPEG/);
+  });
+});
+
+describe('decode threads', () => {
+  it.runIf(process.platform === 'linux')("lowerThreadsNamed lowers libvips decode threads to the workers' nice value", async () => {
+    await decodeRgb(noiseJpeg, opts); // libvips starts its threads lazily
+    lowerThreadsNamed('libvips worker');
+    const tids = readdirSync('/proc/self/task').filter(
+      (t) => readFileSync(`/proc/self/task/${t}/comm`, 'latin1').trim() === 'libvips worker',
+    );
+    expect(tids.length).toBeGreaterThan(0);
+    for (const t of tids) expect(getPriority(Number(t))).toBeGreaterThanOrEqual(WORKER_NICE);
   });
 });
 

@@ -9,7 +9,7 @@ import ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { preprocessInto } from './preprocess.js';
 import { DECODE_CONCURRENCY, DecodeFailure, Gate } from './decode.js';
-import { lowerCurrentThreadPriority } from './thread_priority.js';
+import { lowerCurrentThreadPriority, lowerThreadsNamed } from './thread_priority.js';
 import type { JobMessage, JobResult, WorkerInit, WorkerReply } from './protocol.js';
 
 const init = workerData as WorkerInit;
@@ -25,6 +25,7 @@ let runChain: Promise<unknown> = Promise.resolve();
 const imageFloats = 3 * init.spec.crop * init.spec.crop;
 // One gate for all jobs of this worker: peak decode memory depends on it, not on batch size.
 const decodeGate = new Gate(DECODE_CONCURRENCY);
+let vipsLowered = false;
 
 async function runSession(input: Float32Array, count: number): Promise<{ features: Float32Array; ms: number }> {
   const s = session!;
@@ -54,6 +55,8 @@ async function handleImages(msg: Extract<JobMessage, { type: 'images' }>): Promi
     msg.images.map((img, i) => decodeGate.run(() => preprocessInto(img, init.spec, staging, i * imageFloats, init.maxImagePixels))),
   );
   const decodeMs = performance.now() - t0;
+  // libvips starts its decode threads lazily (at normal priority): lower them once they exist.
+  if (!vipsLowered) vipsLowered = lowerThreadsNamed('libvips worker') > 0;
   const ok: number[] = [];
   const errors: JobResult['errors'] = [];
   settled.forEach((s, i) => {

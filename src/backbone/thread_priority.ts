@@ -5,7 +5,7 @@
  * the event loop then stalls although it has almost no work of its own. Niced workers still get
  * all idle CPU, so throughput is unchanged when the main thread has nothing to do.
  */
-import { readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 
 /** nice value for backbone worker threads (0 = normal, 19 = lowest). */
@@ -28,4 +28,32 @@ export function lowerCurrentThreadPriority(nice = WORKER_NICE): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Lowers the priority of this process's threads named `name` (Linux /proc/self/task/<tid>/comm)
+ * that still run at a higher priority; returns how many were lowered. libvips decodes on its
+ * own "libvips worker" threads, created by libuv's pool at normal priority, so they compete
+ * with the main thread for a core while a batch decodes, as ONNX Runtime's threads did.
+ * @example lowerThreadsNamed('libvips worker');
+ */
+export function lowerThreadsNamed(name: string, nice = WORKER_NICE): number {
+  if (process.platform !== 'linux') return 0;
+  let lowered = 0;
+  try {
+    for (const entry of readdirSync('/proc/self/task')) {
+      const tid = Number(entry);
+      try {
+        if (readFileSync(`/proc/self/task/${entry}/comm`, 'latin1').trim() !== name) continue;
+        if (getPriority(tid) >= nice) continue;
+        setPriority(tid, nice);
+        lowered++;
+      } catch {
+        // The thread ended meanwhile, or the OS refused: harmless.
+      }
+    }
+  } catch {
+    return lowered;
+  }
+  return lowered;
 }
