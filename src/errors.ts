@@ -71,6 +71,26 @@ export class ModelBundleError extends LwfmError {
 }
 
 /**
+ * Downloading model weights failed or the file did not verify (HTTP status, size or SHA-256
+ * mismatch, a stalled or interrupted transfer, an HTML page instead of the file). Nothing
+ * that failed is left where a later run would use it.
+ * @example
+ * try { await buildPretrainedBundle({ arch: 'resnet18', out: './r18' }); }
+ * catch (e) { if (e instanceof ModelDownloadError) console.error(e.url, e.status, e.message); }
+ */
+export class ModelDownloadError extends LwfmError {
+  /** The URL requested (before redirects). */
+  readonly url: string;
+  /** HTTP status of the failing response, when there was one. */
+  readonly status: number | undefined;
+  constructor(url: string, problem: string, options?: { cause?: unknown; status?: number }) {
+    super(`Download of ${url} failed: ${problem}`, 'ERR_LWFM_MODEL_DOWNLOAD', options);
+    this.url = url;
+    this.status = options?.status;
+  }
+}
+
+/**
  * Why an image failed, as ImageDecodeError's `reason`:
  * - `too-many-pixels`: width x height exceeds `maxImagePixels` (rejected from the header, before decoding);
  * - `file-too-large`: the file has more bytes than an image within `maxImagePixels` can need;

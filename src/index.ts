@@ -2,7 +2,7 @@
  * lwfm-spm: few-shot image classification with LWFM-SPM for Node.js.
  * @packageDocumentation
  */
-export { LwfmError, NativeLoadError, DeviceUnavailableError, DisposedError, ModelBundleError, ImageDecodeError, CudaError, BackboneError } from './errors.js';
+export { LwfmError, NativeLoadError, DeviceUnavailableError, DisposedError, ModelBundleError, ModelDownloadError, ImageDecodeError, CudaError, BackboneError } from './errors.js';
 export type { ImageDecodeReason } from './errors.js';
 export { nativeInfo } from './native_info.js';
 export type { NativeInfo } from './native_info.js';
@@ -15,6 +15,9 @@ export type { ModelBundle } from './model/bundle.js';
 export type { ModelConfig } from './model/config.js';
 export { defaultBundle } from './model/default_bundle.js';
 export { runConverter } from './model/convert.js';
+export { buildPretrainedBundle } from './model/pretrained.js';
+export type { PretrainedOptions, PretrainedProgress } from './model/pretrained.js';
+export type { ResNetArch } from './model/resnet.js';
 export { quantizeBundle } from './model/quantize/quantize_bundle.js';
 export type { QuantizeOptions } from './model/quantize/quantize_bundle.js';
 export type { QuantizationInfo } from './model/quantize/info.js';

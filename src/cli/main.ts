@@ -18,6 +18,7 @@ const loaders: Record<string, () => Promise<CommandModule>> = {
   explain: () => import('./commands/explain.js'),
   eval: () => import('./commands/eval.js'),
   convert: () => import('./commands/convert.js'),
+  pretrained: () => import('./commands/pretrained.js'),
   quantize: () => import('./commands/quantize.js'),
   info: () => import('./commands/info.js'),
   bench: () => import('./commands/bench.js'),

@@ -5,7 +5,10 @@
  * residual block t (forward order over layer1..layer4).
  */
 
-/** Backbones lwfm-spm builds. */
+/**
+ * Backbones lwfm-spm builds.
+ * @example const arch: ResNetArch = 'resnet34';
+ */
 export type ResNetArch = 'resnet18' | 'resnet34' | 'resnet50';
 export const RESNET_ARCHS: readonly ResNetArch[] = ['resnet18', 'resnet34', 'resnet50'];
 
