@@ -4,7 +4,7 @@
  * 10% otherwise; --quiet prints only the result.
  */
 import { choiceOption, optionalInt, parseCommandArgs, stringList, stringOption, UsageError, type ParsedArgs } from '../args.js';
-import { pretrainedSpec } from '../specs.js';
+import { pretrainedSpec } from '../pretrained_spec.js';
 import type { PretrainedOptions, PretrainedProgress } from '../../model/pretrained.js';
 import { RESNET_ARCHS, type ResNetArch } from '../../model/resnet.js';
 
