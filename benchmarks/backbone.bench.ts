@@ -52,7 +52,7 @@ const IMAGES = ['scene.jpg', 'upscale_rgba.png', 'square.webp', 'animated.gif', 
  * warm-up run each) so that a slow spell on these shared cores hits all of them alike instead
  * of whichever happened to run during it.
  */
-async function interleavedMedians(reps: number, fns: (() => Promise<unknown>)[]): Promise<number[]> {
+export async function interleavedMedians(reps: number, fns: (() => Promise<unknown>)[]): Promise<number[]> {
   for (const fn of fns) await fn();
   const times = fns.map(() => [] as number[]);
   for (let i = 0; i < reps; i++) {

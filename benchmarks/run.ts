@@ -1,6 +1,6 @@
 // Runs benchmark suites in one process, prints each table as it finishes, and rewrites
 // benchmarks/RESULTS.md with every suite run this time (sections not rerun are kept).
-//   node --import tsx benchmarks/run.ts [match|assignment|head|backbone|cuda|all] [--no-write]
+//   node --import tsx benchmarks/run.ts [match|assignment|head|backbone|cuda|explain|int8|stream|queue|all] [--no-write]
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +30,14 @@ const suites: Record<string, Suite> = {
     title: 'Backbone (ResNet-18 taps, ONNX Runtime)',
     load: async () => (await import('./backbone.bench.js')).runBackboneBenchmarks as () => Promise<Row[]>,
   },
+  int8: {
+    title: 'int8 backbone (QDQ bundle vs fp32, ONNX Runtime)',
+    load: async () => (await import('./int8.bench.js')).runInt8Benchmarks as () => Promise<Row[]>,
+  },
+  stream: {
+    title: 'Streaming classification (classifyStream over image files)',
+    load: async () => (await import('./stream.bench.js')).runStreamBenchmarks as () => Promise<Row[]>,
+  },
   queue: {
     title: 'Queue (Redis + BullMQ worker processes)',
     load: async () => (await import('./queue.bench.js')).runQueueBenchmarks as () => Promise<Row[]>,
@@ -38,7 +46,7 @@ const suites: Record<string, Suite> = {
 
 const groups: Record<string, string[]> = {
   match: ['assignment', 'head', 'cuda'],
-  all: ['assignment', 'head', 'cuda', 'backbone', 'explain'],
+  all: ['assignment', 'head', 'cuda', 'backbone', 'explain', 'int8', 'stream'],
 };
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { BackboneError, DisposedError, ImageDecodeError, ModelBundleError } from '../errors.js';
-import { expectOneOf, expectOptions, expectThreads, expectWorkers, expectedMessage } from '../validate.js';
+import { expectOneOf, expectOptions, expectThreads, expectWorkers, expectedMessage, expectPositiveInteger } from '../validate.js';
 import type { ModelBundle } from '../model/bundle.js';
 import type { ModelConfig } from '../model/config.js';
 import { backboneDeviceToTry, cudaUnusable, DEVICE_REQUESTS, type Device } from '../device.js';
@@ -124,13 +124,17 @@ export class Backbone {
    * NaN features; the others are unaffected. A worker that fails as a whole gives each image
    * of its job a BackboneError (and is replaced). A tensor's rows are copied in slices over the
    * next few event-loop turns, so leave its data unchanged until the promise settles.
+   * `options.jobImages` raises the images per worker job (default 16, so that decoding of
+   * one job overlaps inference of the previous one within a call): a caller that overlaps
+   * whole calls itself, as classifyStream does, runs fuller ONNX Runtime batches with it.
    * @example
    * const { data, dims, errors } = await backbone.embed(['a.jpg', bytes]);
    */
-  async embed(inputs: readonly ImageInput[] | ImageTensor): Promise<EmbedBatch> {
+  async embed(inputs: readonly ImageInput[] | ImageTensor, options?: { jobImages?: number }): Promise<EmbedBatch> {
     if (this.disposed) throw new DisposedError('Backbone');
     const t0 = performance.now();
-    const task = Array.isArray(inputs) ? this.embedImages(inputs as readonly ImageInput[]) : this.embedTensor(inputs as ImageTensor);
+    const jobImages = options?.jobImages === undefined ? MAX_JOB_IMAGES : expectPositiveInteger(options.jobImages, 'options.jobImages', 4096);
+    const task = Array.isArray(inputs) ? this.embedImages(inputs as readonly ImageInput[], jobImages) : this.embedTensor(inputs as ImageTensor);
     this.inFlight.add(task);
     try {
       const batch = await task;
@@ -203,14 +207,14 @@ export class Backbone {
     return batch;
   }
 
-  private embedImages(inputs: readonly ImageInput[]): Promise<EmbedBatch> {
+  private embedImages(inputs: readonly ImageInput[], jobImages: number): Promise<EmbedBatch> {
     inputs.forEach((x, i) => {
       if (typeof x !== 'string' && !(x instanceof Uint8Array)) throw new TypeError(expectedMessage('image path string or Uint8Array of encoded image bytes', `inputs[${i}]`, x));
       if (typeof x === 'string' && x.length === 0) throw new TypeError(expectedMessage('non-empty image path', `inputs[${i}]`, x));
     });
     const batch = this.newBatch(inputs.length);
     if (inputs.length === 0) return Promise.resolve(batch);
-    const jobs = this.chunks(inputs.length, MAX_JOB_IMAGES).map(([s, e]) => ({
+    const jobs = this.chunks(inputs.length, jobImages).map(([s, e]) => ({
       start: s,
       end: e,
       // Bytes are copied by postMessage's structured clone: the caller keeps its buffers.

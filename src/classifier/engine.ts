@@ -12,7 +12,7 @@ import type { QuantizationInfo } from '../model/quantize/info.js';
 /** The backbone as the classifier uses it. */
 export interface EngineBackbone {
   readonly device: 'cpu' | 'cuda';
-  embed(inputs: readonly ImageInput[] | ImageTensor): Promise<EmbedBatch>;
+  embed(inputs: readonly ImageInput[] | ImageTensor, options?: { jobImages?: number }): Promise<EmbedBatch>;
   dispose(): Promise<void>;
 }
 

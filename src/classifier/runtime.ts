@@ -54,7 +54,7 @@ export class EngineRuntime {
   }
 
   /** Backbone embeddings of `inputs`, checked to hold one row and one status per image. */
-  async embed(inputs: ImageInputs, signal?: AbortSignal): Promise<EmbedBatch> {
+  async embed(inputs: ImageInputs, signal?: AbortSignal, jobImages?: number): Promise<EmbedBatch> {
     signal?.throwIfAborted();
     const n = isTensorInput(inputs) ? inputs.dims[0] : inputs.length;
     if (n === 0) {
@@ -62,7 +62,7 @@ export class EngineRuntime {
       const [c, p] = this.featureShape();
       return { data: new Float32Array(0), dims: [0, c, p], errors: [], timings: { decode: 0, backbone: 0, total: 0 } };
     }
-    const raw = await this.run(this.engine.backbone.embed(inputs), signal);
+    const raw = await this.run(this.engine.backbone.embed(inputs, jobImages === undefined ? undefined : { jobImages }), signal);
     if (raw.errors.length !== n || raw.dims[0] !== n) {
       throw new LwfmError(`Backbone returned ${raw.dims[0]} embeddings and ${raw.errors.length} statuses for ${n} images`, 'ERR_LWFM_INTERNAL');
     }
