@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check';
 import { solveAssignments, solveAssignmentsSync } from '../../../src/assignment.js';
+import { bruteForceTotal } from '../../helpers/brute_force_assignment.js';
 import { check, checkDocumentedError, runsFor } from '../contract.js';
 
 const value = fc.oneof(
@@ -22,25 +23,6 @@ const problem = fc.record({
   threads: fc.oneof(fc.constant(undefined), fc.integer({ min: 1, max: 4 }), fc.constantFrom(0, -1, 1e9)),
   values: fc.array(value, { minLength: 0, maxLength: 4 * 5 * 7 + 3 }),
 });
-
-function bruteForce(costs: Float32Array, offset: number, rows: number, cols: number, maximize: boolean): number {
-  let best = maximize ? -Infinity : Infinity;
-  const used = new Array<boolean>(cols).fill(false);
-  const walk = (i: number, total: number): void => {
-    if (i === rows) {
-      if (maximize ? total > best : total < best) best = total;
-      return;
-    }
-    for (let j = 0; j < cols; j++) {
-      if (used[j]) continue;
-      used[j] = true;
-      walk(i + 1, total + costs[offset + i * cols + j]!);
-      used[j] = false;
-    }
-  };
-  walk(0, 0);
-  return best;
-}
 
 function checkResult(
   out: Int32Array,
@@ -63,7 +45,7 @@ function checkResult(
       total += costs[(b * rows + i) * cols + j]!;
       for (let k = 0; k < cols; k++) scale = Math.max(scale, Math.abs(costs[(b * rows + i) * cols + k]!));
     }
-    const best = bruteForce(costs, b * rows * cols, rows, cols, maximize);
+    const best = bruteForceTotal(costs, b * rows * cols, rows, cols, maximize);
     check(Math.abs(total - best) <= 1e-5 * scale * rows, `${where}: problem ${b} total ${total}, optimum ${best}`);
   }
 }
