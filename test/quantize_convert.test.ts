@@ -96,4 +96,50 @@ describe.skipIf(!torch.ok)(`convert --precision int8 (PyTorch ${torch.ok ? 'foun
     );
     expect(sum / files.length).toBeGreaterThanOrEqual(0.98);
   }, 300_000);
+
+  it('lwfm-spm pretrained --precision int8 writes an int8 bundle from local weights', async () => {
+    const dir = join(root, 'r18');
+    runPython([
+      MAKE,
+      dir,
+      '--arch',
+      'resnet18',
+      '--layout',
+      'torchvision',
+      '--images',
+      '1',
+      '--seed',
+      '4',
+      '--safetensors',
+      '--calibrate-bn',
+    ]);
+    const out = join(dir, 'bundle');
+    const r = await runCli([
+      'pretrained',
+      'resnet18',
+      out,
+      '--from',
+      join(dir, 'weights.safetensors'),
+      '--precision',
+      'int8',
+      '--calibrate',
+      SAMPLES,
+      '--quiet',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/ImageNet-pretrained, int8/);
+    const bundle = await loadBundle(out);
+    expect(bundle.config.precision).toBe('int8');
+    expect(bundle.config.provenance.trained).toBe(true);
+    const bad = await runCli([
+      'pretrained',
+      'resnet18',
+      join(dir, 'x'),
+      '--from',
+      join(dir, 'weights.safetensors'),
+      '--calibrate',
+      SAMPLES,
+    ]);
+    expect(bad.code).toBe(2);
+  }, 300_000);
 });

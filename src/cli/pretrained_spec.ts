@@ -19,6 +19,8 @@ export const pretrainedSpec: CommandSpec = {
     'top-k': { type: 'string' },
     timeout: { type: 'string' },
     quiet: { type: 'boolean', short: 'q' },
+    precision: { type: 'string' },
+    calibrate: { type: 'string' },
   },
   help: `Usage: lwfm-spm pretrained resnet18|resnet34|resnet50 OUTDIR [options]
 
@@ -44,6 +46,9 @@ Options:
       --matcher-weight W     (default 0.25, applied without an MLP)
       --top-k K              (default 1)
       --timeout SECONDS      give up when the download stalls this long (default 60)
+      --precision fp32|int8  int8: quantize the bundle (see 'lwfm-spm quantize')
+      --calibrate DIR        with int8: calibration images of your domain (at least
+                             32; default: the bundled samples, with a warning)
   -q, --quiet                no progress output
   -h, --help                 show this help
 

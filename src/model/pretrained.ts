@@ -17,6 +17,7 @@ import { defaultCacheRoot } from './default_bundle.js';
 import { downloadVerified, type DownloadProgress } from './download.js';
 import { channelsOf, defaultTaps, RESNET_ARCHS, type ResNetArch } from './resnet.js';
 import { writeBundle } from './write_bundle.js';
+import { quantizeInPlace } from './quantize/convert_int8.js';
 
 /** Version of this bundle builder, recorded as provenance.converterVersion. */
 export const PRETRAINED_BUILDER_VERSION = '1.0.0';
@@ -77,6 +78,10 @@ export interface PretrainedOptions {
   /** Stall timeout of the download in ms (default 60 000). */
   timeoutMs?: number;
   onProgress?: (p: PretrainedProgress) => void;
+  /** 'int8': quantize the built bundle (src/model/quantize) in place; default 'fp32'. */
+  precision?: 'fp32' | 'int8';
+  /** With int8: calibration images of your domain (default: the bundled samples, with a warning). */
+  calibrate?: string;
 }
 
 /** SHA-256 of a file, streamed (the event loop stays free). */
@@ -144,6 +149,10 @@ function checkOptions(opts: unknown): PretrainedOptions {
   }
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function')
     throw new TypeError(expectedMessage('function', 'options.onProgress', o.onProgress));
+  if (o.precision !== undefined && o.precision !== 'fp32' && o.precision !== 'int8')
+    throw new TypeError(expectedMessage("'fp32' or 'int8'", 'options.precision', o.precision));
+  if (o.calibrate !== undefined && (o.precision !== 'int8' || typeof o.calibrate !== 'string' || o.calibrate.length === 0))
+    throw new TypeError(expectedMessage("calibration directory path with precision 'int8'", 'options.calibrate', o.calibrate));
   return o as PretrainedOptions;
 }
 
@@ -207,7 +216,9 @@ export async function buildPretrainedBundle(options: PretrainedOptions): Promise
   o.onProgress?.({ phase: 'build' });
   const config = pretrainedConfig(o, source);
   try {
-    return (await writeBundle({ config, weights, weightsFile, out: o.out, force: o.force })).dir;
+    const dir = (await writeBundle({ config, weights, weightsFile, out: o.out, force: o.force })).dir;
+    if (o.precision === 'int8') await quantizeInPlace(dir, o.calibrate);
+    return dir;
   } catch (e) {
     // A verified download that is not a usable ResNet (a wrong file on the server) must not
     // be reused by the next run either.

@@ -93,11 +93,17 @@ export async function run(argv: string[]): Promise<number> {
   if (matcherWeight !== undefined) opts.matcherWeight = matcherWeight;
   if (timeout !== undefined) opts.timeoutMs = timeout * 1000;
   if (args.values.quiet !== true) opts.onProgress = progressPrinter(process.stderr);
+  if (stringOption(args, 'precision') !== undefined) opts.precision = choiceOption(args, 'precision', ['fp32', 'int8'] as const, 'fp32');
+  const calibrate = stringOption(args, 'calibrate');
+  if (calibrate !== undefined) {
+    if (opts.precision !== 'int8') throw new UsageError('--calibrate needs --precision int8');
+    opts.calibrate = calibrate;
+  }
 
   const { buildPretrainedBundle } = await import('../../model/pretrained.js');
   const started = Date.now();
   const dir = await buildPretrainedBundle(opts);
-  process.stdout.write(`wrote ${dir} (${arch}, ImageNet-pretrained, ${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+  process.stdout.write(`wrote ${dir} (${arch}, ImageNet-pretrained${opts.precision === 'int8' ? ', int8' : ''}, ${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
   if (args.values.quiet !== true)
     process.stdout.write(`classify with: lwfm-spm classify --model ${out} --support SUPPORT_DIR --query IMAGES\n`);
   return 0;
