@@ -1,11 +1,15 @@
 // Decompression bombs through one classify call (issue 11): how long the call takes, the
 // process's peak RSS above its baseline, and what each bomb's result says. Run in a fresh
 // process so the peak (VmHWM) belongs to this measurement:
-//   node --import tsx benchmarks/image_bombs.ts [--count 16] [--side 16000] [--max-image-pixels N] [--workers W] [--json]
+//   node --import tsx benchmarks/image_bombs.ts [--count 16] [--side 16000] [--max-image-pixels N] [--workers W] [--json] [--write]
+// --write records the run in benchmarks/RESULTS.md (section "Image bombs (maxImagePixels ...)").
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FewShotClassifier } from '../src/index.js';
 import { pngBomb } from '../test/helpers/image_bomb.js';
+import { describeMachine } from './machine.js';
+import { markdownTable } from './render.js';
+import { upsertResultsSection } from './results_section.js';
 
 /** What one run measured. */
 export interface BombReport {
@@ -77,6 +81,20 @@ async function main(): Promise<void> {
     };
     if (process.argv.includes('--json')) console.log(JSON.stringify(report));
     else console.table(report);
+    if (process.argv.includes('--write')) {
+      const row = {
+        ...report,
+        outcomes: Object.entries(report.outcomes)
+          .map(([k, v]) => `${v} ${k}`)
+          .join(', '),
+      };
+      upsertResultsSection(
+        `Image bombs (maxImagePixels ${maxImagePixels ?? 'default 40000000'})`,
+        `Run ${new Date().toISOString().slice(0, 10)} on ${describeMachine()} (shared with other jobs), benchmarks/image_bombs.ts: ` +
+          `one classify call with ${count} copies of a ${bomb.length}-byte PNG declaring ${side} x ${side} pixels plus one valid image, in a fresh process; ` +
+          `peak RSS is the process's VmHWM. Before the decode limits (issue 11) 16 such bombs took 43 s and peaked at 12 GB. Target: peak under 1 GB above baseline, each bomb rejected per item.\n\n${markdownTable([row])}`,
+      );
+    }
   } finally {
     await classifier.dispose();
   }
