@@ -7,7 +7,7 @@
 #include <memory>
 
 #include "cuda_engine.h"
-#include "head_config.h"
+#include "gpu_head_limits.h"
 
 namespace lwfm {
 namespace cuda {
@@ -32,7 +32,7 @@ class CudaHead {
   // Copies what it needs (features are prepared on the device, the config's matcher
   // weights are uploaded): the host arrays may be released afterwards. Labels must be
   // valid (0..way-1, every class present) and features finite; the bindings check.
-  CudaHead(const HeadConfig& config, const float* support, const std::int32_t* labels, int supportCount);
+  CudaHead(const HeadConfig& config, int way, const float* support, const std::int32_t* labels, int supportCount);
   ~CudaHead();
   CudaHead(const CudaHead&) = delete;
   CudaHead& operator=(const CudaHead&) = delete;

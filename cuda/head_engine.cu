@@ -32,7 +32,8 @@ struct DeviceSide {
 }  // namespace
 
 struct CudaHead::Impl {
-  HeadConfig cfg;
+  HeadConfig cfg;  // matcher weights dropped (they live on the device); w1/w2 keep one empty entry per tap
+  int way = 0;
   int S = 0;
   cudaStream_t stream = nullptr;
   std::mutex mutex;
@@ -87,7 +88,7 @@ struct CudaHead::Impl {
 
   // Centering, unit vectors and matcher MLP for `count` images already in `raw`.
   void PrepareSide(DeviceSide& side, int count) {
-    const int P = cfg.pixels(), C = cfg.totalChannels();
+    const int P = cfg.pixels(), C = cfg.total_channels();
     side.count = count;
     const int64_t rows = int64_t(count) * P;
     mean.resize(size_t(rows));
@@ -105,7 +106,7 @@ struct CudaHead::Impl {
       kernels::RowNormalize<<<Blocks(rows * 32, 256), 256, 0, stream>>>(side.Z[l].get(), nullptr, rows, Cl,
                                                                         side.E[l].get(), side.norm[l].get());
       LWFM_CUDA_CHECK(cudaGetLastError());
-      if (cfg.hasMlp() && cfg.matching()) {
+      if (cfg.has_matcher() && cfg.matching()) {
         const int H = Cl / 2;
         hidden.resize(size_t(rows * H));
         mlpOut.resize(size_t(rows * Cl));
@@ -121,40 +122,43 @@ struct CudaHead::Impl {
   }
 };
 
-CudaHead::CudaHead(const HeadConfig& config, const float* support, const int32_t* labels, int supportCount)
+CudaHead::CudaHead(const HeadConfig& config, int way, const float* support, const int32_t* labels, int supportCount)
     : impl_(new Impl) {
   RequireDevice();
+  const std::string problem = CheckGpuHeadConfig(config, way);
+  if (!problem.empty()) throw std::invalid_argument("CudaHead: " + problem);
   if (config.pixels() > kMaxGpuPixels) throw std::invalid_argument("CudaHead: featureSize must be at most 5 on the GPU");
   Impl& d = *impl_;
   d.cfg = config;
-  d.cfg.w1.clear();  // host pointers are not kept; the weights live on the device
+  d.cfg.w1.clear();  // the host weights are not kept; they live on the device
   d.cfg.w2.clear();
+  d.way = way;
   d.S = supportCount;
-  const int P = config.pixels(), C = config.totalChannels(), L = config.taps();
+  const int P = config.pixels(), C = config.total_channels(), L = config.taps();
   std::vector<int32_t> start, members;
-  if (!GroupByClass(labels, supportCount, config.way, start, members))
+  if (!GroupByClass(labels, supportCount, way, start, members))
     throw std::invalid_argument("CudaHead: labels must cover 0..way-1 with every class present");
   d.stream = AcquireStream();
   StreamScope scope(d.stream);  // every buffer below is used on the head's stream
-  if (config.hasMlp()) {
+  if (config.has_matcher()) {
     for (int l = 0; l < L; ++l) {
       const size_t n = size_t(config.channels[l]) * (config.channels[l] / 2);
       d.w1[l].resize(n);
       d.w2[l].resize(n);
-      LWFM_CUDA_CHECK(cudaMemcpyAsync(d.w1[l].get(), config.w1[l], n * 4, cudaMemcpyHostToDevice, d.stream));
-      LWFM_CUDA_CHECK(cudaMemcpyAsync(d.w2[l].get(), config.w2[l], n * 4, cudaMemcpyHostToDevice, d.stream));
+      LWFM_CUDA_CHECK(cudaMemcpyAsync(d.w1[l].get(), config.w1[l].data(), n * 4, cudaMemcpyHostToDevice, d.stream));
+      LWFM_CUDA_CHECK(cudaMemcpyAsync(d.w2[l].get(), config.w2[l].data(), n * 4, cudaMemcpyHostToDevice, d.stream));
     }
-    // Marks "has MLP" for PrepareSide without keeping host pointers.
-    d.cfg.w1.assign(size_t(L), nullptr);
-    d.cfg.w2.assign(size_t(L), nullptr);
+    // Marks "has MLP" for PrepareSide without keeping the host weights.
+    d.cfg.w1.assign(size_t(L), {});
+    d.cfg.w2.assign(size_t(L), {});
   }
   const size_t rawCount = size_t(supportCount) * C * P;
   d.raw.resize(rawCount);
   StagedUpload(d.raw.get(), support, rawCount * 4, d.stream);
   d.PrepareSide(d.sup, supportCount);
   // Class Gram blocks for the global term's |A|^2.
-  std::vector<int64_t> offset(size_t(config.way) + 1, 0);
-  for (int k = 0; k < config.way; ++k) {
+  std::vector<int64_t> offset(size_t(way) + 1, 0);
+  for (int k = 0; k < way; ++k) {
     const int64_t n = int64_t(start[k + 1] - start[k]) * P;
     offset[k + 1] = offset[k] + n * n;
   }
@@ -163,7 +167,7 @@ CudaHead::CudaHead(const HeadConfig& config, const float* support, const int32_t
   d.UploadVector(d.classGramOffset, offset);
   for (int l = 0; l < L; ++l) {
     d.classGram[l].resize(size_t(offset.back()));
-    kernels::GroupGram<<<unsigned(config.way), 128, 0, d.stream>>>(d.sup.Z[l].get(), config.channels[l], P,
+    kernels::GroupGram<<<unsigned(way), 128, 0, d.stream>>>(d.sup.Z[l].get(), config.channels[l], P,
                                                                   d.memberStart.get(), d.members.get(),
                                                                   d.classGramOffset.get(), d.classGram[l].get());
     LWFM_CUDA_CHECK(cudaGetLastError());
@@ -175,8 +179,8 @@ CudaHead::CudaHead(const HeadConfig& config, const float* support, const int32_t
 CudaHead::~CudaHead() = default;
 
 int CudaHead::supportCount() const { return impl_->S; }
-int CudaHead::way() const { return impl_->cfg.way; }
-int CudaHead::featureLength() const { return impl_->cfg.totalChannels() * impl_->cfg.pixels(); }
+int CudaHead::way() const { return impl_->way; }
+int CudaHead::featureLength() const { return impl_->cfg.total_channels() * impl_->cfg.pixels(); }
 int CudaHead::pixels() const { return impl_->cfg.pixels(); }
 
 void CudaHead::Score(const float* queries, int Q, float* hostLogits, HeadTimings* timings) {
@@ -185,8 +189,8 @@ void CudaHead::Score(const float* queries, int Q, float* hostLogits, HeadTimings
   if (Q <= 0) return;
   StreamScope scope(d.stream);
   const HeadConfig& cfg = d.cfg;
-  const int P = cfg.pixels(), C = cfg.totalChannels(), L = cfg.taps(), S = d.S, way = cfg.way;
-  const bool separateM = cfg.hasMlp() && cfg.matching();
+  const int P = cfg.pixels(), C = cfg.total_channels(), L = cfg.taps(), S = d.S, way = d.way;
+  const bool separateM = cfg.has_matcher() && cfg.matching();
   cudaEvent_t ev[8];
   for (auto& e : ev) LWFM_CUDA_CHECK(cudaEventCreate(&e));
   struct EventGuard {
@@ -283,7 +287,7 @@ void CudaHead::Score(const float* queries, int Q, float* hostLogits, HeadTimings
     else kernels::Pairs<kMaxGpuPixels><<<Blocks(pairs, 128), 128, 0, d.stream>>>(pv);
     LWFM_CUDA_CHECK(cudaGetLastError());
     if (mark) LWFM_CUDA_CHECK(cudaEventRecord(mark[2], d.stream));
-    ScoreViews sv = ScoreViewsFor(cfg, S, n, ld);
+    ScoreViews sv = ScoreViewsFor(cfg, way, S, n, ld);
     for (int l = 0; l < L; ++l) {
       sv.G[l] = d.G[l].get();
       sv.supNorm[l] = d.sup.norm[l].get();

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "gemm_tile.cuh"
-#include "head_config.h"
+#include "gpu_head_limits.h"
 #include "head_math.cuh"
 
 namespace lwfm {
@@ -40,7 +40,7 @@ struct HostSide {
 };
 
 inline HostSide PrepareSideHost(const HeadConfig& cfg, const float* feats, int count) {
-  const int P = cfg.pixels(), C = cfg.totalChannels(), L = cfg.taps();
+  const int P = cfg.pixels(), C = cfg.total_channels(), L = cfg.taps();
   HostSide side;
   side.count = count;
   side.Z.resize(L);
@@ -74,12 +74,12 @@ inline HostSide PrepareSideHost(const HeadConfig& cfg, const float* feats, int c
         side.norm[l][r] = nrm;
         for (int c = 0; c < Cl; ++c) E[r * Cl + c] = Z[r * Cl + c] / NormGuard(nrm);
       }
-    if (cfg.hasMlp()) {
+    if (cfg.has_matcher()) {
       // As on the GPU: two ReLU matrix products over all pixel rows, then u = z + g(z).
       const int H = Cl / 2;
       std::vector<float> hidden(rows * H), g(rows * Cl);
-      GemmNT(Z.data(), cfg.w1[l], hidden.data(), int(rows), H, Cl, H, true);
-      GemmNT(hidden.data(), cfg.w2[l], g.data(), int(rows), Cl, H, Cl, true);
+      GemmNT(Z.data(), cfg.w1[l].data(), hidden.data(), int(rows), H, Cl, H, true);
+      GemmNT(hidden.data(), cfg.w2[l].data(), g.data(), int(rows), Cl, H, Cl, true);
       auto& U = side.U[l];
       U.resize(rows * Cl);
       for (size_t r = 0; r < rows; ++r) {
@@ -116,17 +116,17 @@ inline bool GroupByClass(const int32_t* labels, int S, int way, std::vector<int3
 }
 
 // Q x way logits. Labels must be valid (GroupByClass); returns empty on invalid labels.
-inline std::vector<float> HeadScoreHost(const HeadConfig& cfg, const float* support,
+inline std::vector<float> HeadScoreHost(const HeadConfig& cfg, int way, const float* support,
                                         const int32_t* labels, int S, const float* queries, int Q) {
   const int P = cfg.pixels(), L = cfg.taps();
   std::vector<int32_t> start, members;
-  if (!GroupByClass(labels, S, cfg.way, start, members)) return {};
+  if (!GroupByClass(labels, S, way, start, members)) return {};
   const HostSide sup = PrepareSideHost(cfg, support, S);
   const HostSide qry = PrepareSideHost(cfg, queries, Q);
   const int64_t ld = int64_t(Q) * P;
   std::vector<std::vector<float>> G(L), M(L), qGram(L), cGram(L);
-  std::vector<int64_t> cOffset(cfg.way + 1, 0);
-  for (int k = 0; k < cfg.way; ++k) {
+  std::vector<int64_t> cOffset(way + 1, 0);
+  for (int k = 0; k < way; ++k) {
     const int64_t n = int64_t(start[k + 1] - start[k]) * P;
     cOffset[k + 1] = cOffset[k] + n * n;
   }
@@ -134,7 +134,7 @@ inline std::vector<float> HeadScoreHost(const HeadConfig& cfg, const float* supp
     const int Cl = cfg.channels[l];
     G[l].resize(size_t(S) * P * ld);
     GemmNT(sup.E[l].data(), qry.E[l].data(), G[l].data(), S * P, Q * P, Cl, ld, false);
-    if (cfg.hasMlp() && cfg.matching()) {
+    if (cfg.has_matcher() && cfg.matching()) {
       M[l].resize(G[l].size());
       GemmNT(sup.U[l].data(), qry.U[l].data(), M[l].data(), S * P, Q * P, Cl, ld, false);
     }
@@ -144,8 +144,8 @@ inline std::vector<float> HeadScoreHost(const HeadConfig& cfg, const float* supp
         for (int b = 0; b < P; ++b)
           qGram[l][(size_t(q) * P + a) * P + b] =
               RowDot(&qry.Z[l][(size_t(q) * P + a) * Cl], &qry.Z[l][(size_t(q) * P + b) * Cl], Cl);
-    cGram[l].resize(size_t(cOffset[cfg.way]));
-    for (int k = 0; k < cfg.way; ++k) {
+    cGram[l].resize(size_t(cOffset[way]));
+    for (int k = 0; k < way; ++k) {
       const int shots = start[k + 1] - start[k];
       const int n = shots * P;
       for (int a = 0; a < n; ++a)
@@ -170,8 +170,8 @@ inline std::vector<float> HeadScoreHost(const HeadConfig& cfg, const float* supp
   auto scratch = std::make_unique<PairScratch<kMaxPixels>>();
   for (int s = 0; s < S; ++s)
     for (int q = 0; q < Q; ++q) ProcessPair<kMaxPixels>(pv, q, s, *scratch);
-  std::vector<float> logits(size_t(Q) * cfg.way);
-  ScoreViews sv = ScoreViewsFor(cfg, S, Q, ld);
+  std::vector<float> logits(size_t(Q) * way);
+  ScoreViews sv = ScoreViewsFor(cfg, way, S, Q, ld);
   for (int l = 0; l < L; ++l) {
     sv.G[l] = G[l].data();
     sv.supNorm[l] = sup.norm[l].data();
@@ -187,7 +187,7 @@ inline std::vector<float> HeadScoreHost(const HeadConfig& cfg, const float* supp
   sv.members = members.data();
   sv.logits = logits.data();
   for (int q = 0; q < Q; ++q)
-    for (int k = 0; k < cfg.way; ++k) ClassLogit(sv, q, k);
+    for (int k = 0; k < way; ++k) ClassLogit(sv, q, k);
   return logits;
 }
 

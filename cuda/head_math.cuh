@@ -19,7 +19,7 @@
 #include <cstdint>
 
 #include "exact_assignment.cuh"
-#include "head_config.h"
+#include "gpu_head_limits.h"
 #include "hd.cuh"
 
 namespace lwfm {
@@ -169,21 +169,21 @@ inline PairViews PairViewsFor(const HeadConfig& cfg, int S, int Qc, int64_t ld) 
   v.Qc = Qc;
   v.P = cfg.pixels();
   v.taps = cfg.taps();
-  v.topK = cfg.topK;
-  v.temperatureAttn = cfg.temperatureAttn;
-  v.matcherWeight = cfg.matcherWeight;
+  v.topK = cfg.top_k;
+  v.temperatureAttn = cfg.temperature_attn;
+  v.matcherWeight = cfg.matcher_weight;
   v.matching = cfg.matching();
   v.ld = ld;
   return v;
 }
 
-inline ScoreViews ScoreViewsFor(const HeadConfig& cfg, int S, int Qc, int64_t ld) {
+inline ScoreViews ScoreViewsFor(const HeadConfig& cfg, int way, int S, int Qc, int64_t ld) {
   ScoreViews v;
   v.S = S;
   v.Qc = Qc;
   v.P = cfg.pixels();
   v.taps = cfg.taps();
-  v.way = cfg.way;
+  v.way = way;
   v.temperature = cfg.temperature;
   v.ld = ld;
   return v;

@@ -35,7 +35,10 @@ export interface NativeBuildInfo {
 /** Opaque native object (a type-tagged N-API External). */
 export type NativeHandle<Kind extends string> = { readonly __native: Kind };
 
-/** Options the native head takes (already validated by src/head.ts). */
+/**
+ * Options the native head takes (native/core/head_config.h), already validated in full by
+ * src/head_options.ts; the addon re-checks only what protects its memory.
+ */
 export interface NativeHeadOptions {
   channels: number[];
   featureSize: number;
@@ -109,16 +112,12 @@ export interface NativeAuctionResult {
   bound: Float64Array;
 }
 
-/** Head configuration passed to cudaHeadPrepare / _cudaHeadScoreHost. */
-export interface NativeCudaHeadConfig {
-  channels: number[];
-  featureSize: number;
+/**
+ * Head configuration passed to cudaHeadPrepare / _cudaHeadScoreHost: the CPU head's options
+ * (one HeadConfig in native/core/head_config.h) plus the support's number of classes.
+ */
+export interface NativeCudaHeadConfig extends Omit<NativeHeadOptions, 'threads'> {
   way: number;
-  temperatureAttn: number;
-  temperature: number;
-  matcherWeight: number;
-  topK: number;
-  matcher?: { w1: Float32Array; w2: Float32Array }[];
 }
 
 /** Opaque device-side prepared support. */

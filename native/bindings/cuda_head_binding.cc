@@ -23,14 +23,14 @@ namespace {
 Napi::Value CudaHeadScoreHost(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* fn = "_cudaHeadScoreHost";
-  std::vector<ArrayArg<float>> weights;
-  const cuda::HeadConfig cfg = ReadHeadConfig(info[0], fn, &weights);
+  int way = 0;
+  const HeadConfig cfg = ReadGpuHeadConfig(info[0], fn, &way);
   const ArrayArg<float> support = ReadFeatures(info, 1, "support features", fn, cfg, Copy::kIfShared);
-  const int S = int(support.size() / (size_t(cfg.totalChannels()) * cfg.pixels()));
-  const ArrayArg<int32_t> labels = ReadLabels(info, 2, fn, S, cfg.way, Copy::kIfShared);
+  const int S = int(support.size() / (size_t(cfg.total_channels()) * cfg.pixels()));
+  const ArrayArg<int32_t> labels = ReadLabels(info, 2, fn, S, way, Copy::kIfShared);
   const ArrayArg<float> queries = ReadFeatures(info, 3, "query features", fn, cfg, Copy::kIfShared);
-  const int Q = int(queries.size() / (size_t(cfg.totalChannels()) * cfg.pixels()));
-  const std::vector<float> logits = cuda::HeadScoreHost(cfg, support.data(), labels.data(), S, queries.data(), Q);
+  const int Q = int(queries.size() / (size_t(cfg.total_channels()) * cfg.pixels()));
+  const std::vector<float> logits = cuda::HeadScoreHost(cfg, way, support.data(), labels.data(), S, queries.data(), Q);
   Napi::Float32Array out = Napi::Float32Array::New(env, logits.size());
   std::copy(logits.begin(), logits.end(), out.Data());
   return out;
@@ -56,8 +56,8 @@ Napi::Value GemmNTHost(const Napi::CallbackInfo& info) {
 // (config, support, labels) of cudaHeadPrepare[Async], checked; the async call owns copies of
 // the arrays (arg_readers.h). Throws the device error when this build or machine cannot run it.
 struct PrepareArgs {
-  std::vector<ArrayArg<float>> weights;  // the config's matcher weights point into these
-  cuda::HeadConfig cfg;
+  HeadConfig cfg;  // owns its matcher weights
+  int way = 0;
   ArrayArg<float> support;
   ArrayArg<int32_t> labels;
   int S = 0;
@@ -66,14 +66,14 @@ struct PrepareArgs {
 PrepareArgs ReadPrepareArgs(const Napi::CallbackInfo& info, const char* fn, Copy copy) {
   Napi::Env env = info.Env();
   PrepareArgs a;
-  a.cfg = ReadHeadConfig(info[0], fn, &a.weights);
+  a.cfg = ReadGpuHeadConfig(info[0], fn, &a.way);
   a.support = ReadFeatures(info, 1, "support features", fn, a.cfg, copy);
-  a.S = int(a.support.size() / (size_t(a.cfg.totalChannels()) * a.cfg.pixels()));
-  a.labels = ReadLabels(info, 2, fn, a.S, a.cfg.way, copy);
+  a.S = int(a.support.size() / (size_t(a.cfg.total_channels()) * a.cfg.pixels()));
+  a.labels = ReadLabels(info, 2, fn, a.S, a.way, copy);
 #ifdef LWFM_WITH_CUDA
   if (a.cfg.pixels() > cuda::kMaxGpuPixels)
     throw Napi::RangeError::New(env, std::string("Expected featureSize at most 5 for ") + fn + " (GPU) but received " +
-                                         std::to_string(a.cfg.featureSize));
+                                         std::to_string(a.cfg.feature_size));
   const cuda::RuntimeStatus& s = cuda::QueryRuntime();
   if (!s.available) throw MakeDeviceError(env, DeviceFailure{true, false, s.reason});
   return a;
@@ -168,7 +168,7 @@ class HeadPrepareWorker : public Napi::AsyncWorker {
  protected:
   void Execute() override {
     try {
-      head_ = std::make_shared<cuda::CudaHead>(args_.cfg, args_.support.data(), args_.labels.data(), args_.S);
+      head_ = std::make_shared<cuda::CudaHead>(args_.cfg, args_.way, args_.support.data(), args_.labels.data(), args_.S);
     } catch (const std::exception& e) {
       failure_ = FailureOf(e);
       SetError(e.what());
@@ -190,7 +190,7 @@ Napi::Value CudaHeadPrepare(const Napi::CallbackInfo& info) {
   PrepareArgs a = ReadPrepareArgs(info, "cudaHeadPrepare", Copy::kIfShared);
 #ifdef LWFM_WITH_CUDA
   try {
-    return WrapHead(info.Env(), std::make_shared<cuda::CudaHead>(a.cfg, a.support.data(), a.labels.data(), a.S));
+    return WrapHead(info.Env(), std::make_shared<cuda::CudaHead>(a.cfg, a.way, a.support.data(), a.labels.data(), a.S));
   } catch (const std::exception& e) {
     throw MakeDeviceError(info.Env(), FailureOf(e));
   }

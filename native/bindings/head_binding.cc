@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bindings/arg_readers.h"
+#include "bindings/head_config_reader.h"
 #include "bindings/registry.h"
 #include "core/head.h"
 
@@ -20,7 +21,7 @@ const napi_type_tag kHeadTag = {0x6c77666d68656164ULL, 0x8f1c2a9b3d4e5f60ULL};
 const napi_type_tag kSupportTag = {0x6c77666d73757070ULL, 0x1a2b3c4d5e6f7081ULL};
 
 struct HeadState {
-  explicit HeadState(HeadOptions options) : engine(std::move(options)) {}
+  explicit HeadState(HeadConfig options) : engine(std::move(options)) {}
   HeadEngine engine;
   std::mutex timings_mutex;
   HeadTimings last_prepare, last_score;
@@ -116,50 +117,7 @@ Napi::Object TimingsObject(Napi::Env env, const HeadTimings& t) {
 
 Napi::Value HeadCreate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "Expected head options object");
-  Napi::Object o = info[0].As<Napi::Object>();
-  HeadOptions options;
-  auto number = [&](const char* key, double fallback) {
-    Napi::Value v = o.Get(key);
-    if (v.IsUndefined()) return fallback;
-    if (!v.IsNumber()) throw Napi::TypeError::New(env, std::string("Expected number for ") + key);
-    return v.As<Napi::Number>().DoubleValue();
-  };
-  Napi::Value ch = o.Get("channels");
-  if (!ch.IsArray()) throw Napi::TypeError::New(env, "Expected array of channel counts for channels");
-  Napi::Array arr = ch.As<Napi::Array>();
-  for (uint32_t i = 0; i < arr.Length(); ++i) {
-    Napi::Value v = arr.Get(i);
-    if (!v.IsNumber()) throw Napi::TypeError::New(env, "Expected number for channels[" + std::to_string(i) + "]");
-    const double d = v.As<Napi::Number>().DoubleValue();
-    if (d != static_cast<int>(d)) throw Napi::RangeError::New(env, "Expected integer channels[" + std::to_string(i) + "]");
-    options.channels.push_back(static_cast<int>(d));
-  }
-  const double fs = number("featureSize", 3), tk = number("topK", 1), th = number("threads", 0);
-  if (fs != static_cast<int>(fs) || tk != static_cast<int>(tk) || th != static_cast<int>(th))
-    throw Napi::RangeError::New(env, "Expected integer featureSize, topK and threads");
-  options.feature_size = static_cast<int>(fs);
-  options.top_k = static_cast<int>(tk);
-  options.threads = static_cast<int>(th);
-  options.temperature_attn = static_cast<float>(number("temperatureAttn", 5.0));
-  options.temperature = static_cast<float>(number("temperature", 0.2));
-  options.matcher_weight = static_cast<float>(number("matcherWeight", 0.25));
-  Napi::Value m = o.Get("matcher");
-  if (!m.IsUndefined() && !m.IsNull()) {
-    if (!m.IsArray()) throw Napi::TypeError::New(env, "Expected array of { w1, w2 } for matcher");
-    Napi::Array ma = m.As<Napi::Array>();
-    for (uint32_t i = 0; i < ma.Length(); ++i) {
-      Napi::Value e = ma.Get(i);
-      if (!e.IsObject()) throw Napi::TypeError::New(env, "Expected { w1, w2 } for matcher[" + std::to_string(i) + "]");
-      for (const char* key : {"w1", "w2"}) {
-        Napi::Value w = e.As<Napi::Object>().Get(key);
-        if (!w.IsTypedArray() || w.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-          throw Napi::TypeError::New(env, "Expected Float32Array for matcher[" + std::to_string(i) + "]." + key);
-        Napi::Float32Array f = w.As<Napi::Float32Array>();
-        (key[1] == '1' ? options.w1 : options.w2).emplace_back(f.Data(), f.Data() + f.ElementLength());
-      }
-    }
-  }
+  HeadConfig options = ReadHeadConfig(info[0], "headCreate");
   std::shared_ptr<HeadState> state;
   std::string message;
   ThrowIf(env, Guard(&message, [&] { state = std::make_shared<HeadState>(std::move(options)); }), message);

@@ -15,24 +15,12 @@ namespace {
 
 constexpr const char* kFn = "_preprocessRgb";
 
-double ReadNumber(Napi::Object o, const char* key) {
-  const Napi::Value v = o.Get(key);
-  if (!v.IsNumber())
-    throw Napi::TypeError::New(o.Env(), std::string("Expected number for spec.") + key + " of " + kFn +
-                                            " but received " + Describe(v));
-  return v.As<Napi::Number>().DoubleValue();
-}
-
+// spec.<key>: three finite numbers.
 void ReadTriple(Napi::Object o, const char* key, double* out) {
+  const std::string name = std::string("spec.") + key;
   const Napi::Value v = o.Get(key);
-  if (!v.IsArray() || v.As<Napi::Array>().Length() != 3)
-    throw Napi::TypeError::New(o.Env(), std::string("Expected 3 numbers for spec.") + key + " of " + kFn);
-  for (uint32_t c = 0; c < 3; ++c) {
-    const Napi::Value x = v.As<Napi::Array>().Get(c);
-    if (!x.IsNumber() || !std::isfinite(x.As<Napi::Number>().DoubleValue()))
-      throw Napi::TypeError::New(o.Env(), std::string("Expected finite numbers in spec.") + key + " of " + kFn);
-    out[c] = x.As<Napi::Number>().DoubleValue();
-  }
+  if (!v.IsArray() || v.As<Napi::Array>().Length() != 3) throw ArgTypeError(o.Env(), "array of 3 numbers", name, kFn, v);
+  for (uint32_t c = 0; c < 3; ++c) out[c] = ReadFinite(v.As<Napi::Array>().Get(c), name + "[" + std::to_string(c) + "]", kFn);
 }
 
 Napi::Value PreprocessRgbBinding(const Napi::CallbackInfo& info) {
@@ -47,17 +35,16 @@ Napi::Value PreprocessRgbBinding(const Napi::CallbackInfo& info) {
   if (!info[3].IsObject()) throw ArgTypeError(env, "object", "spec", kFn, info[3]);
   const Napi::Object s = info[3].As<Napi::Object>();
   PreprocessSpec spec{};
-  const double resize = ReadNumber(s, "resize"), crop = ReadNumber(s, "crop"), offset = ReadNumber(s, "offset");
-  if (!(resize >= 1 && resize <= 4096 && resize == std::floor(resize)) || !(crop >= 1 && crop <= resize && crop == std::floor(crop)) ||
-      !(offset >= 0 && offset + crop <= resize && offset == std::floor(offset)))
-    throw Napi::RangeError::New(env, std::string("Expected integers 1 <= crop <= resize <= 4096 and 0 <= offset <= resize - crop for spec of ") + kFn);
+  const int64_t resize = ReadInteger(s.Get("resize"), "spec.resize", kFn, 1, 4096);
+  const int64_t crop = ReadInteger(s.Get("crop"), "spec.crop", kFn, 1, resize);
+  const int64_t offset = ReadInteger(s.Get("offset"), "spec.offset", kFn, 0, resize - crop);
   spec.resize = int(resize);
   spec.crop = int(crop);
   spec.offset = int(offset);
   ReadTriple(s, "mean", spec.mean);
   ReadTriple(s, "std", spec.std);
   for (double d : spec.std)
-    if (!(d != 0)) throw Napi::RangeError::New(env, std::string("Expected non-zero spec.std of ") + kFn);
+    if (!(d != 0)) throw ArgRangeError(env, "non-zero numbers", "spec.std", kFn, std::to_string(d));
   const int64_t outOffset = ReadCount(info, 5, "outOffset", kFn, 0, int64_t(1) << 40);
   // Then the arrays; nothing below runs JavaScript.
   const ArrayArg<uint8_t> src = ArrayArg<uint8_t>::Read(info[0], "src", kFn, Copy::kIfShared);

@@ -138,7 +138,7 @@ struct HeadEngine::Workspace {
 constexpr std::size_t kKeepWorkspaceBytes = 96u << 20;
 constexpr std::size_t kMaxFreeWorkspaces = 4;
 
-HeadEngine::HeadEngine(HeadOptions options) : model_(std::move(options)) {}
+HeadEngine::HeadEngine(HeadConfig options) : model_(std::move(options)) {}
 HeadEngine::~HeadEngine() = default;
 
 std::unique_ptr<HeadEngine::Workspace> HeadEngine::AcquireWorkspace() const {
@@ -159,7 +159,7 @@ std::shared_ptr<const PreparedSupport> HeadEngine::Prepare(const float* features
                                                            HeadTimings* timings) const {
   const SimdLevel level = ActiveSimd();
   return std::make_shared<PreparedSupport>(PrepareSupport(model_, features, size, labels, level,
-                                                          model_.options().threads,
+                                                          model_.config().threads,
                                                           timings ? &timings->support : nullptr));
 }
 
@@ -168,13 +168,13 @@ void HeadEngine::Score(const PreparedSupport& sup, const float* queries, int cou
   if (count <= 0) return;
   if (trace && count != 1) throw std::invalid_argument("Expected exactly one query when tracing a score");
   const SimdLevel level = ActiveSimd();
-  const int threads = model_.options().threads;
+  const int threads = model_.config().threads;
   const int taps = model_.taps(), p = model_.pixels(), pp = p * p, s_count = sup.size, way = sup.way;
   const bool matching = model_.matching();
-  const float matcher_weight = model_.options().matcher_weight;
-  const float inv_t_attn = 1.0f / model_.options().temperature_attn;
-  const double inv_t = 1.0 / model_.options().temperature;
-  const int top_k = model_.options().top_k;
+  const float matcher_weight = model_.config().matcher_weight;
+  const float inv_t_attn = 1.0f / model_.config().temperature_attn;
+  const double inv_t = 1.0 / model_.config().temperature;
+  const int top_k = model_.config().top_k;
   const std::size_t image_floats = static_cast<std::size_t>(model_.total_channels()) * p;
   const DotFn dot = DotFor(level);
   const PairAttentionFn attention_fn = PairAttentionFor(level);

@@ -36,7 +36,7 @@ struct HeadTrace {
 
 class HeadEngine {
  public:
-  explicit HeadEngine(HeadOptions options);
+  explicit HeadEngine(HeadConfig options);
   ~HeadEngine();
 
   const HeadModel& model() const { return model_; }

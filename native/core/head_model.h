@@ -1,5 +1,5 @@
-// What a Head is configured with (SPEC §3): tap layout, hyperparameters and the optional
-// per-tap matcher MLP, whose weights are packed for the GEMM once per SIMD level and reused.
+// A Head's configuration (core/head_config.h) with its per-tap matcher MLP weights packed for
+// the GEMM once per SIMD level and reused.
 #pragma once
 
 #include <array>
@@ -10,35 +10,23 @@
 
 #include "core/cpu_features.h"
 #include "core/gemm.h"
+#include "core/head_config.h"
 
 namespace lwfm {
 
-struct HeadOptions {
-  std::vector<int> channels;  // C_l per tap
-  int feature_size = 3;
-  float temperature_attn = 5.0f;
-  float temperature = 0.2f;
-  float matcher_weight = 0.25f;
-  int top_k = 1;
-  // Per tap: W1 ((C_l/2) x C_l) and W2 (C_l x (C_l/2)), row-major; empty = no matcher MLP.
-  std::vector<std::vector<float>> w1, w2;
-  int threads = 0;  // <= 0: all hardware threads
-};
-
 class HeadModel {
  public:
-  // Validates everything; throws std::invalid_argument (wrong kind) or std::range_error
-  // (out of range) with a message naming the option.
-  explicit HeadModel(HeadOptions options);
+  // Runs CheckHeadConfig (core/head_config.h); throws std::range_error with its message.
+  explicit HeadModel(HeadConfig config);
 
-  const HeadOptions& options() const { return options_; }
-  int taps() const { return static_cast<int>(options_.channels.size()); }
-  int channels(int tap) const { return options_.channels[tap]; }
+  const HeadConfig& config() const { return config_; }
+  int taps() const { return static_cast<int>(config_.channels.size()); }
+  int channels(int tap) const { return config_.channels[tap]; }
   int offset(int tap) const { return offsets_[tap]; }
   int total_channels() const { return offsets_.back(); }
-  int pixels() const { return options_.feature_size * options_.feature_size; }
-  bool has_matcher() const { return !options_.w1.empty(); }
-  bool matching() const { return options_.matcher_weight != 0.0f; }
+  int pixels() const { return config_.feature_size * config_.feature_size; }
+  bool has_matcher() const { return !config_.w1.empty(); }
+  bool matching() const { return config_.matcher_weight != 0.0f; }
 
   // Packed W1 / W2 of a tap for `level`, packed on first use (thread-safe).
   const PackedB& PackedW1(int tap, SimdLevel level) const { return Packed(tap, level).w1; }
@@ -50,7 +38,7 @@ class HeadModel {
   };
   const TapPack& Packed(int tap, SimdLevel level) const;
 
-  HeadOptions options_;
+  HeadConfig config_;
   std::vector<int> offsets_;
   mutable std::mutex pack_mutex_;
   mutable std::array<std::vector<std::unique_ptr<TapPack>>, 3> packs_;  // [level][tap]

@@ -210,24 +210,20 @@ void BenchAuction(const char* label, int64_t batch, int n, const char* kernel, d
                    std::string(targetText) + (t.kernelMs <= targetMs ? " (met)" : " (missed)")});
 }
 
-cuda::HeadConfig Config(const std::vector<int>& channels, int F, int way, float weight, int topK, bool mlp,
-                        std::vector<std::vector<float>>& weights, std::mt19937& g) {
-  cuda::HeadConfig cfg;
+HeadConfig Config(const std::vector<int>& channels, int F, float weight, int topK, bool mlp, std::mt19937& g) {
+  HeadConfig cfg;
   cfg.channels = channels;
-  cfg.featureSize = F;
-  cfg.way = way;
-  cfg.matcherWeight = weight;
-  cfg.topK = topK;
+  cfg.feature_size = F;
+  cfg.matcher_weight = weight;
+  cfg.top_k = topK;
   if (mlp) {
     std::normal_distribution<float> N(0, 1);
     for (int c : channels) {
       for (int w = 0; w < 2; ++w) {
-        weights.emplace_back(size_t(c) * (c / 2));
+        std::vector<float>& m = (w == 0 ? cfg.w1 : cfg.w2).emplace_back(size_t(c) * (c / 2));
         const float sd = 1.0f / std::sqrt(float(w == 0 ? c : c / 2));
-        for (float& v : weights.back()) v = N(g) * sd;
+        for (float& v : m) v = N(g) * sd;
       }
-      cfg.w1.push_back(weights[weights.size() - 2].data());
-      cfg.w2.push_back(weights.back().data());
     }
   }
   return cfg;
@@ -245,11 +241,10 @@ void Features(int count, int CP, int way, const std::vector<float>& proto, std::
   }
 }
 
-// A synthetic episode: weights, support features with labels, query features. cfg.w1/w2
-// point into `weights`, so an Episode is not copied.
+// A synthetic episode: head configuration with weights, support features with labels, query
+// features.
 struct Episode {
-  std::vector<std::vector<float>> weights;
-  cuda::HeadConfig cfg;
+  HeadConfig cfg;
   std::vector<float> sup, qry;
   std::vector<int32_t> labels;
   int S = 0, Q = 0;
@@ -258,8 +253,8 @@ struct Episode {
           uint32_t seed)
       : S(way * shots), Q(queries) {
     std::mt19937 g(seed);
-    cfg = Config(channels, F, way, weight, topK, mlp, weights, g);
-    const int CP = cfg.totalChannels() * cfg.pixels();
+    cfg = Config(channels, F, weight, topK, mlp, g);
+    const int CP = cfg.total_channels() * cfg.pixels();
     std::normal_distribution<float> N(0, 1);
     std::vector<float> proto(size_t(way) * CP);
     for (float& v : proto) v = N(g);
@@ -273,8 +268,8 @@ struct Episode {
 // (brute force over all permutations; P = 9). A float32 engine computes the costs to about
 // 1e-7, so where this gap is that small it may take either assignment: the GPU and the CPU
 // engines can then both be right to float32 precision and still differ in the logit.
-double AssignmentGap(const cuda::HeadConfig& cfg, const float* sup, const float* qry) {
-  const int P = cfg.pixels(), C = cfg.totalChannels();
+double AssignmentGap(const HeadConfig& cfg, const float* sup, const float* qry) {
+  const int P = cfg.pixels(), C = cfg.total_channels();
   if (P != 9) return INFINITY;
   auto centered = [&](const float* x) {
     std::vector<double> out(size_t(C) * P);
@@ -321,10 +316,10 @@ double AssignmentGap(const cuda::HeadConfig& cfg, const float* sup, const float*
 // only if one of the two classes is such an entry. Returns the summary; *good = nothing
 // unexplained.
 constexpr double kNearTie = 1e-6;
-std::string CompareLogits(const char* other, const cuda::HeadConfig& cfg, const std::vector<float>& a,
+std::string CompareLogits(const char* other, const HeadConfig& cfg, const std::vector<float>& a,
                           const std::vector<float>& b, int Q, int way, const std::vector<float>& sup,
                           const std::vector<int32_t>& labels, const std::vector<float>& qry, bool* good) {
-  const int CP = cfg.totalChannels() * cfg.pixels();
+  const int CP = cfg.total_channels() * cfg.pixels();
   double worst = 0, worstUnexplained = 0, smallestGap = INFINITY;
   int argmaxDiff = 0, nearTies = 0, unexplained = 0;
   for (int q = 0; q < Q; ++q) {
@@ -369,11 +364,11 @@ std::string CompareLogits(const char* other, const cuda::HeadConfig& cfg, const 
 void CheckHead(const char* label, const std::vector<int>& channels, int F, int way, int shots, int Q, float weight,
                int topK, bool mlp) {
   const Episode ep(channels, F, way, shots, Q, weight, topK, mlp, 1234 + way);
-  const cuda::HeadConfig& cfg = ep.cfg;
+  const HeadConfig& cfg = ep.cfg;
   const std::vector<float> &sup = ep.sup, &qry = ep.qry;
   const std::vector<int32_t>& labels = ep.labels;
-  const std::vector<float> want = cuda::HeadScoreHost(cfg, sup.data(), labels.data(), way * shots, qry.data(), Q);
-  cuda::CudaHead head(cfg, sup.data(), labels.data(), way * shots);
+  const std::vector<float> want = cuda::HeadScoreHost(cfg, way, sup.data(), labels.data(), way * shots, qry.data(), Q);
+  cuda::CudaHead head(cfg, way, sup.data(), labels.data(), way * shots);
   std::vector<float> got(size_t(Q) * way);
   cuda::HeadTimings t;
   head.Score(qry.data(), Q, got.data(), &t);
@@ -391,11 +386,11 @@ double Median(std::vector<double> v) {
 void BenchHead() {
   const int way = 1000, Q = 1000;
   const Episode ep({512, 512}, 3, way, 1, Q, 0.25f, 1, true, 77);
-  const cuda::HeadConfig& cfg = ep.cfg;
+  const HeadConfig& cfg = ep.cfg;
   const std::vector<float> &sup = ep.sup, &qry = ep.qry;
   const std::vector<int32_t>& labels = ep.labels;
   const auto p0 = Clock::now();
-  cuda::CudaHead head(cfg, sup.data(), labels.data(), way);
+  cuda::CudaHead head(cfg, way, sup.data(), labels.data(), way);
   const double prep = Ms(p0, Clock::now());
   std::vector<float> logits(size_t(Q) * way);
   cuda::HeadTimings t;
@@ -428,7 +423,7 @@ void BenchHead() {
 // behind CUDA_AUTO_MIN_PAIRS, and a direct GPU-vs-CPU-engine logits check.
 void Crossover(int way, int shots, int Q) {
   const Episode ep({512, 512}, 3, way, shots, Q, 0.25f, 1, true, 4242 + way * 7 + shots);
-  const cuda::HeadConfig& cfg = ep.cfg;
+  const HeadConfig& cfg = ep.cfg;
   const std::vector<float> &sup = ep.sup, &qry = ep.qry;
   const std::vector<int32_t>& labels = ep.labels;
   const int S = way * shots;
@@ -437,22 +432,13 @@ void Crossover(int way, int shots, int Q) {
   std::vector<double> gpuMs;
   for (int r = 0; r < 6; ++r) {
     const auto a = Clock::now();
-    cuda::CudaHead head(cfg, sup.data(), labels.data(), S);  // prepare included, as an episode pays it
+    cuda::CudaHead head(cfg, way, sup.data(), labels.data(), S);  // prepare included, as an episode pays it
     head.Score(qry.data(), Q, gpu.data());
     if (r > 0) gpuMs.push_back(Ms(a, Clock::now()));
   }
   auto cpuTime = [&](int threads) {
-    HeadOptions o;
-    o.channels = cfg.channels;
-    o.feature_size = cfg.featureSize;
-    o.matcher_weight = cfg.matcherWeight;
-    o.top_k = cfg.topK;
+    HeadConfig o = cfg;
     o.threads = threads;
-    for (int l = 0; l < cfg.taps(); ++l) {
-      const size_t n = size_t(cfg.channels[l]) * (cfg.channels[l] / 2);
-      o.w1.emplace_back(cfg.w1[l], cfg.w1[l] + n);
-      o.w2.emplace_back(cfg.w2[l], cfg.w2[l] + n);
-    }
     HeadEngine engine(o);
     std::vector<double> ms;
     const int reps = int64_t(Q) * S > 100000 ? 2 : 5;
