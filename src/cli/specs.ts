@@ -212,8 +212,8 @@ export const benchSpec: CommandSpec = {
   head    one LWFM-SPM episode on random features: prepare + score milliseconds and
           the engine's per-stage split
   peers   the source checkout's comparison suite (benchmarks/run.ts: SciPy, npm
-          solvers, the authors' code); SUITE: match, assignment, head, backbone, all.
-          Rewrites benchmarks/RESULTS.md unless --no-write.
+          solvers, the authors' code); SUITE: match, assignment, head, backbone, all,
+          or queue (Redis + worker processes; needs redis-server). Rewrites benchmarks/RESULTS.md unless --no-write.
 
 match and head ship with the package: they warm up, report medians, and print the
 machine line (CPU, the SIMD path the addon used, threads, Node). Each has --help.
