@@ -46,8 +46,7 @@ export class WorkerPool {
   private closing = false;
   /** Replacements being started; close() waits for them. */
   private readonly starting = new Set<Promise<void>>();
-  /** Workers replaced so far (tests and diagnostics). */
-  replaced = 0;
+  #replaced = 0;
 
   private constructor(
     private readonly slots: Slot[],
@@ -116,7 +115,7 @@ export class WorkerPool {
         }
         slot.worker = worker;
         slot.alive = true;
-        this.replaced++;
+        this.#replaced++;
         this.attach(slot);
       },
       () => {
@@ -126,6 +125,11 @@ export class WorkerPool {
       },
     );
     this.starting.add(started);
+  }
+
+  /** Workers replaced after dying, so far (diagnostics). */
+  get replaced(): number {
+    return this.#replaced;
   }
 
   /** Number of live workers. */
