@@ -64,11 +64,13 @@ export async function runQueueBenchmarks(opts: QueueBenchOptions = {}): Promise<
   const load = { device: 'cpu' as const };
   const redis = await startRedis({ fsync: 'everysec' });
   const workers: WorkerProcess[] = [];
+  // Two workers on one host split its cores (threads = cores / processes), as the README
+  // advises; the in-process run with the same split (2 backbone workers) is their baseline.
+  const split = Math.max(1, Math.floor(availableParallelism() / 2));
   const classifier = await FewShotClassifier.load(undefined, load);
+  const splitClassifier = await FewShotClassifier.load(undefined, { ...load, workers: 2, threads: split });
   const queues: ClassificationQueue[] = [];
   try {
-    // Two workers on one host split its cores (threads = cores / processes), as the README advises.
-    const split = String(Math.max(1, Math.floor(availableParallelism() / 2)));
     const args = (queue: string): string[] => [
       '--redis',
       redis.url,
@@ -78,7 +80,7 @@ export async function runQueueBenchmarks(opts: QueueBenchOptions = {}): Promise<
       'cpu',
       '--concurrency',
       String(concurrency),
-      ...(queue === 'two' ? ['--threads', split] : []),
+      ...(queue === 'two' ? ['--threads', String(split)] : []),
     ];
     // One queue per setup; idle workers block in Redis and take no CPU.
     workers.push(
@@ -88,13 +90,15 @@ export async function runQueueBenchmarks(opts: QueueBenchOptions = {}): Promise<
     const two = new ClassificationQueue({ connection: redis.url, queue: 'two', classifier });
     queues.push(one, two);
     await classifier.setSupport(support, labels);
+    await splitClassifier.setSupport(support, labels);
     await one.putSupportSet('bench', support, labels);
     await two.putSupportSet('bench', support, labels);
     // Warm-up: every process runs a few jobs first.
     await inProcess(classifier, jobs.slice(0, 4), concurrency);
+    await inProcess(splitClassifier, jobs.slice(0, 4), 2 * concurrency);
     await throughQueue(one, jobs.slice(0, 4), jobSize);
     await throughQueue(two, jobs.slice(0, 8), jobSize);
-    const times = { inProcess: [] as number[], one: [] as number[], two: [] as number[] };
+    const times = { inProcess: [] as number[], one: [] as number[], split: [] as number[], two: [] as number[] };
     // Redis load per job, for sizing: every command of producer and worker (adds, moves,
     // lock renewals, events, result reads, removals) during the 1-worker runs.
     const stamps = new Redis(redis.url);
@@ -105,6 +109,7 @@ export async function runQueueBenchmarks(opts: QueueBenchOptions = {}): Promise<
       const before = await commands();
       times.one.push(await throughQueue(one, jobs, jobSize));
       commandsPerJob += (await commands()) - before - 1;
+      times.split.push(await inProcess(splitClassifier, jobs, 2 * concurrency));
       times.two.push(await throughQueue(two, jobs, jobSize));
     }
     // Overhead per job: one 1-image job at a time, through the queue and in-process. The
@@ -141,10 +146,17 @@ export async function runQueueBenchmarks(opts: QueueBenchOptions = {}): Promise<
         note: `Redis on 127.0.0.1, appendonly everysec; ${(commandsPerJob / rounds / jobCount).toFixed(0)} Redis commands per job`,
       },
       {
+        name: `in-process classify, 2 backbone workers x ${split} threads`,
+        imagesPerS: rate(median(times.split)),
+        msPerJob: median(times.split) / jobCount,
+        ratio: 1,
+        note: `baseline of the next row: the same split of the cores, ${2 * concurrency} jobs in flight`,
+      },
+      {
         name: 'queue, 2 worker processes',
         imagesPerS: rate(median(times.two)),
         msPerJob: median(times.two) / jobCount,
-        ratio: base / median(times.two),
+        ratio: median(times.split) / median(times.two),
         note: `the same cores, split: --threads ${split} each`,
       },
       {
@@ -166,6 +178,7 @@ export async function runQueueBenchmarks(opts: QueueBenchOptions = {}): Promise<
     for (const q of queues) await q.close();
     await Promise.all(workers.map((w) => w.stop()));
     await classifier.dispose();
+    await splitClassifier.dispose();
     await redis.stop();
   }
 }
