@@ -19,19 +19,7 @@ import { SupportStore } from './store.js';
 import { registerModelRoutes } from './routes_model.js';
 import { registerOpsRoutes } from './routes_ops.js';
 import { registerSetRoutes } from './routes_sets.js';
-
-/** What the route modules share. */
-export interface ServiceContext {
-  classifier: FewShotClassifier;
-  registry: SupportRegistry;
-  gate: Gate;
-  metrics: ServiceMetrics | undefined;
-  openapi: OpenApiCollector;
-  limits: ResolvedOptions['limits'];
-  state: { ready: boolean; closing: boolean };
-  /** Runs model work in a gate slot under the request's timeout; client disconnects leave the queue. */
-  work<T>(req: FastifyRequest, reply: FastifyReply, fn: () => Promise<T>): Promise<T>;
-}
+import type { ServiceContext } from './context.js';
 
 /**
  * The lwfm-spm Fastify plugin (also exported as `lwfm-spm/fastify`).

@@ -5,7 +5,7 @@
  */
 import type { Classification } from '../classifier/types.js';
 import type { Label } from '../classifier/labels.js';
-import type { ServiceContext } from './plugin.js';
+import type { ServiceContext } from './context.js';
 
 /** One query's result in the API. */
 export type ApiResult = { label: Label; index: number; probabilities: number[] } | { error: { code: string; message: string } };

@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { readForm } from './form.js';
 import { HttpError } from './http_errors.js';
-import type { ServiceContext } from './plugin.js';
+import type { ServiceContext } from './context.js';
 import { classificationReply } from './results.js';
 import { COMMON_ERRORS, classificationSchema, embeddingSchema, errors } from './schemas.js';
 

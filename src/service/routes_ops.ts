@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { RouteDoc } from './openapi.js';
-import type { ServiceContext } from './plugin.js';
+import type { ServiceContext } from './context.js';
 import { errors, healthSchema, infoSchema } from './schemas.js';
 
 const doc = (d: RouteDoc): { openapi: RouteDoc } => ({ openapi: d });

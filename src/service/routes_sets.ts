@@ -9,7 +9,7 @@ import type { SupportSnapshot } from '../classifier/classifier.js';
 import { readForm } from './form.js';
 import { HttpError } from './http_errors.js';
 import type { RouteDoc } from './openapi.js';
-import type { ServiceContext } from './plugin.js';
+import type { ServiceContext } from './context.js';
 import type { WriteMode } from './registry.js';
 import { classificationReply } from './results.js';
 import { COMMON_ERRORS, classificationSchema, errors, idParams, supportSetListSchema, supportSetSchema } from './schemas.js';
