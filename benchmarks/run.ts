@@ -38,6 +38,14 @@ const suites: Record<string, Suite> = {
     title: 'Streaming classification (classifyStream over image files)',
     load: async () => (await import('./stream.bench.js')).runStreamBenchmarks as () => Promise<Row[]>,
   },
+  pretrained: {
+    title: 'Pretrained backbones (ResNet-18/34/50 bundles vs bare ONNX Runtime vs PyTorch)',
+    load: async () => (await import('./pretrained.bench.js')).runPretrainedBenchmarks as () => Promise<Row[]>,
+  },
+  resolution: {
+    title: 'Backbone cost against input resolution (pretrained bundles)',
+    load: async () => (await import('./pretrained.bench.js')).runResolutionBenchmarks as () => Promise<Row[]>,
+  },
   queue: {
     title: 'Queue (Redis + BullMQ worker processes)',
     load: async () => (await import('./queue.bench.js')).runQueueBenchmarks as () => Promise<Row[]>,

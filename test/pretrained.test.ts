@@ -17,8 +17,8 @@ import { loadBundle, headOptionsOf } from '../src/model/bundle.js';
 import { Backbone } from '../src/backbone/backbone.js';
 import { Head } from '../src/head.js';
 import { ModelBundleError, ModelDownloadError } from '../src/errors.js';
-import { resnetLayout, type ResNetArch } from '../src/model/resnet.js';
-import { writeSafetensors, type NamedTensor } from '../src/model/safetensors.js';
+import type { ResNetArch } from '../src/model/resnet.js';
+import { syntheticWeights } from './helpers/synthetic_weights.js';
 import { startFakeHub, type FakeHub } from './helpers/fake_hub.js';
 import { runPython, torchAvailable } from './helpers/python.js';
 import { readF32, scaleRelative } from './helpers/tensors.js';
@@ -31,24 +31,6 @@ let hub: FakeHub;
 const savedHub = process.env.LWFM_SPM_HUB_URL;
 let n = 0;
 const fresh = (name: string): string => join(root, `${name}-${n++}`);
-
-/** ResNet-18 weights of the right shapes with small seeded values (no PyTorch needed). */
-function syntheticWeights(drop?: string): Uint8Array {
-  const m = new Map<string, NamedTensor>();
-  let s = 1;
-  const rand = (): number => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5) * 0.1;
-  for (const c of resnetLayout('resnet18').convs) {
-    m.set(`${c.name}.weight`, {
-      shape: [c.out, c.in, c.kernel, c.kernel],
-      data: Float32Array.from({ length: c.out * c.in * c.kernel * c.kernel }, rand),
-    });
-    for (const p of ['weight', 'bias', 'running_mean'])
-      m.set(`${c.bn}.${p}`, { shape: [c.out], data: Float32Array.from({ length: c.out }, rand) });
-    m.set(`${c.bn}.running_var`, { shape: [c.out], data: new Float32Array(c.out).fill(1) });
-  }
-  if (drop) m.delete(drop);
-  return writeSafetensors(m);
-}
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'lwfm-pretrained-'));
@@ -133,14 +115,14 @@ describe('pretrained download', () => {
 
   it('weights with a missing or misshapen tensor: ModelBundleError naming it, and the cache entry dropped', async () => {
     const cacheDir = fresh('cache');
-    hub.serve('timm/resnet18.tv_in1k', syntheticWeights('layer4.1.bn2.running_var'));
+    hub.serve('timm/resnet18.tv_in1k', syntheticWeights('resnet18', 'layer4.1.bn2.running_var'));
     const err = await buildPretrainedBundle({ arch: 'resnet18', out: fresh('out'), cacheDir }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ModelBundleError);
     expect((err as Error).message).toMatch(/lacks tensor layer4\.1\.bn2\.running_var/);
     expect(cacheFiles(cacheDir)).toEqual([]);
     // --from: the same errors for a local file, which is left alone
     const file = join(root, 'resnet18-wrong.safetensors');
-    writeFileSync(file, syntheticWeights('conv1.weight'));
+    writeFileSync(file, syntheticWeights('resnet18', 'conv1.weight'));
     await expect(buildPretrainedBundle({ arch: 'resnet18', out: fresh('out'), from: file })).rejects.toThrow(
       /is not a torchvision\/timm ResNet state dict/,
     );
