@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from './support/cli.js';
+import { staleDist } from './support/dist.js';
 
 const run = promisify(execFile);
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -23,6 +24,8 @@ let files: string[] = [];
 let installed = '';
 
 beforeAll(async () => {
+  const stale = staleDist(); // npm test's pretest (scripts/fresh-dist.mjs) recompiles a stale dist/
+  if (stale) throw new Error(stale);
   work = mkdtempSync(join(tmpdir(), 'lwfm-package-'));
   const { stdout } = await run(npm, ['pack', '--json', '--ignore-scripts', '--pack-destination', work], {
     cwd: repoRoot,

@@ -1,4 +1,7 @@
-/** Tests that run the compiled package (dist/) check first that it is not older than src/. */
+/**
+ * Tests that run the compiled package (dist/) check first that it is not older than src/
+ * (`npm test` recompiles it first: scripts/fresh-dist.mjs).
+ */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from './cli.js';
@@ -6,7 +9,7 @@ import { repoRoot } from './cli.js';
 function newestMtime(dir: string, suffix: string): number {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile() && entry.name.endsWith(suffix)) newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+    if (entry.isFile() && entry.name.endsWith(suffix)) newest = Math.max(newest, statSync(join(entry.parentPath ?? entry.path, entry.name)).mtimeMs);
   }
   return newest;
 }
