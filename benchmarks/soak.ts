@@ -1,12 +1,12 @@
 // Soak: many episodes through FewShotClassifier.classifyEpisode in one process, RSS sampled
 // after a full GC, and the RSS slope per 1,000 episodes after warm-up (issue 11 target:
 // under 1 MB). Writes its section of benchmarks/RESULTS.md unless --no-write.
-//   npm run soak -- [--episodes 10000] [--warmup 1000] [--every 100] [--model DIR | --full] [--no-write]
+//   npm run soak -- [--episodes 10000] [--warmup 1000] [--every 100] [--model DIR | --full] [--points FILE.json] [--no-write]
 // By default the model is a small bundle made here (the default weights cut after the first
 // residual stage): a leak lives in the classifier, backbone pool, decoder and head plumbing,
 // which are the same for every model, while the full ResNet-18 makes 10,000 episodes take
 // an hour on a small machine. --full uses the default model.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FewShotClassifier } from '../src/index.js';
@@ -18,6 +18,16 @@ import { upsertResultsSection } from './results_section.js';
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+/** Theil-Sen slope (median of pairwise slopes): one step in RSS (an allocator arena, a pool growing once) does not tilt it the way it tilts least squares. */
+function medianSlope(xs: number[], ys: number[]): number {
+  const slopes: number[] = [];
+  for (let i = 0; i < xs.length; i++)
+    for (let j = i + 1; j < xs.length; j++) if (xs[j] !== xs[i]) slopes.push((ys[j]! - ys[i]!) / (xs[j]! - xs[i]!));
+  slopes.sort((a, b) => a - b);
+  const m = slopes.length >> 1;
+  return slopes.length === 0 ? 0 : slopes.length % 2 ? slopes[m]! : (slopes[m - 1]! + slopes[m]!) / 2;
 }
 
 /** Least-squares slope of y over x. */
@@ -94,6 +104,10 @@ async function main(): Promise<void> {
   const seconds = (performance.now() - t0) / 1000;
   const after = points.filter((p) => p.episode > warmup);
   const xs = after.map((p) => p.episode / 1000);
+  const rss = after.map((p) => p.rssMB);
+  const half = Math.floor(after.length / 2);
+  const pointsAt = arg('points');
+  if (pointsAt) writeFileSync(pointsAt, JSON.stringify(points));
   const rows = [
     {
       episodes,
@@ -104,12 +118,9 @@ async function main(): Promise<void> {
       rssStartMB: Number(after[0]!.rssMB.toFixed(1)),
       rssEndMB: Number(after.at(-1)!.rssMB.toFixed(1)),
       rssMaxMB: Number(Math.max(...after.map((p) => p.rssMB)).toFixed(1)),
-      rssSlopeMBPer1000: Number(
-        slope(
-          xs,
-          after.map((p) => p.rssMB),
-        ).toFixed(3),
-      ),
+      rssSlopeMBPer1000: Number(slope(xs, rss).toFixed(3)),
+      rssTheilSenMBPer1000: Number(medianSlope(xs, rss).toFixed(3)),
+      rssSecondHalfSlopeMBPer1000: Number(slope(xs.slice(half), rss.slice(half)).toFixed(3)),
       heapSlopeMBPer1000: Number(
         slope(
           xs,
@@ -131,7 +142,8 @@ async function main(): Promise<void> {
     upsertResultsSection(
       'Soak (classifyEpisode, RSS after GC)',
       `Run ${date} on ${describeMachine()} (shared with other jobs), \`npm run soak\` (benchmarks/soak.ts): 5-way 1-shot episodes with one query per class, ` +
-        `encoded sample images decoded every episode, RSS sampled after a full GC every ${every} episodes; slopes are least-squares fits after the first ${warmup} episodes ` +
+        `encoded sample images decoded every episode, RSS sampled after a full GC every ${every} episodes. Slopes after the first ${warmup} episodes: least squares, ` +
+        `Theil-Sen (median of pairwise slopes, robust to a one-time step such as an allocator arena growing) and least squares over the second half ` +
         `(target: RSS under 1 MB per 1,000 episodes).\n\n${table}`,
     );
   }
