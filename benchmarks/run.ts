@@ -46,6 +46,10 @@ const suites: Record<string, Suite> = {
     title: 'Backbone cost against input resolution (pretrained bundles)',
     load: async () => (await import('./pretrained.bench.js')).runResolutionBenchmarks as () => Promise<Row[]>,
   },
+  service: {
+    title: 'Service (lwfm-spm serve over HTTP, autocannon)',
+    load: async () => (await import('./service.bench.js')).runServiceBenchmarks as () => Promise<Row[]>,
+  },
   queue: {
     title: 'Queue (Redis + BullMQ worker processes)',
     load: async () => (await import('./queue.bench.js')).runQueueBenchmarks as () => Promise<Row[]>,

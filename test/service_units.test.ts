@@ -13,7 +13,9 @@ import { HttpError, toErrorReply } from '../src/service/http_errors.js';
 import { SupportStore } from '../src/service/store.js';
 import { resolveOptions } from '../src/service/options.js';
 import { ImageDecodeError, LwfmError } from '../src/errors.js';
-import type { SupportSnapshot } from '../src/classifier/classifier.js';
+import { classifierFromEngine, type SupportSnapshot } from '../src/classifier/classifier.js';
+import { SupportRegistry } from '../src/service/registry.js';
+import { FAKE_C, fakeEngine, fakeNativeInfo } from './support/fakes.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -191,5 +193,44 @@ describe('plugin options', () => {
     expect(() => resolveOptions({ device: 'tpu' })).toThrow(/options.device/);
     expect(() => resolveOptions({ classifier: {} })).toThrow(/options.classifier/);
     expect(() => resolveOptions({ metrics: 'yes' })).toThrow(/options.metrics/);
+  });
+});
+
+describe('SupportRegistry', () => {
+  const features = (n: number, seed: number) => Float32Array.from({ length: n * FAKE_C }, (_, i) => Math.sin(i + seed));
+  const snap = (labels: string[], seed = 1): SupportSnapshot => ({ features: features(labels.length, seed), dims: [labels.length, FAKE_C, 1], labels });
+
+  it('concurrent PATCHes of one set keep every image; limits answer 507; ids are checked', async () => {
+    const classifier = classifierFromEngine(fakeEngine(0.1), fakeNativeInfo);
+    const registry = new SupportRegistry(classifier, { maxSupportSets: 2, maxSupportImages: 10 });
+    await registry.write('a', 'create', snap(['x', 'y']));
+    await Promise.all(Array.from({ length: 4 }, (_, i) => registry.write('a', 'add', snap([`n${i}`], i))));
+    expect(registry.get('a')).toMatchObject({ size: 6, way: 6 });
+    expect(registry.images).toBe(6);
+    await expect(registry.write('a', 'create', snap(['x']))).rejects.toMatchObject({ statusCode: 409 });
+    await expect(registry.write('b', 'add', snap(['x']))).rejects.toMatchObject({ statusCode: 404 });
+    await expect(registry.write('b', 'create', snap(['1', '2', '3', '4', '5']))).rejects.toMatchObject({ statusCode: 507, code: 'ERR_LWFM_CAPACITY' });
+    await registry.write('b', 'create', snap(['1', '2']));
+    await expect(registry.write('c', 'create', snap(['1']))).rejects.toMatchObject({ statusCode: 507 });
+    await registry.write('a', 'replace', snap(['only']));
+    expect(registry.images).toBe(3);
+    await expect(registry.write('../a', 'create', snap(['1']))).rejects.toMatchObject({ statusCode: 400 });
+    await registry.remove('b');
+    expect(registry.list().map((s) => s.id)).toEqual(['a']);
+    await classifier.dispose();
+  });
+
+  it('a classify in flight finishes on its set while the set is deleted', async () => {
+    const engine = fakeEngine(0.1);
+    const classifier = classifierFromEngine(engine, fakeNativeInfo);
+    const registry = new SupportRegistry(classifier, { maxSupportSets: 5, maxSupportImages: 50 });
+    await classifier.setSupport(['cat-1', 'dog-1'], ['cat', 'dog']);
+    await registry.write('pets', 'create', classifier.exportSupport());
+    const running = registry.classify('pets', ['dog-4', 'cat-4']);
+    await registry.remove('pets');
+    expect((await running).map((r) => r.label)).toEqual(['dog', 'cat']);
+    await expect(registry.classify('pets', ['cat-1'])).rejects.toMatchObject({ statusCode: 404 });
+    expect(engine.head.prepared.filter((p) => !p.disposed)).toHaveLength(1); // the classifier's own set only
+    await classifier.dispose();
   });
 });

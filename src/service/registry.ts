@@ -108,7 +108,7 @@ export class SupportRegistry {
    * Creates, replaces or extends the set `id` with embedded images. `create` fails with 409
    * if it exists; `add` with 404 if it does not.
    */
-  write(id: string, mode: WriteMode, added: SupportSnapshot): Promise<SupportSetInfo> {
+  async write(id: string, mode: WriteMode, added: SupportSnapshot): Promise<SupportSetInfo> {
     checkId(id);
     return this.#serial.run(id, async () => {
       const old = this.#entries.get(id);
@@ -150,7 +150,7 @@ export class SupportRegistry {
   }
 
   /** Deletes the set `id` (404 if absent). */
-  remove(id: string): Promise<void> {
+  async remove(id: string): Promise<void> {
     checkId(id);
     return this.#serial.run(id, async () => {
       const old = this.#entries.get(id);
