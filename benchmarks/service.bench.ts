@@ -40,7 +40,12 @@ function percentile(sorted: number[], q: number): number {
 }
 
 /** `count` classify calls of `batch`, `inFlight` at a time: wall ms and per-call latencies. */
-async function inProcess(classifier: FewShotClassifier, batch: Buffer[], count: number, inFlight: number): Promise<{ ms: number; latencies: number[] }> {
+async function inProcess(
+  classifier: FewShotClassifier,
+  batch: Buffer[],
+  count: number,
+  inFlight: number,
+): Promise<{ ms: number; latencies: number[] }> {
   const latencies: number[] = [];
   let next = 0;
   const t0 = performance.now();
@@ -58,8 +63,17 @@ async function inProcess(classifier: FewShotClassifier, batch: Buffer[], count: 
 }
 
 async function overHttp(url: string, body: { body: Buffer; contentType: string }, count: number, inFlight: number) {
-  const r = await autocannon({ url, method: 'POST', headers: { 'content-type': body.contentType }, body: body.body, connections: inFlight, amount: count, timeout: 60 });
-  if (r.non2xx > 0 || r.errors > 0 || r.timeouts > 0) throw new Error(`service answered ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`);
+  const r = await autocannon({
+    url,
+    method: 'POST',
+    headers: { 'content-type': body.contentType },
+    body: body.body,
+    connections: inFlight,
+    amount: count,
+    timeout: 60,
+  });
+  if (r.non2xx > 0 || r.errors > 0 || r.timeouts > 0)
+    throw new Error(`service answered ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`);
   return { ms: r.duration * 1000, p50: r.latency.p50, p99: r.latency.p99 };
 }
 
@@ -83,7 +97,11 @@ export async function runServiceBenchmarks(opts: ServiceBenchOptions = {}): Prom
   try {
     server = await startServe(['--device', 'cpu', '--log-level', 'warn', '--max-concurrent', String(inFlight)]);
     const created = await multipart(support, [...labels.map((l): [string, string] => ['label', l]), ['id', 'bench']]);
-    const res = await fetch(`${server.url}/v1/support-sets`, { method: 'POST', body: created.body, headers: { 'content-type': created.contentType } });
+    const res = await fetch(`${server.url}/v1/support-sets`, {
+      method: 'POST',
+      body: created.body,
+      headers: { 'content-type': created.contentType },
+    });
     if (res.status !== 201) throw new Error(`creating the support set answered ${res.status}: ${await res.text()}`);
     await classifier.setSupport(support, labels);
     const classifyUrl = `${server.url}/v1/support-sets/bench/classify`;
@@ -109,7 +127,15 @@ export async function runServiceBenchmarks(opts: ServiceBenchOptions = {}): Prom
         [`serve over HTTP (autocannon), ${size}-image requests`, http],
       ] as const) {
         const ips = median(runs.map((x) => x.ips));
-        rows.push({ name, imagesPerS: ips, requestsPerS: ips / size, p50Ms: median(runs.map((x) => x.p50)), p99Ms: median(runs.map((x) => x.p99)), ratio: ips / base, note });
+        rows.push({
+          name,
+          imagesPerS: ips,
+          requestsPerS: ips / size,
+          p50Ms: median(runs.map((x) => x.p50)),
+          p99Ms: median(runs.map((x) => x.p99)),
+          ratio: ips / base,
+          note,
+        });
       }
     }
   } finally {
@@ -132,7 +158,15 @@ async function overload(support: Buffer[], labels: string[], batch: Buffer[], se
     let rssPeak = rssBefore;
     const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssMiB(pid))), 100);
     const byStatus = new Map<number, number[]>();
-    const run = autocannon({ url: `${server.url}/v1/support-sets/bench/classify`, method: 'POST', headers: { 'content-type': body.contentType }, body: body.body, connections: 24, duration: seconds, timeout: 60 });
+    const run = autocannon({
+      url: `${server.url}/v1/support-sets/bench/classify`,
+      method: 'POST',
+      headers: { 'content-type': body.contentType },
+      body: body.body,
+      connections: 24,
+      duration: seconds,
+      timeout: 60,
+    });
     run.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
       if (!byStatus.has(status)) byStatus.set(status, []);
       byStatus.get(status)!.push(ms);
@@ -151,7 +185,13 @@ async function overload(support: Buffer[], labels: string[], batch: Buffer[], se
     const note = `24 connections against maxConcurrent 2 + maxQueue 4 (4x), ${seconds} s, 16-image requests; other statuses ${other}, errors ${result.errors}, timeouts ${result.timeouts}`;
     return [
       { name: 'overload 4x: accepted (200)', requests: ok.length, p50Ms: percentile(ok, 0.5), p99Ms: percentile(ok, 0.99), note },
-      { name: 'overload 4x: refused (503 + Retry-After)', requests: refused.length, p50Ms: percentile(refused, 0.5), p99Ms: percentile(refused, 0.99), note },
+      {
+        name: 'overload 4x: refused (503 + Retry-After)',
+        requests: refused.length,
+        p50Ms: percentile(refused, 0.5),
+        p99Ms: percentile(refused, 0.99),
+        note,
+      },
       {
         name: 'overload 4x: server',
         note: `RSS ${rssBefore.toFixed(0)} MiB before, peak ${rssPeak.toFixed(0)} MiB, ${rssAfter.toFixed(0)} MiB after; /healthz ${health.status} in ${healthMs.toFixed(1)} ms mid-overload`,

@@ -198,7 +198,11 @@ describe('plugin options', () => {
 
 describe('SupportRegistry', () => {
   const features = (n: number, seed: number) => Float32Array.from({ length: n * FAKE_C }, (_, i) => Math.sin(i + seed));
-  const snap = (labels: string[], seed = 1): SupportSnapshot => ({ features: features(labels.length, seed), dims: [labels.length, FAKE_C, 1], labels });
+  const snap = (labels: string[], seed = 1): SupportSnapshot => ({
+    features: features(labels.length, seed),
+    dims: [labels.length, FAKE_C, 1],
+    labels,
+  });
 
   it('concurrent PATCHes of one set keep every image; limits answer 507; ids are checked', async () => {
     const classifier = classifierFromEngine(fakeEngine(0.1), fakeNativeInfo);
@@ -209,7 +213,10 @@ describe('SupportRegistry', () => {
     expect(registry.images).toBe(6);
     await expect(registry.write('a', 'create', snap(['x']))).rejects.toMatchObject({ statusCode: 409 });
     await expect(registry.write('b', 'add', snap(['x']))).rejects.toMatchObject({ statusCode: 404 });
-    await expect(registry.write('b', 'create', snap(['1', '2', '3', '4', '5']))).rejects.toMatchObject({ statusCode: 507, code: 'ERR_LWFM_CAPACITY' });
+    await expect(registry.write('b', 'create', snap(['1', '2', '3', '4', '5']))).rejects.toMatchObject({
+      statusCode: 507,
+      code: 'ERR_LWFM_CAPACITY',
+    });
     await registry.write('b', 'create', snap(['1', '2']));
     await expect(registry.write('c', 'create', snap(['1']))).rejects.toMatchObject({ statusCode: 507 });
     await registry.write('a', 'replace', snap(['only']));

@@ -8,6 +8,7 @@
 import type { FastifyRequest } from 'fastify';
 import sharp from 'sharp';
 import { HttpError } from './http_errors.js';
+import { headerSize } from './image_size.js';
 
 /** Limits that apply to one request's form. */
 export interface FormLimits {
@@ -90,14 +91,16 @@ export async function readForm(
  */
 async function checkPixels(images: Buffer[], maxPixels: number): Promise<void> {
   const sizes = await Promise.all(
-    images.map((img) =>
-      sharp(img, { limitInputPixels: false })
+    images.map((img) => {
+      const header = headerSize(img);
+      if (header) return header.width * header.height;
+      return sharp(img, { limitInputPixels: false })
         .metadata()
         .then(
           (m) => (m.width ?? 0) * (m.pageHeight ?? m.height ?? 0), // first frame: what the backbone decodes
           () => 0,
-        ),
-    ),
+        );
+    }),
   );
   const i = sizes.findIndex((px) => px > maxPixels);
   if (i >= 0) {
