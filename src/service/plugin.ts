@@ -4,7 +4,7 @@
  * encapsulated plugin: its hooks, error handler and multipart parser apply to its own
  * routes only, never to the host application's.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import { FewShotClassifier } from '../classifier/classifier.js';
 import { packageVersion } from '../package_info.js';
@@ -13,7 +13,7 @@ import { Gate } from './gate.js';
 import { toErrorReply, HttpError } from './http_errors.js';
 import { ServiceMetrics } from './metrics.js';
 import { OpenApiCollector } from './openapi.js';
-import { resolveOptions, type LwfmSpmPluginOptions, type ResolvedOptions } from './options.js';
+import { resolveOptions, type LwfmSpmPluginOptions } from './options.js';
 import { SupportRegistry } from './registry.js';
 import { SupportStore } from './store.js';
 import { registerModelRoutes } from './routes_model.js';
