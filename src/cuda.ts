@@ -62,7 +62,8 @@ export function cudaInfo(): CudaInfo {
 export function toDeviceError(err: unknown): unknown {
   if (err instanceof LwfmError) return err;
   const e = err as { code?: string; message?: string } | undefined;
-  if (e && e.code === 'ERR_LWFM_DEVICE_UNAVAILABLE') return new DeviceUnavailableError(e.message ?? 'CUDA device unavailable', { cause: err });
+  if (e && e.code === 'ERR_LWFM_DEVICE_UNAVAILABLE')
+    return new DeviceUnavailableError(e.message ?? 'CUDA device unavailable', { cause: err });
   if (e && e.code === 'ERR_LWFM_CUDA') return new CudaError(e.message ?? 'CUDA failure', { cause: err });
   return err;
 }

@@ -63,7 +63,10 @@ export function cudaHeadLimitation(options: HeadDeviceConfig): string | undefine
  * @example
  * const options: CudaHeadOptions = { channels: [512, 512], featureSize: 3 };
  */
-export type CudaHeadOptions = Pick<HeadOptions, 'channels' | 'featureSize' | 'temperatureAttn' | 'temperature' | 'matcherWeight' | 'topK' | 'matcher'>;
+export type CudaHeadOptions = Pick<
+  HeadOptions,
+  'channels' | 'featureSize' | 'temperatureAttn' | 'temperature' | 'matcherWeight' | 'topK' | 'matcher'
+>;
 
 /**
  * Support features prepared on the GPU. Call `dispose()` to free device memory early
@@ -96,7 +99,9 @@ export class CudaSupport {
     if (!this.#handle) throw new DisposedError('CudaSupport');
     expectFloat32Array(queries, 'queries');
     if (queries.length === 0 || queries.length % this.featureLength !== 0) {
-      throw new RangeError(expectedMessage(`Float32Array of length a positive multiple of C * P = ${this.featureLength}`, 'queries', queries));
+      throw new RangeError(
+        expectedMessage(`Float32Array of length a positive multiple of C * P = ${this.featureLength}`, 'queries', queries),
+      );
     }
     try {
       return await native.cudaHeadScore(this.#handle, queries);
@@ -159,7 +164,11 @@ export function prepareCheckedCudaSupportSync(config: HeadConfig, features: Floa
 }
 
 /** The public entry points' one check: head options (as Head checks them), GPU limits, support. */
-function checkedArgs(options: CudaHeadOptions, features: Float32Array, labels: ArrayLike<number>): { config: HeadConfig; labels: Int32Array } {
+function checkedArgs(
+  options: CudaHeadOptions,
+  features: Float32Array,
+  labels: ArrayLike<number>,
+): { config: HeadConfig; labels: Int32Array } {
   const config = checkHeadOptions(options, 'options');
   const limitation = cudaHeadLimitation(config);
   if (limitation !== undefined) throw new RangeError(`Expected a configuration the GPU head runs but ${limitation}`);
@@ -190,7 +199,11 @@ export function prepareCudaSupport(options: CudaHeadOptions, features: Float32Ar
  * import { prepareCudaSupportAsync } from 'lwfm-spm';
  * const support = await prepareCudaSupportAsync({ channels: [512, 512], matcher }, features, [0, 1, 2, 3, 4]);
  */
-export async function prepareCudaSupportAsync(options: CudaHeadOptions, features: Float32Array, labels: ArrayLike<number>): Promise<CudaSupport> {
+export async function prepareCudaSupportAsync(
+  options: CudaHeadOptions,
+  features: Float32Array,
+  labels: ArrayLike<number>,
+): Promise<CudaSupport> {
   const args = checkedArgs(options, features, labels);
   return prepareCheckedCudaSupport(args.config, features, args.labels);
 }

@@ -100,7 +100,8 @@ export class ModelDownloadError extends LwfmError {
  * @example
  * if (r.error?.reason === 'too-many-pixels') console.warn('image too large:', r.error.source);
  */
-export type ImageDecodeReason = 'too-many-pixels' | 'file-too-large' | 'not-a-file' | 'missing' | 'unreadable' | 'unsupported-format' | 'truncated' | 'corrupt';
+export type ImageDecodeReason =
+  'too-many-pixels' | 'file-too-large' | 'not-a-file' | 'missing' | 'unreadable' | 'unsupported-format' | 'truncated' | 'corrupt';
 
 /**
  * An image could not be read or decoded; names the image, and says why in `reason`

@@ -322,7 +322,8 @@ export class Head {
     const size = checkImageRows(features, this.imageSize, 'features');
     const packed = checkSupportLabels(labels, size);
     const o = expectOptions(options, 'options');
-    if (o.stable !== undefined && typeof o.stable !== 'boolean') throw new TypeError(expectedMessage('boolean', 'options.stable', o.stable));
+    if (o.stable !== undefined && typeof o.stable !== 'boolean')
+      throw new TypeError(expectedMessage('boolean', 'options.stable', o.stable));
     return [packed, o.stable === true];
   }
 
@@ -330,7 +331,8 @@ export class Head {
     const backend = this.#live();
     const state = support instanceof PreparedSupport ? supportStates.get(support) : undefined;
     if (!state) throw new TypeError(expectedMessage('PreparedSupport from prepareSupport()', 'support', support));
-    if (state.owner !== this) throw new TypeError('Expected a PreparedSupport made by this Head for support but received one from another Head');
+    if (state.owner !== this)
+      throw new TypeError('Expected a PreparedSupport made by this Head for support but received one from another Head');
     if (support.disposed) throw new DisposedError('PreparedSupport');
     return [backend, state.prepared, checkImageRows(query, this.imageSize, 'query')];
   }

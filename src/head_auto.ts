@@ -9,7 +9,14 @@ import type { CudaSupport } from './cuda_head.js';
 import { prepareCheckedCudaSupport } from './cuda_head.js';
 import { WARNING_CODES, headEngineForCall, type Device } from './device.js';
 import { CudaError, DeviceUnavailableError } from './errors.js';
-import { CpuHeadBackend, type BackendSupport, type CpuSupport, type HeadBackend, type HeadBackendInfo, type HeadStageTimings } from './head_backend.js';
+import {
+  CpuHeadBackend,
+  type BackendSupport,
+  type CpuSupport,
+  type HeadBackend,
+  type HeadBackendInfo,
+  type HeadStageTimings,
+} from './head_backend.js';
 import type { NativeTrace } from './explain/terms.js';
 import type { HeadConfig } from './head_options.js';
 

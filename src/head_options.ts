@@ -116,7 +116,9 @@ export function checkHeadOptions(options: unknown, name = 'options'): HeadConfig
   const channels = (o.channels as unknown[]).map((c, i) => expectPositiveInteger(c, `${name}.channels[${i}]`, MAX_TAP_CHANNELS));
   const featureSize = o.featureSize === undefined ? 3 : expectPositiveInteger(o.featureSize, `${name}.featureSize`, MAX_FEATURE_SIZE);
   if (featureSize < 2) {
-    throw new RangeError(expectedMessage('integer >= 2 (the attention uses an unbiased variance over F*F pixels)', `${name}.featureSize`, featureSize));
+    throw new RangeError(
+      expectedMessage('integer >= 2 (the attention uses an unbiased variance over F*F pixels)', `${name}.featureSize`, featureSize),
+    );
   }
   const pixels = featureSize * featureSize;
   const temperature = o.temperature === undefined ? 0.2 : expectFiniteNumber(o.temperature, `${name}.temperature`, 'positive');
@@ -186,7 +188,9 @@ export function checkSupportLabels(labels: unknown, size: number, name = 'labels
   for (const v of out) counts[v]!++;
   const empty = counts.indexOf(0);
   if (empty >= 0) {
-    throw new RangeError(`Expected at least one support image of every class 0..${way - 1} but class ${empty} has none (labels must be 0..way-1)`);
+    throw new RangeError(
+      `Expected at least one support image of every class 0..${way - 1} but class ${empty} has none (labels must be 0..way-1)`,
+    );
   }
   return out;
 }

@@ -66,7 +66,10 @@ describe('source structure', () => {
       ['d', ['a']],
     ]);
     expect(findCycles(graph)).toEqual([['a', 'b', 'c', 'a']]);
-    expect(localImports('/x/src/m.ts', "import type { T } from './t.js';\nconst m = await import('../u.js');")).toEqual(['/x/src/t.ts', '/x/u.ts']);
+    expect(localImports('/x/src/m.ts', "import type { T } from './t.js';\nconst m = await import('../u.js');")).toEqual([
+      '/x/src/t.ts',
+      '/x/u.ts',
+    ]);
   });
 
   it('has no import cycle in src/', () => {

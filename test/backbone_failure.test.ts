@@ -79,7 +79,13 @@ describe('a backbone whose session runs fail', () => {
     expect(results.map((r) => r.error?.constructor.name)).toEqual(['BackboneError', 'BackboneError']);
     expect(results.map((r) => r.error?.source)).toEqual(files.slice(0, 2));
     const warnings: string[] = [];
-    const run = classifier.evaluate(join(packageRoot, 'samples'), { way: 2, shot: 1, query: 1, episodes: 2, onWarning: (m) => warnings.push(m) });
+    const run = classifier.evaluate(join(packageRoot, 'samples'), {
+      way: 2,
+      shot: 1,
+      query: 1,
+      episodes: 2,
+      onWarning: (m) => warnings.push(m),
+    });
     await expect(run).rejects.toBeInstanceOf(BackboneError);
     expect(warnings).toEqual([]); // nothing was skipped as unreadable
   }, 60_000);

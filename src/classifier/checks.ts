@@ -60,7 +60,8 @@ export function checkSnapshot(snapshot: unknown, c: number, p: number): { featur
 }
 
 /** `evaluate`'s options with defaults filled in. */
-export type CheckedEvaluateOptions = Required<Omit<EvaluateOptions, 'onProgress' | 'signal'>> & Pick<EvaluateOptions, 'onProgress' | 'signal'>;
+export type CheckedEvaluateOptions = Required<Omit<EvaluateOptions, 'onProgress' | 'signal'>> &
+  Pick<EvaluateOptions, 'onProgress' | 'signal'>;
 
 /** Checks `evaluate`'s options and fills in the defaults (5-way 1-shot, 15 queries, 600 episodes, seed 0). */
 export function checkEvaluateOptions(options: unknown): CheckedEvaluateOptions {
@@ -72,7 +73,8 @@ export function checkEvaluateOptions(options: unknown): CheckedEvaluateOptions {
   for (const key of ['onProgress', 'onWarning'] as const) {
     if (o[key] !== undefined && typeof o[key] !== 'function') throw new TypeError(expectedMessage('function', `options.${key}`, o[key]));
   }
-  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new TypeError(expectedMessage('AbortSignal', 'options.signal', o.signal));
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal))
+    throw new TypeError(expectedMessage('AbortSignal', 'options.signal', o.signal));
   return {
     way: expectPositiveInteger(o.way ?? 5, 'options.way', 100_000),
     shot: expectPositiveInteger(o.shot ?? 1, 'options.shot', 100_000),
@@ -80,7 +82,8 @@ export function checkEvaluateOptions(options: unknown): CheckedEvaluateOptions {
     episodes: expectPositiveInteger(o.episodes ?? 600, 'options.episodes', 10_000_000),
     seed,
     onProgress: o.onProgress as EvaluateOptions['onProgress'],
-    onWarning: (o.onWarning as EvaluateOptions['onWarning']) ?? ((message: string) => process.emitWarning(message, { code: 'LWFM_SKIPPED_IMAGE' })),
+    onWarning:
+      (o.onWarning as EvaluateOptions['onWarning']) ?? ((message: string) => process.emitWarning(message, { code: 'LWFM_SKIPPED_IMAGE' })),
     signal: o.signal as AbortSignal | undefined,
   };
 }

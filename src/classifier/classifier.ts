@@ -146,7 +146,10 @@ export class FewShotClassifier {
    *   console.log(r.inputIndex, r.source, r.error ? r.error.message : r.label);
    * }
    */
-  classifyStream(inputs: Iterable<ImageInput> | AsyncIterable<ImageInput>, options?: ClassifyStreamOptions): AsyncGenerator<StreamedResult, void, undefined> {
+  classifyStream(
+    inputs: Iterable<ImageInput> | AsyncIterable<ImageInput>,
+    options?: ClassifyStreamOptions,
+  ): AsyncGenerator<StreamedResult, void, undefined> {
     this.#runtime.alive();
     return streamClassify(this.#runtime, this.#support, inputs, options);
   }
@@ -205,7 +208,11 @@ export class FewShotClassifier {
       devices: { backbone: e.backbone.device, head: e.head.device },
       threads: e.threads,
       workers: e.workers,
-      model: { ...e.model, channels: [...e.model.channels], ...(e.model.quantization ? { quantization: { ...e.model.quantization } } : {}) },
+      model: {
+        ...e.model,
+        channels: [...e.model.channels],
+        ...(e.model.quantization ? { quantization: { ...e.model.quantization } } : {}),
+      },
     };
   }
 
@@ -287,6 +294,11 @@ export function classifierFromEngine(engine: Engine, nativeInfo: NativeInfoProvi
 }
 
 /** Loads via a given factory (tests inject fakes here). @internal */
-export async function loadWith(factory: EngineFactory, nativeInfo: NativeInfoProvider, bundle?: string, options?: LoadOptions): Promise<FewShotClassifier> {
+export async function loadWith(
+  factory: EngineFactory,
+  nativeInfo: NativeInfoProvider,
+  bundle?: string,
+  options?: LoadOptions,
+): Promise<FewShotClassifier> {
   return new FewShotClassifier(await factory(bundle, checkLoadArgs(bundle, options)), nativeInfo);
 }

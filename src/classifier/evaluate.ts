@@ -56,7 +56,8 @@ export async function evaluateFolder(rt: EngineRuntime, datasetDir: string, opti
     let episode = sampler.next();
     let { files, raw } = await embedEpisode(episode);
     for (let bad = failedFiles(raw, files); bad.length > 0; bad = failedFiles(raw, files)) {
-      for (const { file, error } of bad) opts.onWarning(`Skipping unreadable image ${file}: ${error.message}`, asImageError(error, file) as ImageDecodeError);
+      for (const { file, error } of bad)
+        opts.onWarning(`Skipping unreadable image ${file}: ${error.message}`, asImageError(error, file) as ImageDecodeError);
       sampler.exclude(bad.map((b) => b.file));
       episode = sampler.next();
       ({ files, raw } = await embedEpisode(episode));
@@ -64,7 +65,13 @@ export async function evaluateFolder(rt: EngineRuntime, datasetDir: string, opti
     const s = episode.support.length;
     const q = episode.query.length;
     const headStart = performance.now();
-    const prepared = await rt.run(head.prepareSupport(rows(raw, 0, s), Int32Array.from(episode.support, (x) => x.label), { stable: true }));
+    const prepared = await rt.run(
+      head.prepareSupport(
+        rows(raw, 0, s),
+        Int32Array.from(episode.support, (x) => x.label),
+        { stable: true },
+      ),
+    );
     let logits: Float32Array;
     try {
       logits = await rt.run(head.score(prepared, rows(raw, s, s + q)));
@@ -84,7 +91,14 @@ export async function evaluateFolder(rt: EngineRuntime, datasetDir: string, opti
       const elapsedMs = since(start);
       const done = e + 1;
       const rate = done / (elapsedMs / 1000);
-      opts.onProgress({ done, episodes: opts.episodes, accuracy: mean(accuracies), elapsedMs, rate, etaMs: ((opts.episodes - done) / rate) * 1000 });
+      opts.onProgress({
+        done,
+        episodes: opts.episodes,
+        accuracy: mean(accuracies),
+        elapsedMs,
+        rate,
+        etaMs: ((opts.episodes - done) / rate) * 1000,
+      });
     }
   }
   // Wall-clock stages that add up: the embed calls (redraws included), the head, the rest.

@@ -29,7 +29,12 @@ export async function embedImages(rt: EngineRuntime, inputs: ImageInputs, signal
 }
 
 /** `classify`: queries against the stored support set, pinned for the duration of the head call. */
-export async function classifyAgainst(rt: EngineRuntime, support: SupportSet, inputs: ImageInputs, signal?: AbortSignal): Promise<Classification> {
+export async function classifyAgainst(
+  rt: EngineRuntime,
+  support: SupportSet,
+  inputs: ImageInputs,
+  signal?: AbortSignal,
+): Promise<Classification> {
   const start = performance.now();
   countInputs(inputs, 'inputs');
   support.expectPresent();
@@ -44,7 +49,12 @@ export async function classifyAgainst(rt: EngineRuntime, support: SupportSet, in
 }
 
 /** `classifyEpisode`: a one-off support set, prepared, used for the queries and freed. */
-export async function classifyEpisode(rt: EngineRuntime, support: ImageInputs, labels: readonly Label[], queries: ImageInputs): Promise<Classification> {
+export async function classifyEpisode(
+  rt: EngineRuntime,
+  support: ImageInputs,
+  labels: readonly Label[],
+  queries: ImageInputs,
+): Promise<Classification> {
   const start = performance.now();
   const supportCount = countInputs(support, 'support');
   countInputs(queries, 'queries');

@@ -64,7 +64,10 @@ export class EngineRuntime {
     }
     const raw = await this.run(this.engine.backbone.embed(inputs, jobImages === undefined ? undefined : { jobImages }), signal);
     if (raw.errors.length !== n || raw.dims[0] !== n) {
-      throw new LwfmError(`Backbone returned ${raw.dims[0]} embeddings and ${raw.errors.length} statuses for ${n} images`, 'ERR_LWFM_INTERNAL');
+      throw new LwfmError(
+        `Backbone returned ${raw.dims[0]} embeddings and ${raw.errors.length} statuses for ${n} images`,
+        'ERR_LWFM_INTERNAL',
+      );
     }
     return raw;
   }

@@ -23,7 +23,15 @@ port.on('message', (msg: JobMessage | { type: 'close' }) => {
   }
   // Hold 'slow' jobs so that a test can have several pending on one worker when it dies.
   const reply = (): void =>
-    post({ type: 'result', id: msg.id, features: new Float32Array(msg.images.length), ok: msg.images.map((_, i) => i), errors: [], decodeMs: 0, backboneMs: 0 });
+    post({
+      type: 'result',
+      id: msg.id,
+      features: new Float32Array(msg.images.length),
+      ok: msg.images.map((_, i) => i),
+      errors: [],
+      decodeMs: 0,
+      backboneMs: 0,
+    });
   if (first === 'slow') setTimeout(reply, 200);
   else reply();
 });
