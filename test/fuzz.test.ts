@@ -5,8 +5,8 @@
  * each asserts documented errors only and, on valid input, results equal to a reference.
  *
  * `npm test` runs each target briefly with a fixed seed (reproducible); `npm run fuzz` runs
- * them 20x longer with a fresh seed, printed with any failure. Replay one with
- *   FUZZ_SCALE=20 node --import tsx test/fuzz/run.ts <target> --seed <seed>
+ * them 100x longer (a few minutes) with a fresh seed, printed with any failure. Replay one with
+ *   FUZZ_SCALE=100 node --import tsx test/fuzz/run.ts <target> --seed <seed>
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';

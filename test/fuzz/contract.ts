@@ -19,7 +19,7 @@ export function check(ok: boolean, message: string): asserts ok {
   if (!ok) throw new Error(message);
 }
 
-/** Runs and size scale of a fuzz run: FUZZ_SCALE multiplies every target's run count (npm run fuzz sets 20). */
+/** Runs and size scale of a fuzz run: FUZZ_SCALE multiplies every target's run count (npm run fuzz sets 100). */
 export function runsFor(base: number): number {
   const scale = Number(process.env.FUZZ_SCALE ?? '1');
   return Math.max(1, Math.round(base * (Number.isFinite(scale) && scale > 0 ? scale : 1)));
