@@ -74,12 +74,10 @@ export interface NativeBinding {
   supportDispose(support: NativeHandle<'support'>): void;
   // --- cuda (native/bindings/cuda_binding.cc) ---
   cudaInfo(): NativeCudaInfo;
-  solveAssignmentsCuda(costs: Float32Array, batch: number, rows: number, cols: number, maximize?: boolean): Promise<Int32Array>;
-  _auctionSolveSync(costs: Float32Array, batch: number, rows: number, cols: number, jacobi?: boolean): NativeAuctionResult;
-  _auctionSolveTeamSync(costs: Float32Array, batch: number, rows: number, cols: number, members: number, jacobi?: boolean): { assignment: Int32Array; converged: Uint8Array };
-  _exactSolveTeamSync(costs: Float32Array, batch: number, rows: number, cols: number, members: number, maximize?: boolean): { assignment: Int32Array; converged: Uint8Array };
-  _exactSolveFixed9Sync(costs: Float32Array, batch: number): { assignment: Int32Array; converged: Uint8Array };
-  _preprocessRgb(
+  /** GPU solver 'exact' (default) or 'auction' (cuda/cuda_engine.h GpuSolver); unfinished problems go to the exact CPU solver. */
+  solveAssignmentsCuda(costs: Float32Array, batch: number, rows: number, cols: number, maximize?: boolean, solver?: 'exact' | 'auction'): Promise<Int32Array>;
+  /** Resize / center-crop / normalize of one decoded RGB image into `out` (backbone workers; native/core/pil_resize.h). */
+  preprocessRgb(
     src: Uint8Array,
     width: number,
     height: number,
@@ -87,13 +85,10 @@ export interface NativeBinding {
     out: Float32Array,
     outOffset: number,
   ): void;
-  _exactAssignmentTotals(costs: Float32Array, batch: number, rows: number, cols: number): Float64Array;
   cudaHeadPrepare(config: NativeCudaHeadConfig, features: Float32Array, labels: Int32Array): NativeCudaHeadHandle;
   cudaHeadPrepareAsync(config: NativeCudaHeadConfig, features: Float32Array, labels: Int32Array): Promise<NativeCudaHeadHandle>;
   cudaHeadScore(handle: NativeCudaHeadHandle, queries: Float32Array): Promise<Float32Array>;
   cudaHeadDispose(handle: NativeCudaHeadHandle): void;
-  _gemmNTHost(a: Float32Array, b: Float32Array, M: number, N: number, K: number, relu: boolean): Float32Array;
-  _cudaHeadScoreHost(config: NativeCudaHeadConfig, features: Float32Array, labels: Int32Array, queries: Float32Array): Float32Array;
 }
 
 /** cudaInfo() of the addon (see src/cuda.ts). */
@@ -104,16 +99,8 @@ export interface NativeCudaInfo {
   devices: { name: string; computeCapability: string; memoryBytes: number }[];
 }
 
-/** _auctionSolveSync(): the GPU's per-problem auction run on the CPU (tests). */
-export interface NativeAuctionResult {
-  assignment: Int32Array;
-  converged: Uint8Array;
-  /** Per problem: the auction's total exceeds the float optimum by at most this. */
-  bound: Float64Array;
-}
-
 /**
- * Head configuration passed to cudaHeadPrepare / _cudaHeadScoreHost: the CPU head's options
+ * Head configuration passed to cudaHeadPrepare / cudaHeadPrepareAsync: the CPU head's options
  * (one HeadConfig in native/core/head_config.h) plus the support's number of classes.
  */
 export interface NativeCudaHeadConfig extends Omit<NativeHeadOptions, 'threads'> {

@@ -2,7 +2,7 @@
 // against brute force (n <= 7) and the exact CPU solver (n up to 100). GPU runs of the same
 // code are checked in the describe block at the end when a device exists.
 import { describe, expect, it } from 'vitest';
-import { native } from '../src/binding.js';
+import { hooks } from './helpers/test_addon.js';
 import { cudaInfo, solveAssignmentsCuda } from '../src/cuda.js';
 import { DeviceUnavailableError } from '../src/errors.js';
 import { assignmentTotals, bruteForceTotal, rng } from './helpers/assignment_reference.js';
@@ -46,7 +46,7 @@ function checkAgainst(
   jacobi = false,
 ) {
   const costs = makeCosts(kind, batch, rows, cols, seed);
-  const { assignment, converged, bound } = native._auctionSolveSync(costs, batch, rows, cols, jacobi);
+  const { assignment, converged, bound } = hooks._auctionSolveSync(costs, batch, rows, cols, jacobi);
   const want = exact(costs);
   for (let b = 0; b < batch; b++) expect(converged[b], `problem ${b} converged`).toBe(1);
   const totals = assignmentTotals(costs, assignment, batch, rows, cols);
@@ -65,7 +65,7 @@ const brute = (rows: number, cols: number) => (c: Float32Array) => {
   const batch = c.length / (rows * cols);
   return Float64Array.from({ length: batch }, (_, b) => bruteForceTotal(c, b * rows * cols, rows, cols));
 };
-const exactSolver = (rows: number, cols: number) => (c: Float32Array) => native._exactAssignmentTotals(c, c.length / (rows * cols), rows, cols);
+const exactSolver = (rows: number, cols: number) => (c: Float32Array) => hooks._exactAssignmentTotals(c, c.length / (rows * cols), rows, cols);
 
 describe('auction assignment (host run of the GPU per-problem code)', () => {
   for (const [variant, jacobi] of [['Gauss-Seidel', false], ['Jacobi', true]] as const) {
@@ -97,8 +97,8 @@ describe('auction assignment (host run of the GPU per-problem code)', () => {
 
   it('is exactly optimal on integer costs (quantization is exact there)', () => {
     const costs = makeCosts('integer', 10, 49, 49, 5);
-    const { assignment } = native._auctionSolveSync(costs, 10, 49, 49);
-    const want = native._exactAssignmentTotals(costs, 10, 49, 49);
+    const { assignment } = hooks._auctionSolveSync(costs, 10, 49, 49);
+    const want = hooks._exactAssignmentTotals(costs, 10, 49, 49);
     for (let b = 0; b < 10; b++) {
       let t = 0;
       for (let i = 0; i < 49; i++) t += costs[(b * 49 + i) * 49 + assignment[b * 49 + i]!]!;
@@ -110,7 +110,7 @@ describe('auction assignment (host run of the GPU per-problem code)', () => {
     const costs = new Float32Array(3 * 9).fill(0.5);
     costs[9 + 4] = NaN;
     costs[18 + 2] = Infinity;
-    const { assignment, converged } = native._auctionSolveSync(costs, 3, 3, 3);
+    const { assignment, converged } = hooks._auctionSolveSync(costs, 3, 3, 3);
     expect(Array.from(converged)).toEqual([1, 0, 0]);
     expect(new Set(assignment.slice(0, 3)).size).toBe(3);
   });
@@ -122,8 +122,8 @@ describe('auction assignment (host run of the GPU per-problem code)', () => {
       for (const kind of ['random', 'ties'] as const) {
         const costs = makeCosts(kind, 3, n, n, 77 + n);
         for (const jacobi of [false, true]) {
-          const serial = native._auctionSolveSync(costs, 3, n, n, jacobi);
-          const team = native._auctionSolveTeamSync(costs, 3, n, n, members, jacobi);
+          const serial = hooks._auctionSolveSync(costs, 3, n, n, jacobi);
+          const team = hooks._auctionSolveTeamSync(costs, 3, n, n, members, jacobi);
           expect(Array.from(team.converged)).toEqual([1, 1, 1]);
           expect(Array.from(team.assignment)).toEqual(Array.from(serial.assignment));
         }
@@ -132,10 +132,10 @@ describe('auction assignment (host run of the GPU per-problem code)', () => {
   });
 
   it('rejects bad arguments with TypeError / RangeError', () => {
-    expect(() => native._auctionSolveSync(new Float32Array(8), 1, 3, 3)).toThrow(RangeError);
-    expect(() => native._auctionSolveSync(new Float32Array(6), 1, 3, 2)).toThrow(/rows <= cols/);
-    expect(() => native._auctionSolveSync([1, 2] as unknown as Float32Array, 1, 1, 2)).toThrow(TypeError);
-    expect(() => native._auctionSolveSync(new Float32Array(4), 1.5, 2, 2)).toThrow(RangeError);
+    expect(() => hooks._auctionSolveSync(new Float32Array(8), 1, 3, 3)).toThrow(RangeError);
+    expect(() => hooks._auctionSolveSync(new Float32Array(6), 1, 3, 2)).toThrow(/rows <= cols/);
+    expect(() => hooks._auctionSolveSync([1, 2] as unknown as Float32Array, 1, 1, 2)).toThrow(TypeError);
+    expect(() => hooks._auctionSolveSync(new Float32Array(4), 1.5, 2, 2)).toThrow(RangeError);
   });
 
   it('respects byteOffset of the input view', () => {
@@ -143,7 +143,7 @@ describe('auction assignment (host run of the GPU per-problem code)', () => {
     backing.set([9, 9, 9]);
     backing.set([5, 1, 9, 1, 5, 9, 9, 9, 1], 3);
     const view = new Float32Array(backing.buffer, 12, 9);
-    expect(Array.from(native._auctionSolveSync(view, 1, 3, 3).assignment)).toEqual([1, 0, 2]);
+    expect(Array.from(hooks._auctionSolveSync(view, 1, 3, 3).assignment)).toEqual([1, 0, 2]);
   });
 });
 
@@ -153,12 +153,13 @@ if (!info.available) console.log(`[cuda_auction] GPU tests skipped: ${gpuReason}
 else console.log('[cuda_auction] no-device test skipped: a usable CUDA device exists, so there is no refusal to check');
 
 describe(`solveAssignmentsCuda on the GPU${info.available ? '' : ` (skipped: ${gpuReason})`}`, () => {
-  it.skipIf(!info.available /* no CUDA device, reason printed above */)('matches the exact solver for 9x9, 25x25, 49x49, 100x100 and rectangular batches', async () => {
+  it.skipIf(!info.available /* no CUDA device, reason printed above */)('matches the exact solver for 9x9, 25x25, 49x49, 100x100 and rectangular batches, both GPU solvers', async () => {
     for (const [rows, cols, batch] of [[9, 9, 2000], [25, 25, 500], [49, 49, 100], [100, 100, 20], [7, 30, 50]] as const) {
-      for (const kind of ['random', 'ties', 'cosine'] as const) {
+      for (const [kind, solver] of [['random', 'exact'], ['ties', 'exact'], ['cosine', 'exact'], ['random', 'auction'], ['cosine', 'auction']] as const) {
         const costs = makeCosts(kind, batch, rows, cols, rows * 7 + cols);
-        const got = await solveAssignmentsCuda(costs, { batch, rows, cols });
-        const want = native._exactAssignmentTotals(costs, batch, rows, cols);
+        // The auction's totals are within rows * (cost range) * 2^-29 of the optimum: far below 1e-5 here.
+        const got = await solveAssignmentsCuda(costs, { batch, rows, cols, solver });
+        const want = hooks._exactAssignmentTotals(costs, batch, rows, cols);
         for (let b = 0; b < batch; b++) {
           let t = 0;
           const seen = new Set<number>();
@@ -177,7 +178,7 @@ describe(`solveAssignmentsCuda on the GPU${info.available ? '' : ` (skipped: ${g
     const costs = makeCosts('random', 300, 9, 9, 5);
     const got = await solveAssignmentsCuda(costs, { batch: 300, rows: 9, cols: 9, maximize: true });
     const negated = costs.map((c) => -c);
-    const want = native._exactAssignmentTotals(negated, 300, 9, 9);
+    const want = hooks._exactAssignmentTotals(negated, 300, 9, 9);
     for (let b = 0; b < 300; b++) {
       let t = 0;
       for (let i = 0; i < 9; i++) t += costs[(b * 9 + i) * 9 + got[b * 9 + i]!]!;
@@ -205,5 +206,6 @@ describe('solveAssignmentsCuda without a usable GPU', () => {
     await expect(solveAssignmentsCuda(new Float32Array(6), { batch: 1, rows: 3, cols: 2 })).rejects.toThrow(/rows <= cols/);
     await expect(solveAssignmentsCuda(new Float32Array(9), { batch: 1, rows: 3, cols: 3, maximize: 1 as unknown as boolean })).rejects.toThrow(TypeError);
     await expect(solveAssignmentsCuda(new Float32Array(200 * 200), { batch: 1, rows: 200, cols: 200 })).rejects.toThrow(/at most 128/);
+    await expect(solveAssignmentsCuda(new Float32Array(9), { batch: 1, rows: 3, cols: 3, solver: 'fast' as 'exact' })).rejects.toThrow(/'exact' or 'auction'/);
   });
 });

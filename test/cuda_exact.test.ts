@@ -2,7 +2,7 @@
 // head's pair kernel and the exact batched kernels), run on the CPU through
 // _exactSolveTeamSync, against brute force (n <= 7) and the exact CPU solver (n up to 100).
 import { describe, expect, it } from 'vitest';
-import { native } from '../src/binding.js';
+import { hooks } from './helpers/test_addon.js';
 import { assignmentTotals, bruteForceTotal, rng } from './helpers/assignment_reference.js';
 
 type Kind = 'random' | 'ties' | 'integer' | 'cosine';
@@ -21,7 +21,7 @@ function makeCosts(kind: Kind, batch: number, rows: number, cols: number, seed: 
 
 function expectOptimal(kind: Kind, batch: number, rows: number, cols: number, seed: number, want: (c: Float32Array) => ArrayLike<number>) {
   const costs = makeCosts(kind, batch, rows, cols, seed);
-  const { assignment, converged } = native._exactSolveTeamSync(costs, batch, rows, cols, 1);
+  const { assignment, converged } = hooks._exactSolveTeamSync(costs, batch, rows, cols, 1);
   expect(Array.from(converged)).toEqual(new Array(batch).fill(1));
   const got = assignmentTotals(costs, assignment, batch, rows, cols);
   const expected = want(costs);
@@ -33,7 +33,7 @@ function expectOptimal(kind: Kind, batch: number, rows: number, cols: number, se
 
 const brute = (rows: number, cols: number) => (c: Float32Array) =>
   Float64Array.from({ length: c.length / (rows * cols) }, (_, b) => bruteForceTotal(c, b * rows * cols, rows, cols));
-const exactSolver = (rows: number, cols: number) => (c: Float32Array) => native._exactAssignmentTotals(c, c.length / (rows * cols), rows, cols);
+const exactSolver = (rows: number, cols: number) => (c: Float32Array) => hooks._exactAssignmentTotals(c, c.length / (rows * cols), rows, cols);
 
 describe('exact assignment search (host run of the GPU per-problem code)', () => {
   for (const kind of ['random', 'ties', 'integer'] as const) {
@@ -54,9 +54,9 @@ describe('exact assignment search (host run of the GPU per-problem code)', () =>
 
   it('maximizes with maximize: true', () => {
     const costs = makeCosts('random', 20, 9, 9, 41);
-    const { assignment } = native._exactSolveTeamSync(costs, 20, 9, 9, 1, true);
+    const { assignment } = hooks._exactSolveTeamSync(costs, 20, 9, 9, 1, true);
     const got = assignmentTotals(costs, assignment, 20, 9, 9);
-    const want = native._exactAssignmentTotals(costs.map((c) => -c), 20, 9, 9);
+    const want = hooks._exactAssignmentTotals(costs.map((c) => -c), 20, 9, 9);
     for (let b = 0; b < 20; b++) expect(Math.abs(-got[b]! - want[b]!)).toBeLessThan(1e-9);
   });
 
@@ -64,7 +64,7 @@ describe('exact assignment search (host run of the GPU per-problem code)', () =>
     const costs = makeCosts('random', 3, 3, 3, 5);
     costs[9 + 4] = NaN;
     costs[18 + 2] = -Infinity;
-    const { assignment, converged } = native._exactSolveTeamSync(costs, 3, 3, 3, 1);
+    const { assignment, converged } = hooks._exactSolveTeamSync(costs, 3, 3, 3, 1);
     expect(Array.from(converged)).toEqual([1, 0, 0]);
     expect(new Set(assignment.slice(0, 3)).size).toBe(3);
     expect(Array.from(assignment.slice(3))).toEqual([-1, -1, -1, -1, -1, -1]);
@@ -77,8 +77,8 @@ describe('exact assignment search (host run of the GPU per-problem code)', () =>
     for (const [rows, cols, members] of [[5, 5, 3], [9, 9, 32], [12, 12, 16], [25, 25, 8], [7, 40, 32], [49, 49, 32]] as const) {
       for (const kind of ['random', 'ties'] as const) {
         const costs = makeCosts(kind, 2, rows, cols, 77 + rows);
-        const serial = native._exactSolveTeamSync(costs, 2, rows, cols, 1);
-        const team = native._exactSolveTeamSync(costs, 2, rows, cols, members);
+        const serial = hooks._exactSolveTeamSync(costs, 2, rows, cols, 1);
+        const team = hooks._exactSolveTeamSync(costs, 2, rows, cols, members);
         expect(Array.from(team.converged)).toEqual([1, 1]);
         expect(Array.from(team.assignment), `${kind} ${rows}x${cols} with ${members} members`).toEqual(Array.from(serial.assignment));
       }
@@ -88,18 +88,18 @@ describe('exact assignment search (host run of the GPU per-problem code)', () =>
   it('register variant for 9 x 9 (the head pair kernel) gives the same assignments as the generic search', () => {
     for (const kind of ['random', 'ties', 'integer', 'cosine'] as const) {
       const costs = makeCosts(kind, 200, 9, 9, 555 + kind.length);
-      const generic = native._exactSolveTeamSync(costs, 200, 9, 9, 1);
-      const fixed = native._exactSolveFixed9Sync(costs, 200);
+      const generic = hooks._exactSolveTeamSync(costs, 200, 9, 9, 1);
+      const fixed = hooks._exactSolveFixed9Sync(costs, 200);
       expect(Array.from(fixed.converged)).toEqual(new Array(200).fill(1));
       expect(Array.from(fixed.assignment), kind).toEqual(Array.from(generic.assignment));
     }
-    expect(() => native._exactSolveFixed9Sync(new Float32Array(80), 1)).toThrow(RangeError);
+    expect(() => hooks._exactSolveFixed9Sync(new Float32Array(80), 1)).toThrow(RangeError);
   });
 
   it('register variant stops on a NaN row instead of searching forever', () => {
     const costs = makeCosts('random', 3, 9, 9, 8);
     for (let j = 0; j < 9; j++) costs[81 + 4 * 9 + j] = NaN; // problem 1, row 4
-    const { converged } = native._exactSolveFixed9Sync(costs, 3);
+    const { converged } = hooks._exactSolveFixed9Sync(costs, 3);
     expect(Array.from(converged)).toEqual([1, 0, 1]);
   });
 });

@@ -3,6 +3,7 @@
 // GPU head itself against the same reference when a device exists.
 import { describe, expect, it } from 'vitest';
 import { native } from '../src/binding.js';
+import { hooks } from './helpers/test_addon.js';
 import { cudaInfo } from '../src/cuda.js';
 import { prepareCudaSupport, prepareCudaSupportAsync } from '../src/cuda_head.js';
 import { DeviceUnavailableError } from '../src/errors.js';
@@ -70,7 +71,7 @@ describe('GPU tiled matrix product steps on the CPU (_gemmNTHost)', () => {
       const a = Float32Array.from({ length: M * K }, () => r() * 2 - 1);
       const b = Float32Array.from({ length: N * K }, () => r() * 2 - 1);
       for (const relu of [false, true]) {
-        const got = native._gemmNTHost(a, b, M, N, K, relu);
+        const got = hooks._gemmNTHost(a, b, M, N, K, relu);
         for (let i = 0; i < M; i++)
           for (let j = 0; j < N; j++) {
             let s = 0;
@@ -86,7 +87,7 @@ describe('GPU tiled matrix product steps on the CPU (_gemmNTHost)', () => {
 describe('GPU head math on the CPU (_cudaHeadScoreHost) vs a literal SPEC implementation', () => {
   for (const [name, e] of cases) {
     it(`${name}: logits within 1e-4, same argmax`, () => {
-      const got = native._cudaHeadScoreHost(e.cfg, e.support, e.labels, e.queries);
+      const got = hooks._cudaHeadScoreHost(e.cfg, e.support, e.labels, e.queries);
       const want = referenceLogits(e.cfg, e.support, e.labels, e.queries);
       expect(got.length).toBe(want.length);
       for (let k = 0; k < got.length; k++) expect(Math.abs(got[k]! - want[k]!), `logit ${k}: ${got[k]} vs ${want[k]}`).toBeLessThan(1e-4);
@@ -99,7 +100,7 @@ describe('GPU head math on the CPU (_cudaHeadScoreHost) vs a literal SPEC implem
     const C = 20, P = 9;
     // Make pixel 4 of query 0 equal across channels: centered it is the zero vector.
     for (let c = 0; c < C; c++) e.queries[c * P + 4] = 0.5;
-    const got = native._cudaHeadScoreHost(e.cfg, e.support, e.labels, e.queries);
+    const got = hooks._cudaHeadScoreHost(e.cfg, e.support, e.labels, e.queries);
     const want = referenceLogits(e.cfg, e.support, e.labels, e.queries);
     for (let k = 0; k < got.length; k++) expect(Math.abs(got[k]! - want[k]!)).toBeLessThan(1e-4);
   });
@@ -110,29 +111,29 @@ describe('GPU head math on the CPU (_cudaHeadScoreHost) vs a literal SPEC implem
     const e = episode(9, { shots: [1, 1], queries: 2, mlp: false });
     const C = 20, P = 9;
     for (let c = 0; c < C; c++) e.queries[c * P + 2] = c % 2 ? 3e38 : -3e38;
-    expect(() => native._cudaHeadScoreHost(e.cfg, e.support, e.labels, e.queries)).toThrow(
+    expect(() => hooks._cudaHeadScoreHost(e.cfg, e.support, e.labels, e.queries)).toThrow(
       /magnitude at most 1e10 for query features of _cudaHeadScoreHost .* found -3e\+38 at index 2 \(image 0, channel 0, pixel 2\)/,
     );
   });
 
   it('rejects bad input with TypeError / RangeError', () => {
     const e = cases[0]![1];
-    expect(() => native._cudaHeadScoreHost(e.cfg, e.support.subarray(1), e.labels, e.queries)).toThrow(RangeError);
-    expect(() => native._cudaHeadScoreHost(e.cfg, e.support, Int32Array.from([0, 1, 2, 3, 9]), e.queries)).toThrow(/label/);
-    expect(() => native._cudaHeadScoreHost(e.cfg, e.support, Int32Array.from([0, 1, 2, 3, 3]), e.queries)).toThrow(/class 4/);
+    expect(() => hooks._cudaHeadScoreHost(e.cfg, e.support.subarray(1), e.labels, e.queries)).toThrow(RangeError);
+    expect(() => hooks._cudaHeadScoreHost(e.cfg, e.support, Int32Array.from([0, 1, 2, 3, 9]), e.queries)).toThrow(/label/);
+    expect(() => hooks._cudaHeadScoreHost(e.cfg, e.support, Int32Array.from([0, 1, 2, 3, 3]), e.queries)).toThrow(/class 4/);
     const nan = e.queries.slice();
     nan[7] = NaN;
-    expect(() => native._cudaHeadScoreHost(e.cfg, e.support, e.labels, nan)).toThrow(/query features of _cudaHeadScoreHost.*index 7 \(image 0, channel 0, pixel 7\)/);
+    expect(() => hooks._cudaHeadScoreHost(e.cfg, e.support, e.labels, nan)).toThrow(/query features of _cudaHeadScoreHost.*index 7 \(image 0, channel 0, pixel 7\)/);
     // The same wording as the CPU engine's (native/core/nonfinite_message.h), counted per image.
     const P = e.cfg.featureSize ** 2, C = e.cfg.channels.reduce((a, b) => a + b, 0);
     const badSupport = e.support.slice();
     badSupport[C * P + 2 * P + 3] = Infinity;
-    expect(() => native._cudaHeadScoreHost(e.cfg, badSupport, e.labels, e.queries)).toThrow(
+    expect(() => hooks._cudaHeadScoreHost(e.cfg, badSupport, e.labels, e.queries)).toThrow(
       new RegExp(`support features of _cudaHeadScoreHost.*index ${C * P + 2 * P + 3} \\(image 1, channel 2, pixel 3\\)`),
     );
-    expect(() => native._cudaHeadScoreHost({ ...e.cfg, topK: 10 }, e.support, e.labels, e.queries)).toThrow(RangeError);
-    expect(() => native._cudaHeadScoreHost({ ...e.cfg, channels: [8] }, e.support, e.labels, e.queries)).toThrow(RangeError);
-    expect(() => native._cudaHeadScoreHost(e.cfg, e.support, [0, 1, 2, 3, 4] as unknown as Int32Array, e.queries)).toThrow(TypeError);
+    expect(() => hooks._cudaHeadScoreHost({ ...e.cfg, topK: 10 }, e.support, e.labels, e.queries)).toThrow(RangeError);
+    expect(() => hooks._cudaHeadScoreHost({ ...e.cfg, channels: [8] }, e.support, e.labels, e.queries)).toThrow(RangeError);
+    expect(() => hooks._cudaHeadScoreHost(e.cfg, e.support, [0, 1, 2, 3, 4] as unknown as Int32Array, e.queries)).toThrow(TypeError);
   });
 });
 

@@ -9,6 +9,7 @@ import { native, packageRoot, type NativeCudaHeadConfig, type NativeCudaHeadHand
 import { cudaInfo } from '../src/cuda.js';
 import { CUDA_AUTO_MIN_PAIRS, _resetCudaFallbackWarning } from '../src/device.js';
 import { DeviceUnavailableError, DisposedError, Head, nativeInfo, type HeadDevice } from '../src/index.js';
+import { hooks } from './helpers/test_addon.js';
 import { headOptionsFor, makeEpisode, type EpisodeCase } from './helpers/episode_rng.js';
 import { argmaxRows, maxAbsDiff } from './helpers/logits.js';
 
@@ -196,7 +197,7 @@ describe('Head dispatch with a simulated GPU', () => {
     vi.spyOn(native, 'cudaHeadScore').mockImplementation(async (handle, queries) => {
       const h = handle as unknown as FakeHandle;
       if (h.disposed) throw new Error('used after dispose');
-      return native._cudaHeadScoreHost(h.config, h.features, h.labels, queries);
+      return hooks._cudaHeadScoreHost(h.config, h.features, h.labels, queries);
     });
     vi.spyOn(native, 'cudaHeadDispose').mockImplementation((handle) => {
       (handle as unknown as FakeHandle).disposed = true;

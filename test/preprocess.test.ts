@@ -90,7 +90,7 @@ describe('native resize / crop / normalize', () => {
       const rgb = Uint8Array.from({ length: w * h * 3 }, () => Math.floor(r() * 256));
       const want = referencePreprocess(rgb, w, h, spec);
       const out = new Float32Array(want.length + 10).fill(NaN);
-      native._preprocessRgb(rgb, w, h, { ...spec, offset: centerCropOffset(spec.resize, spec.crop) }, out, 5);
+      native.preprocessRgb(rgb, w, h, { ...spec, offset: centerCropOffset(spec.resize, spec.crop) }, out, 5);
       expect(Array.from(out.subarray(5, 5 + want.length)), `${w}x${h} -> ${spec.resize}/${spec.crop}`).toEqual(Array.from(want));
       expect(Number.isNaN(out[4]!) && Number.isNaN(out[5 + want.length]!)).toBe(true); // nothing outside written
     }
@@ -100,12 +100,12 @@ describe('native resize / crop / normalize', () => {
     const rgb = new Uint8Array(10 * 10 * 3);
     const out = new Float32Array(3 * 84 * 84);
     const spec = { resize: 92, crop: 84, offset: 4, mean: [0, 0, 0], std: [1, 1, 1] };
-    expect(() => native._preprocessRgb(rgb, 10, 11, spec, out, 0)).toThrow(/width \* height \* 3/);
-    expect(() => native._preprocessRgb(rgb, 10, 10, spec, out, 1)).toThrow(RangeError);
-    expect(() => native._preprocessRgb(rgb, 10, 10, { ...spec, offset: 9 }, out, 0)).toThrow(RangeError);
-    expect(() => native._preprocessRgb(rgb, 10, 10, { ...spec, crop: 93 }, out, 0)).toThrow(RangeError);
-    expect(() => native._preprocessRgb(rgb, 10, 10, { ...spec, std: [1, 0, 1] }, out, 0)).toThrow(RangeError);
-    expect(() => native._preprocessRgb(rgb, 10, 10, { ...spec, mean: [0, 0] }, out, 0)).toThrow(TypeError);
-    expect(() => native._preprocessRgb(new Float32Array(300) as unknown as Uint8Array, 10, 10, spec, out, 0)).toThrow(TypeError);
+    expect(() => native.preprocessRgb(rgb, 10, 11, spec, out, 0)).toThrow(/width \* height \* 3/);
+    expect(() => native.preprocessRgb(rgb, 10, 10, spec, out, 1)).toThrow(RangeError);
+    expect(() => native.preprocessRgb(rgb, 10, 10, { ...spec, offset: 9 }, out, 0)).toThrow(RangeError);
+    expect(() => native.preprocessRgb(rgb, 10, 10, { ...spec, crop: 93 }, out, 0)).toThrow(RangeError);
+    expect(() => native.preprocessRgb(rgb, 10, 10, { ...spec, std: [1, 0, 1] }, out, 0)).toThrow(RangeError);
+    expect(() => native.preprocessRgb(rgb, 10, 10, { ...spec, mean: [0, 0] }, out, 0)).toThrow(TypeError);
+    expect(() => native.preprocessRgb(new Float32Array(300) as unknown as Uint8Array, 10, 10, spec, out, 0)).toThrow(TypeError);
   });
 });

@@ -1,4 +1,4 @@
-// _preprocessRgb(src, width, height, spec, out, outOffset): resize / crop / normalize of one
+// preprocessRgb(src, width, height, spec, out, outOffset): resize / crop / normalize of one
 // decoded image (core/pil_resize.h), called synchronously from the backbone workers (about
 // 0.05 ms for a 96 x 96 image; never on the main thread). Re-validates every size.
 #include <napi.h>
@@ -13,7 +13,7 @@
 namespace lwfm {
 namespace {
 
-constexpr const char* kFn = "_preprocessRgb";
+constexpr const char* kFn = "preprocessRgb";
 
 // spec.<key>: three finite numbers.
 void ReadTriple(Napi::Object o, const char* key, double* out) {

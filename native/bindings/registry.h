@@ -19,4 +19,10 @@ struct RegisterExports {
   explicit RegisterExports(ExportInit init) { ExportRegistry().push_back(std::move(init)); }
 };
 
+// The module init of an addon built from registering files (the package's, the test addon).
+inline Napi::Object InitRegistered(Napi::Env env, Napi::Object exports) {
+  for (const auto& init : ExportRegistry()) init(env, exports);
+  return exports;
+}
+
 }  // namespace lwfm

@@ -33,7 +33,7 @@ export function centerCropOffset(resize: number, crop: number): number {
  * @example writePreprocessed(rgb, width, height, spec, batch, i * 3 * spec.crop * spec.crop);
  */
 export function writePreprocessed(rgb: Uint8Array, width: number, height: number, spec: PreprocessSpec, out: Float32Array, offset: number): void {
-  native._preprocessRgb(rgb, width, height, { ...spec, offset: centerCropOffset(spec.resize, spec.crop) }, out, offset);
+  native.preprocessRgb(rgb, width, height, { ...spec, offset: centerCropOffset(spec.resize, spec.crop) }, out, offset);
 }
 
 /**

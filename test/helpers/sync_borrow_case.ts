@@ -32,7 +32,7 @@ function preprocessGetter(): string | undefined {
     std: [1, 1, 1],
   };
   try {
-    native._preprocessRgb(src, 10, 10, spec, out, 0);
+    native.preprocessRgb(src, 10, 10, spec, out, 0);
   } catch (err) {
     return err instanceof RangeError && /src/.test(err.message) ? undefined : `threw ${String(err)}`;
   }

@@ -102,8 +102,8 @@ void CheckAuction(const char* label, Kind kind, int64_t batch, int rows, int col
     for (float& v : c) v = -v;
   std::vector<int32_t> gpu(size_t(batch) * rows), exact(size_t(batch) * rows);
   std::vector<uint8_t> conv(static_cast<size_t>(batch));
-  cuda::AuctionTimings t;
-  cuda::SolveAuctionBatchWith(kernel, generated.data(), batch, rows, cols, gpu.data(), conv.data(), &t, maximize);
+  cuda::GpuAssignmentTimings t;
+  cuda::SolveAssignmentsGpuWith(kernel, generated.data(), batch, rows, cols, gpu.data(), conv.data(), &t, maximize);
   std::vector<AssignStatus> st(static_cast<size_t>(batch));
   SolveAssignmentBatch(c.data(), size_t(batch), rows, cols, false, 0, exact.data(), st.data());
   int64_t unconverged = 0, invalid = 0, overBound = 0, differsFromHost = 0;
@@ -162,10 +162,10 @@ void BenchAuction(const char* label, int64_t batch, int n, const char* kernel, d
   const std::vector<float> c = MakeCosts(Kind::kCosine, batch, n, n, 99);
   std::vector<int32_t> out(size_t(batch) * n);
   std::vector<uint8_t> conv(static_cast<size_t>(batch));
-  cuda::AuctionTimings warm, t;
-  cuda::SolveAuctionBatchWith(kernel, c.data(), std::min<int64_t>(batch, 1024), n, n, out.data(), conv.data(), &warm);
+  cuda::GpuAssignmentTimings warm, t;
+  cuda::SolveAssignmentsGpuWith(kernel, c.data(), std::min<int64_t>(batch, 1024), n, n, out.data(), conv.data(), &warm);
   const auto a = Clock::now();
-  cuda::SolveAuctionBatchWith(kernel, c.data(), batch, n, n, out.data(), conv.data(), &t);
+  cuda::SolveAssignmentsGpuWith(kernel, c.data(), batch, n, n, out.data(), conv.data(), &t);
   const double wall = Ms(a, Clock::now());
   int64_t unconverged = 0;
   for (uint8_t v : conv) unconverged += v ? 0 : 1;
