@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { siblingModule, spawnModuleWorker } from '../backbone/spawn_worker.js';
-import { ModelBundleError } from '../errors.js';
+import { LwfmError, ModelBundleError } from '../errors.js';
 import { BACKBONE_ONNX, loadBundle, MATCHER_SAFETENSORS, MODEL_JSON, type ModelBundle } from './bundle.js';
 import type { BackboneBuildJob, BackboneBuildReply } from './backbone_build_worker.js';
 import { validateModelConfig, type ModelConfig } from './config.js';
@@ -104,7 +104,7 @@ export async function writeBundle(opts: WriteBundleOptions): Promise<ModelBundle
     });
     if (!reply.ok) {
       if (reply.kind === 'weights') throw new ModelBundleError(opts.weightsFile, reply.message);
-      throw new Error(`building backbone.onnx failed: ${reply.message}`);
+      throw new LwfmError(`building backbone.onnx failed: ${reply.message}`, 'ERR_LWFM_INTERNAL');
     }
     if (opts.matcher)
       await writeFile(join(tmp, MATCHER_SAFETENSORS), writeSafetensors(opts.matcher, { taps: JSON.stringify(config.taps) }));
