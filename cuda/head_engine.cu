@@ -283,7 +283,9 @@ void CudaHead::Score(const float* queries, int Q, float* hostLogits, HeadTimings
     pv.aQ = d.aQ.get();
     pv.m = d.m.get();
     const int64_t pairs = int64_t(n) * S;
-    if (P <= 9) kernels::Pairs<9><<<Blocks(pairs, 128), 128, 0, d.stream>>>(pv);
+    if (pv.auction && P <= 9) kernels::Pairs<9, true><<<Blocks(pairs, 128), 128, 0, d.stream>>>(pv);
+    else if (pv.auction) kernels::Pairs<kMaxGpuPixels, true><<<Blocks(pairs, 128), 128, 0, d.stream>>>(pv);
+    else if (P <= 9) kernels::Pairs<9><<<Blocks(pairs, 128), 128, 0, d.stream>>>(pv);
     else kernels::Pairs<kMaxGpuPixels><<<Blocks(pairs, 128), 128, 0, d.stream>>>(pv);
     LWFM_CUDA_CHECK(cudaGetLastError());
     if (mark) LWFM_CUDA_CHECK(cudaEventRecord(mark[2], d.stream));

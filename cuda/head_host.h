@@ -168,8 +168,9 @@ inline std::vector<float> HeadScoreHost(const HeadConfig& cfg, int way, const fl
   pv.aQ = aQ.data();
   pv.m = m.data();
   auto scratch = std::make_unique<PairScratch<kMaxPixels>>();
+  auto auctionScratch = pv.auction ? std::make_unique<AuctionScratch<kMaxPixels>>() : nullptr;
   for (int s = 0; s < S; ++s)
-    for (int q = 0; q < Q; ++q) ProcessPair<kMaxPixels>(pv, q, s, *scratch);
+    for (int q = 0; q < Q; ++q) ProcessPair<kMaxPixels>(pv, q, s, *scratch, auctionScratch.get());
   std::vector<float> logits(size_t(Q) * way);
   ScoreViews sv = ScoreViewsFor(cfg, way, S, Q, ld);
   for (int l = 0; l < L; ++l) {

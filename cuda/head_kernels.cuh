@@ -101,12 +101,18 @@ __global__ void GroupGram(const float* __restrict__ Z, int Cl, int P, const int3
 
 // Thread per (query, support) pair; q fastest so neighbouring threads read neighbouring
 // columns of the correlation matrices (coalesced).
-template <int kP>
+// kAuction: the per-pair auction (solver 'auction'), with its own scratch.
+template <int kP, bool kAuction = false>
 __global__ void Pairs(PairViews v) {
   const int64_t t = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (t >= int64_t(v.Qc) * v.S) return;
   PairScratch<kP> scratch;
-  ProcessPair<kP>(v, int(t % v.Qc), int(t / v.Qc), scratch);
+  if constexpr (kAuction) {
+    AuctionScratch<kP> auctionScratch;
+    ProcessPair<kP>(v, int(t % v.Qc), int(t / v.Qc), scratch, &auctionScratch);
+  } else {
+    ProcessPair<kP>(v, int(t % v.Qc), int(t / v.Qc), scratch);
+  }
 }
 
 // Thread per (query, class).

@@ -18,6 +18,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "auction.cuh"
 #include "exact_assignment.cuh"
 #include "gpu_head_limits.h"
 #include "hd.cuh"
@@ -30,6 +31,7 @@ struct PairViews {
   int S = 0, Qc = 0, P = 0, taps = 0, topK = 1;
   float temperatureAttn = 5, matcherWeight = 0;
   bool matching = false;
+  bool auction = false;  // the per-pair auction (Pairs<kP, true>) instead of the exact search
   const float* G[kMaxTaps] = {};  // (S*P) x (Qc*P), row stride ld
   const float* M[kMaxTaps] = {};  // same layout; equals G when there is no MLP
   int64_t ld = 0;
@@ -50,6 +52,29 @@ struct PairScratch {
   int32_t path[kP], row4col[kP], colForRow[kP];
   uint8_t scanned[kP];
 };
+
+// Extra per-thread scratch of the auction solver (auction.cuh), only in Pairs<kP, true>, so the
+// default exact kernel's local memory stays as it was.
+template <int kP>
+struct AuctionScratch {
+  int32_t cost[kP * kP];
+  int64_t price[kP];
+  int32_t owner[kP], stack[kP];
+};
+
+// The auction's optimum for the quantized P x P costs R (the design's auction-style Hungarian;
+// within P * (cost range) * 2^-29 of the float optimum); false for non-finite costs or a run
+// that hit its iteration cap.
+template <int kP>
+LWFM_HD bool SolvePairAuction(const float* R, int P, int32_t* colForRow, AuctionScratch<kP>& a) {
+  double cmin = 0, cmax = 0;
+  if (!auction::CostRange(R, int64_t(P) * P, &cmin, &cmax)) return false;
+  const auction::AuctionScaling s = auction::ChooseScaling(cmin, cmax, P);
+  for (int k = 0; k < P * P; ++k) a.cost[k] = auction::Quantize(R[k], s);
+  const auction::AuctionState st{a.cost, a.price, a.owner, colForRow, a.stack};
+  auction::SerialTeam team;
+  return auction::RunAuction(team, st, P, P, s) && auction::IsPermutationPrefix(colForRow, P, P);
+}
 
 LWFM_HD float NormGuard(float n) { return n > 1e-8f ? n : 1e-8f; }
 LWFM_HD float CorrelationFactor(float n) { return NormGuard(n) / sqrtf(n * n + 1e-6f); }
@@ -97,9 +122,10 @@ LWFM_HD float TopKSum(float* v, int n, int topK) {
 }
 
 // SPEC §3.2 + §3.3 for one (query q, support s) pair, all taps: writes a_s, a_q per tap and
-// m(q, s) = matcherWeight * max_l m_l.
+// m(q, s) = matcherWeight * max_l m_l. `a` (non-null with v.auction) runs the auction.
 template <int kP>
-LWFM_HD_NOINLINE void ProcessPair(const PairViews& v, int q, int s, PairScratch<kP>& w) {
+LWFM_HD_NOINLINE void ProcessPair(const PairViews& v, int q, int s, PairScratch<kP>& w,
+                                  AuctionScratch<kP>* a = nullptr) {
   const int P = v.P;
   float best = -INFINITY;
   bool solved = true;
@@ -123,7 +149,9 @@ LWFM_HD_NOINLINE void ProcessPair(const PairViews& v, int q, int s, PairScratch<
     // still overflow to inf / NaN on the way (values near the float range): such a pair
     // gets a NaN matching term instead of a search over NaN costs.
     bool ok = exact::AllFinite(w.R, P, P, P);
-    if (ok && kP == 9 && P == 9) {
+    if (ok && a != nullptr) {
+      ok = SolvePairAuction<kP>(w.R, P, w.colForRow, *a);  // solver 'auction', chosen by the user
+    } else if (ok && kP == 9 && P == 9) {
       ok = exact::SolveExactFixed<9>(w.R, 1.0f, w.colForRow);  // registers: the common F = 3
     } else if (ok) {
       const exact::ExactState st{w.R, P, 1.0f, w.v, w.shortest, w.path, w.scanned, w.row4col, w.colForRow};
@@ -173,6 +201,7 @@ inline PairViews PairViewsFor(const HeadConfig& cfg, int S, int Qc, int64_t ld) 
   v.temperatureAttn = cfg.temperature_attn;
   v.matcherWeight = cfg.matcher_weight;
   v.matching = cfg.matching();
+  v.auction = cfg.gpu_auction;
   v.ld = ld;
   return v;
 }

@@ -105,6 +105,8 @@ export interface NativeCudaInfo {
  */
 export interface NativeCudaHeadConfig extends Omit<NativeHeadOptions, 'threads'> {
   way: number;
+  /** Per-pair assignment on the GPU: 'exact' (default) or the auction (cuda/head_math.cuh). */
+  solver?: 'exact' | 'auction';
 }
 
 /** Opaque device-side prepared support. */

@@ -65,7 +65,7 @@ export function cudaHeadLimitation(options: HeadDeviceConfig): string | undefine
  */
 export type CudaHeadOptions = Pick<
   HeadOptions,
-  'channels' | 'featureSize' | 'temperatureAttn' | 'temperature' | 'matcherWeight' | 'topK' | 'matcher'
+  'channels' | 'featureSize' | 'temperatureAttn' | 'temperature' | 'matcherWeight' | 'topK' | 'matcher' | 'solver'
 >;
 
 /**
@@ -131,6 +131,7 @@ function nativeConfig(config: HeadConfig, way: number): NativeCudaHeadConfig {
     temperature: config.temperature,
     matcherWeight: config.matcherWeight,
     topK: config.topK,
+    solver: config.solver,
   };
   if (config.matcher !== undefined) out.matcher = [...config.matcher];
   return out;

@@ -59,6 +59,14 @@ export interface HeadOptions {
   /** Worker threads for one call; default all hardware threads. */
   threads?: number;
   /**
+   * Per-pixel-grid assignment solver of the GPU engine: 'exact' (default; shortest augmenting
+   * paths, the CPU engine's optimum) or 'auction' (the auction-style GPU Hungarian: optimal for
+   * costs quantized to 2^-29 relative steps, so a logit can differ where two assignments
+   * nearly tie). The CPU engine always solves exactly. On the H200 the exact search was the
+   * faster at every assignment size measured (benchmarks/RESULTS.md).
+   */
+  solver?: 'exact' | 'auction';
+  /**
    * 'cpu': CPU engine only. 'cuda': GPU only; the constructor throws DeviceUnavailableError
    * (with the reason) without a CUDA build, a usable GPU, or for featureSize > 5.
    * 'auto' (default): the GPU when usable, per score() call from CUDA_AUTO_MIN_PAIRS
@@ -79,6 +87,8 @@ export interface HeadConfig {
   readonly matcher: readonly MatcherWeights[] | undefined;
   /** Undefined: all hardware threads. */
   readonly threads: number | undefined;
+  /** GPU per-pair solver. */
+  readonly solver: 'exact' | 'auction';
   /** Floats per image: C x P. */
   readonly imageSize: number;
 }
@@ -99,6 +109,11 @@ function checkLogitBound(temperature: number, matcherWeight: number, topK: numbe
       `and ${name}.topK ${topK} (logits are at most (1 + |matcherWeight| x topK) / temperature, which must stay within ${MAX_LOGIT_BOUND} ` +
       `to be finite in float32) but received temperature ${temperature}, a logit bound of ${bound}`,
   );
+}
+
+function checkSolver(value: unknown, name: string): 'exact' | 'auction' {
+  if (value === undefined || value === 'exact' || value === 'auction') return value ?? 'exact';
+  throw new TypeError(expectedMessage("'exact' or 'auction'", name, value));
 }
 
 /**
@@ -134,6 +149,7 @@ export function checkHeadOptions(options: unknown, name = 'options'): HeadConfig
     topK,
     matcher: o.matcher === undefined ? undefined : checkMatcher(o.matcher, channels, `${name}.matcher`, `${name}.channels`),
     threads: expectThreads(o.threads, `${name}.threads`),
+    solver: checkSolver(o.solver, `${name}.solver`),
     imageSize: channels.reduce((a, b) => a + b, 0) * pixels,
   };
 }

@@ -95,6 +95,22 @@ describe('GPU head math on the CPU (_cudaHeadScoreHost) vs a literal SPEC implem
     });
   }
 
+  for (const [name, e] of cases) {
+    it(`${name}, solver 'auction': logits within 1e-4 of the reference, same argmax`, () => {
+      // The auction's assignment is optimal for the quantized costs (2^-29 relative steps): on
+      // these random features it is the exact optimum, so the logits agree as closely.
+      const got = hooks._cudaHeadScoreHost({ ...e.cfg, solver: 'auction' }, e.support, e.labels, e.queries);
+      const want = referenceLogits(e.cfg, e.support, e.labels, e.queries);
+      for (let k = 0; k < got.length; k++) expect(Math.abs(got[k]! - want[k]!), `logit ${k}: ${got[k]} vs ${want[k]}`).toBeLessThan(1e-4);
+      expect(argmaxRows(got, e.cfg.way)).toEqual(argmaxRows(want, e.cfg.way));
+    });
+  }
+
+  it("rejects a solver other than 'exact' or 'auction'", () => {
+    const [, e] = cases[0]!;
+    expect(() => hooks._cudaHeadScoreHost({ ...e.cfg, solver: 'fast' as 'exact' }, e.support, e.labels, e.queries)).toThrow(/'exact' or 'auction'/);
+  });
+
   it('treats an all-zero pixel (cosine 0) like the reference', () => {
     const e = episode(8, { shots: [1, 1], queries: 2, mlp: true });
     const C = 20, P = 9;
@@ -212,5 +228,20 @@ describe(`GPU head (cudaHeadPrepare / cudaHeadScore)${info.available ? '' : ` (s
     expect(() => prepareCudaSupport(e.cfg, e.support, [0, 1])).toThrow(/5 labels/);
     expect(() => prepareCudaSupport({ ...e.cfg, featureSize: 6 }, e.support, e.labels)).toThrow(RangeError);
     expect(() => prepareCudaSupport(e.cfg, e.support, [0, 1, 2, 3, -1])).toThrow(RangeError);
+    expect(() => prepareCudaSupport({ ...e.cfg, solver: 'fast' as 'exact' }, e.support, e.labels)).toThrow(/'exact' or 'auction' for options.solver/);
+  });
+
+  it.skipIf(!info.available /* no CUDA device, reason printed above */)("solver 'auction': logits within 1e-4 of the reference, same argmax", async () => {
+    for (const [, e] of cases.filter(([, c]) => c.cfg.featureSize <= 5)) {
+      const support = await prepareCudaSupportAsync({ ...e.cfg, solver: 'auction' }, e.support, e.labels);
+      try {
+        const got = await support.score(e.queries);
+        const want = referenceLogits(e.cfg, e.support, e.labels, e.queries);
+        for (let k = 0; k < got.length; k++) expect(Math.abs(got[k]! - want[k]!)).toBeLessThan(1e-4);
+        expect(argmaxRows(got, e.cfg.way)).toEqual(argmaxRows(want, e.cfg.way));
+      } finally {
+        support.dispose();
+      }
+    }
   });
 });

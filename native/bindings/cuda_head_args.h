@@ -13,11 +13,18 @@
 
 namespace lwfm {
 
-// The head options (head_config_reader.h, shared with the CPU head) plus the support's `way`,
-// checked against what the GPU code holds (gpu_head_limits.h).
+// The head options (head_config_reader.h, shared with the CPU head) plus the support's `way`
+// and the per-pair solver ('exact', the default, or 'auction'), checked against what the GPU
+// code holds (gpu_head_limits.h).
 inline HeadConfig ReadGpuHeadConfig(const Napi::Value& value, const char* fn, int* way) {
   HeadConfig c = ReadHeadConfig(value, fn);
   *way = int(ReadInteger(value.As<Napi::Object>().Get("way"), "way", fn, 1, 1 << 24));
+  const Napi::Value solver = value.As<Napi::Object>().Get("solver");
+  if (!solver.IsUndefined()) {
+    const std::string name = solver.IsString() ? solver.As<Napi::String>().Utf8Value() : "";
+    if (name != "exact" && name != "auction") throw ArgTypeError(value.Env(), "'exact' or 'auction'", "solver", fn, solver);
+    c.gpu_auction = name == "auction";
+  }
   const std::string problem = cuda::CheckGpuHeadConfig(c, *way);
   if (!problem.empty()) throw Napi::RangeError::New(value.Env(), problem + " (options of " + fn + ")");
   return c;

@@ -24,7 +24,8 @@ struct HeadConfig {
   int top_k = 1;
   // Per tap: W1 ((C_l/2) x C_l) and W2 (C_l x (C_l/2)), row-major; empty = no matcher MLP.
   std::vector<std::vector<float>> w1, w2;
-  int threads = 0;  // CPU engine: <= 0 means all hardware threads
+  int threads = 0;           // CPU engine: <= 0 means all hardware threads
+  bool gpu_auction = false;  // GPU engine: per-pair auction instead of the exact search
 
   int taps() const { return static_cast<int>(channels.size()); }
   int pixels() const { return feature_size * feature_size; }
