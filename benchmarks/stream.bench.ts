@@ -45,7 +45,7 @@ export async function runStreamBenchmarks(opts: StreamBenchOptions = {}): Promis
   const rounds = opts.rounds ?? 3;
   const count = opts.files ?? 2000;
   const big = opts.big ?? 20000;
-  const batchSize = opts.batchSize ?? 64;
+  const batchSize = opts.batchSize ?? 80;
   const tmp = mkdtempSync(join(tmpdir(), 'lwfm-bench-stream-'));
   const rows: Row[] = [];
   try {

@@ -142,7 +142,7 @@ export class FewShotClassifier {
    * Inputs are read only as results are consumed. Breaking out of the loop stops the stream
    * and closes the input iterator; `signal` makes the iteration reject with its reason.
    * @example
-   * for await (const r of classifier.classifyStream(walk('./photos'), { batchSize: 64 })) {
+   * for await (const r of classifier.classifyStream(walk('./photos'), { batchSize: 80 })) {
    *   console.log(r.inputIndex, r.source, r.error ? r.error.message : r.label);
    * }
    */

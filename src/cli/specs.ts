@@ -64,7 +64,7 @@ Options:
                       probabilities, logits} or {inputIndex, file, truth, error}), for
                       directories of any size: read lazily in directory order, memory
                       bounded; Ctrl-C stops cleanly (complete lines, exit code 130)
-      --batch-size N  images per backbone batch with --jsonl (default 64)
+      --batch-size N  images per backbone batch with --jsonl (default 80)
       --quiet         no progress output
 ${MODEL_OPTIONS_HELP}
   -h, --help          show this help
