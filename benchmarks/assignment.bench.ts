@@ -123,7 +123,12 @@ function scipyRunner(costs: Float32Array, n: number, batch: number, sampleSize: 
   const part = costs.subarray(0, count * n * n);
   writeFileSync(file, Buffer.from(part.buffer, part.byteOffset, part.byteLength));
   const run = () =>
-    JSON.parse(execFileSync('/usr/bin/python3', ['-c', SCIPY_SCRIPT, file, String(n), String(count), String(sampleSize)], { encoding: 'utf8', maxBuffer: 1 << 20 })) as {
+    JSON.parse(
+      execFileSync('/usr/bin/python3', ['-c', SCIPY_SCRIPT, file, String(n), String(count), String(sampleSize)], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 20,
+      }),
+    ) as {
       us: number;
       totals: number[];
     };
@@ -219,16 +224,23 @@ export async function runAssignmentBenchmarks(opts: AssignmentBenchOptions = {})
       const push = (name: string, us: number, note?: string): void => {
         const row: BenchRow = { name, n, usPerProblem: us, ratioVsOurs: us / ours, ...(note ? { note } : {}) };
         rows.push(row);
-        log(`n=${String(n).padStart(3)}  ${name.padEnd(46)} ${us.toFixed(3).padStart(10)} us/problem  x${row.ratioVsOurs.toFixed(2)}${note ? `  (${note})` : ''}`);
+        log(
+          `n=${String(n).padStart(3)}  ${name.padEnd(46)} ${us.toFixed(3).padStart(10)} us/problem  x${row.ratioVsOurs.toFixed(2)}${note ? `  (${note})` : ''}`,
+        );
       };
-      variants.forEach(([name], v) => push(name, median(samples[v]!), v === 0 ? `${batch} problems, median of ${repeats} rounds` : undefined));
+      variants.forEach(([name], v) =>
+        push(name, median(samples[v]!), v === 0 ? `${batch} problems, median of ${repeats} rounds` : undefined),
+      );
       peers.forEach(({ c, count }, k) => {
         const notes = [`totals equal ours on ${sampleSize} problems`, 'number[][] input prepared outside the timing'];
         if (count < batch) notes.push(`timed on ${count} of the ${batch} problems to fit the time budget`);
         push(c.name, median(peerSamples[k]!), notes.join('; '));
       });
       if (scipy) {
-        const notes = [`totals equal ours on ${sampleSize} problems`, 'Python loop over float64 matrices, timed in Python (one process per round)'];
+        const notes = [
+          `totals equal ours on ${sampleSize} problems`,
+          'Python loop over float64 matrices, timed in Python (one process per round)',
+        ];
         if (scipy.count < batch) notes.push(`timed on ${scipy.count} problems`);
         push('scipy.optimize.linear_sum_assignment', median(scipySamples), notes.join('; '));
       }
@@ -243,5 +255,6 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const quick = process.argv.includes('--quick');
   const rows = await runAssignmentBenchmarks(quick ? { batch: 1000, repeats: 3, budgetMs: 500 } : {});
   console.log('\n| n | solver | us/problem | vs ours (1 thread) | note |\n|---|---|---|---|---|');
-  for (const r of rows) console.log(`| ${r.n} | ${r.name} | ${r.usPerProblem.toFixed(3)} | ${r.ratioVsOurs.toFixed(2)} | ${r.note ?? ''} |`);
+  for (const r of rows)
+    console.log(`| ${r.n} | ${r.name} | ${r.usPerProblem.toFixed(3)} | ${r.ratioVsOurs.toFixed(2)} | ${r.note ?? ''} |`);
 }

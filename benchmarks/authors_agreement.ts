@@ -2,7 +2,7 @@
  * Our logits against the authors' own head (Method.cca of github.com/Halo2Tang/Code-for-LWFM-SPM)
  * on episodes that vary every hyperparameter their code supports: tap count and widths,
  * feature size, shots, no matcher MLP, matcherWeight 0 and 1, temperatures. npm test checks
- * the same configurations against an independent PyTorch implementation of SPEC.md
+ * the same configurations against an independent PyTorch implementation of docs/computation.md
  * (tools/reference); this checks the code the paper's numbers came from, which CI cannot fetch.
  *
  *   git clone https://github.com/Halo2Tang/Code-for-LWFM-SPM /tmp/lwfm-authors
@@ -18,7 +18,14 @@ if (!checkout) {
 }
 
 const labels = (way: number, shots: number): number[] => Array.from({ length: way * shots }, (_, i) => Math.floor(i / shots));
-const episode = (name: string, seed: number, way: number, shots: number, queries: number, change: Partial<EpisodeCase> = {}): EpisodeCase => ({
+const episode = (
+  name: string,
+  seed: number,
+  way: number,
+  shots: number,
+  queries: number,
+  change: Partial<EpisodeCase> = {},
+): EpisodeCase => ({
   ...standardEpisodeCase(name, seed, labels(way, shots), queries),
   ...change,
 });
@@ -39,7 +46,9 @@ for (const c of cases) {
   const r = runAuthorsHead(c, checkout, 1, 2);
   worst = Math.max(worst, r.maxAbsDiff);
   flips += r.argmaxDiffers;
-  console.log(`${c.name}: max abs logit diff ${r.maxAbsDiff.toExponential(2)}, argmax differs for ${r.argmaxDiffers} of ${r.queries} queries`);
+  console.log(
+    `${c.name}: max abs logit diff ${r.maxAbsDiff.toExponential(2)}, argmax differs for ${r.argmaxDiffers} of ${r.queries} queries`,
+  );
 }
 console.log(`worst ${worst.toExponential(2)}; ${flips} argmax differences`);
 process.exitCode = worst <= 1e-4 && flips === 0 ? 0 : 1;

@@ -45,7 +45,9 @@ export interface BackboneBenchOptions {
 }
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..');
-const IMAGES = ['scene.jpg', 'upscale_rgba.png', 'square.webp', 'animated.gif', 'exif_rotated.jpg', 'gray.png'].map((f) => join(ROOT, 'test', 'fixtures', 'images', f));
+const IMAGES = ['scene.jpg', 'upscale_rgba.png', 'square.webp', 'animated.gif', 'exif_rotated.jpg', 'gray.png'].map((f) =>
+  join(ROOT, 'test', 'fixtures', 'images', f),
+);
 
 /**
  * Median wall time of each measurement, taken in rounds (one run of each per round, after one
@@ -102,9 +104,24 @@ export async function runBackboneBenchmarks(opts: BackboneBenchOptions = {}): Pr
       bareMs = bare! / n;
       const tensorMs = tensor! / n;
       const filesMs = filesTotal! / n;
-      rows.push({ name: `bare onnxruntime-node session, batch ${n}`, msPerImage: bareMs, ratio: 1, note: `${threads} threads, graphOptimizationLevel 'all'` });
-      rows.push({ name: `Backbone.embed(tensor), batch ${n}`, msPerImage: tensorMs, ratio: tensorMs / bareMs, note: '1 worker, one job (tensor jobs hold <= 80 rows)' });
-      rows.push({ name: `Backbone.embed(files), batch ${n}`, msPerImage: filesMs, ratio: filesMs / bareMs, note: 'includes sharp decode + resize of small test images' });
+      rows.push({
+        name: `bare onnxruntime-node session, batch ${n}`,
+        msPerImage: bareMs,
+        ratio: 1,
+        note: `${threads} threads, graphOptimizationLevel 'all'`,
+      });
+      rows.push({
+        name: `Backbone.embed(tensor), batch ${n}`,
+        msPerImage: tensorMs,
+        ratio: tensorMs / bareMs,
+        note: '1 worker, one job (tensor jobs hold <= 80 rows)',
+      });
+      rows.push({
+        name: `Backbone.embed(files), batch ${n}`,
+        msPerImage: filesMs,
+        ratio: filesMs / bareMs,
+        note: 'includes sharp decode + resize of small test images',
+      });
 
       const big = Array.from({ length: loopImages }, (_, i) => IMAGES[i % IMAGES.length]!);
       const h = monitorEventLoopDelay({ resolution: 1 });
@@ -148,15 +165,36 @@ export async function runBackboneBenchmarks(opts: BackboneBenchOptions = {}): Pr
       await backbone.dispose();
     }
 
-    const py = spawnSync(python, [join(ROOT, 'tools', 'reference', 'bench_torch_backbone.py'), '--batch', String(n), '--threads', String(threads), '--reps', String(reps)], {
-      encoding: 'utf8',
-    });
+    const py = spawnSync(
+      python,
+      [
+        join(ROOT, 'tools', 'reference', 'bench_torch_backbone.py'),
+        '--batch',
+        String(n),
+        '--threads',
+        String(threads),
+        '--reps',
+        String(reps),
+      ],
+      {
+        encoding: 'utf8',
+      },
+    );
     if (py.error || py.status !== 0) {
       const why = py.error ? py.error.message : py.stderr.trim().split('\n').pop();
-      rows.push({ name: 'PyTorch forward (skipped)', msPerImage: NaN, note: `skipped: ${python} with torch unavailable (${why}); apt-get install python3-torch python3-torchvision` });
+      rows.push({
+        name: 'PyTorch forward (skipped)',
+        msPerImage: NaN,
+        note: `skipped: ${python} with torch unavailable (${why}); apt-get install python3-torch python3-torchvision`,
+      });
     } else {
       const res = JSON.parse(py.stdout.trim().split('\n').pop()!) as { msPerImage: number; torch: string };
-      rows.push({ name: `PyTorch forward, batch ${n}`, msPerImage: res.msPerImage, ratio: res.msPerImage / bareMs, note: `torch ${res.torch}, ${threads} threads, eval + no_grad` });
+      rows.push({
+        name: `PyTorch forward, batch ${n}`,
+        msPerImage: res.msPerImage,
+        ratio: res.msPerImage / bareMs,
+        note: `torch ${res.torch}, ${threads} threads, eval + no_grad`,
+      });
     }
   } finally {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
@@ -171,6 +209,14 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   };
   const pythonAt = process.argv.indexOf('--python');
   const python = pythonAt > 0 ? process.argv[pythonAt + 1] : undefined;
-  const rows = await runBackboneBenchmarks({ threads: arg('--threads'), reps: arg('--reps'), batch: arg('--batch'), loopImages: arg('--loop-images'), python });
-  console.table(rows.map((r) => ({ ...r, msPerImage: Number(r.msPerImage.toFixed(3)), ratio: r.ratio === undefined ? '' : r.ratio.toFixed(2) })));
+  const rows = await runBackboneBenchmarks({
+    threads: arg('--threads'),
+    reps: arg('--reps'),
+    batch: arg('--batch'),
+    loopImages: arg('--loop-images'),
+    python,
+  });
+  console.table(
+    rows.map((r) => ({ ...r, msPerImage: Number(r.msPerImage.toFixed(3)), ratio: r.ratio === undefined ? '' : r.ratio.toFixed(2) })),
+  );
 }

@@ -49,13 +49,26 @@ export async function runCudaBenchmarks(log: (line: string) => void = console.lo
   }
   const device = info.devices.map((d) => `${d.name} (sm ${d.computeCapability})`).join(', ');
   const rows: Row[] = [];
-  for (const [batch, n] of [[1_000_000, 9], [100_000, 49], [256, 64]] as const) {
+  for (const [batch, n] of [
+    [1_000_000, 9],
+    [100_000, 49],
+    [256, 64],
+  ] as const) {
     const costs = randomCosts(batch, n);
     const ms = await medianMs(() => solveAssignmentsCuda(costs, { batch, rows: n, cols: n }), 5);
-    rows.push({ name: `solveAssignmentsCuda, ${batch} problems`, n, ms, usPerProblem: (ms * 1000) / batch, note: `host to host, median of 5; ${device}` });
+    rows.push({
+      name: `solveAssignmentsCuda, ${batch} problems`,
+      n,
+      ms,
+      usPerProblem: (ms * 1000) / batch,
+      note: `host to host, median of 5; ${device}`,
+    });
   }
   rows.push(...(await fiveWayRows(device, log)));
-  const way = 1000, Q = 1000, C = 1024, P = 9;
+  const way = 1000,
+    Q = 1000,
+    C = 1024,
+    P = 9;
   const r = rng(7);
   const features = Float32Array.from({ length: way * C * P }, () => Math.max(0, r() * 2 - 1));
   const queries = Float32Array.from({ length: Q * C * P }, () => Math.max(0, r() * 2 - 1));
@@ -64,11 +77,19 @@ export async function runCudaBenchmarks(log: (line: string) => void = console.lo
     w2: Float32Array.from({ length: c * (c / 2) }, () => (r() * 2 - 1) / Math.sqrt(c / 2)),
   }));
   const t0 = performance.now();
-  const support = prepareCudaSupport({ channels: [512, 512], matcher }, features, Array.from({ length: way }, (_, k) => k));
+  const support = prepareCudaSupport(
+    { channels: [512, 512], matcher },
+    features,
+    Array.from({ length: way }, (_, k) => k),
+  );
   const prepMs = performance.now() - t0;
   try {
     const ms = await medianMs(() => support.score(queries), 5);
-    rows.push({ name: 'GPU head, 1000-way 1-shot x 1000 queries [512, 512], F = 3, MLP', ms, note: `score host to host, median of 5; support prepare ${prepMs.toFixed(1)} ms; ${device}` });
+    rows.push({
+      name: 'GPU head, 1000-way 1-shot x 1000 queries [512, 512], F = 3, MLP',
+      ms,
+      note: `score host to host, median of 5; support prepare ${prepMs.toFixed(1)} ms; ${device}`,
+    });
   } finally {
     support.dispose();
   }
@@ -79,7 +100,10 @@ export async function runCudaBenchmarks(log: (line: string) => void = console.lo
 async function fiveWayRows(device: string, log: (line: string) => void): Promise<Row[]> {
   const rows: Row[] = [];
   const authors = process.env.LWFM_AUTHORS_CODE;
-  for (const [shots, seed] of [[1, 11], [5, 55]] as const) {
+  for (const [shots, seed] of [
+    [1, 11],
+    [5, 55],
+  ] as const) {
     const c = episodeCase(shots, seed);
     const ep = makeEpisode(c);
     const head = new Head({ ...headOptionsFor(c, ep.matcher), device: 'cuda' });

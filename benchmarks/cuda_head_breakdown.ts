@@ -17,7 +17,10 @@ if (!info.available) {
   console.log(`no GPU: ${info.reason ?? 'no CUDA device'}`);
   process.exit(0);
 }
-for (const [shots, seed] of [[1, 11], [5, 55]] as const) {
+for (const [shots, seed] of [
+  [1, 11],
+  [5, 55],
+] as const) {
   const c = episodeCase(shots, seed);
   const ep = makeEpisode(c);
   const options = headOptionsFor(c, ep.matcher);

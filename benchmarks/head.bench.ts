@@ -132,10 +132,14 @@ export function runAuthorsHead(
       writeFileSync(join(dir, `w2_${t}.f32`), bytes(m.w2));
     });
     const python = opts.python ?? '/usr/bin/python3';
-    const r = spawnSync(python, [join(root, 'tools', 'bench', 'authors_head.py'), checkout, dir, String(threads), String(repeats), opts.device ?? 'cpu'], {
-      encoding: 'utf8',
-      maxBuffer: 1 << 24,
-    });
+    const r = spawnSync(
+      python,
+      [join(root, 'tools', 'bench', 'authors_head.py'), checkout, dir, String(threads), String(repeats), opts.device ?? 'cpu'],
+      {
+        encoding: 'utf8',
+        maxBuffer: 1 << 24,
+      },
+    );
     if (r.status !== 0) throw new Error(`authors' head failed: ${r.stderr.slice(-800)}`);
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms: number; logits: number[] };
     const head = new Head({ ...headOptionsFor(c, ep.matcher), device: 'cpu' });
@@ -189,7 +193,10 @@ export async function runHeadBenchmarks(opts: HeadBenchOptions = {}): Promise<Be
   const log = opts.log ?? (() => {});
   const rows: BenchRow[] = [];
   const ours = new Map<number, number>();
-  for (const [shots, seed] of [[1, 11], [5, 55]] as const) {
+  for (const [shots, seed] of [
+    [1, 11],
+    [5, 55],
+  ] as const) {
     const c = episodeCase(shots, seed);
     const r = timeEpisode(c, repeats, warmup, opts.threads);
     ours.set(shots, r.ms);
@@ -203,7 +210,13 @@ export async function runHeadBenchmarks(opts: HeadBenchOptions = {}): Promise<Be
       { encoding: 'utf8', cwd: root, maxBuffer: 1 << 20 },
     );
     if (child.status === 0) {
-      const r = JSON.parse(child.stdout.trim().split('\n').pop()!) as { ms: number; prepareMs: number; maxRssMB: number; split: string; accuracy: number };
+      const r = JSON.parse(child.stdout.trim().split('\n').pop()!) as {
+        ms: number;
+        prepareMs: number;
+        maxRssMB: number;
+        split: string;
+        accuracy: number;
+      };
       rows.push({
         name: 'head 1000-way 1-shot x 1000 queries (prepare + score)',
         ms: r.ms,
@@ -218,15 +231,18 @@ export async function runHeadBenchmarks(opts: HeadBenchOptions = {}): Promise<Be
     if (!torchAvailable()) {
       rows.push({ name: 'reference PyTorch head', ms: NaN, note: 'skipped: /usr/bin/python3 has no torch/scipy' });
     } else {
-      for (const [shots, seed] of [[1, 11], [5, 55]] as const) {
+      for (const [shots, seed] of [
+        [1, 11],
+        [5, 55],
+      ] as const) {
         const c = episodeCase(shots, seed);
-                // One torch thread: its per-pair ops are tiny, and 2 threads run them ~3x slower here.
+        // One torch thread: its per-pair ops are tiny, and 2 threads run them ~3x slower here.
         const ms = timeReference(c, opts.referenceRepeats ?? 1, 1);
         rows.push({
           name: `reference PyTorch head ${c.name} (tools/reference/lwfm_head.py, float32)`,
           ms,
           ratioVsOurs: ms / ours.get(shots)!,
-          note: 'literal per-pair SPEC §3 implementation in float32 (the independent reference of the test fixtures, not the authors\' batched code), 1 torch thread; after a one-query warm-up',
+          note: "literal per-pair docs/computation.md §3 implementation in float32 (the independent reference of the test fixtures, not the authors' batched code), 1 torch thread; after a one-query warm-up",
         });
         log(`${rows.at(-1)!.name}: ${ms.toFixed(1)} ms (${rows.at(-1)!.ratioVsOurs!.toFixed(1)}x ours)`);
       }
@@ -241,7 +257,10 @@ export async function runHeadBenchmarks(opts: HeadBenchOptions = {}): Promise<Be
     rows.push({ name: "authors' PyTorch head (Method.cca)", ms: NaN, note: 'skipped: /usr/bin/python3 has no torch/scipy' });
   } else {
     const threads = opts.threads ?? availableParallelism();
-    for (const [shots, seed] of [[1, 11], [5, 55]] as const) {
+    for (const [shots, seed] of [
+      [1, 11],
+      [5, 55],
+    ] as const) {
       const c = episodeCase(shots, seed);
       const r = runAuthorsHead(c, authors, opts.authorsRepeats ?? 7, threads);
       rows.push({

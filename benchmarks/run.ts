@@ -80,7 +80,8 @@ async function main(): Promise<void> {
   const write = !args.includes('--no-write');
   const wanted = args.filter((a) => !a.startsWith('--'));
   const names = (wanted.length ? wanted : ['all']).flatMap((n) => groups[n] ?? [n]);
-  for (const n of names) if (!suites[n]) throw new Error(`Unknown benchmark suite ${n}; known: ${[...Object.keys(suites), ...Object.keys(groups)].join(', ')}`);
+  for (const n of names)
+    if (!suites[n]) throw new Error(`Unknown benchmark suite ${n}; known: ${[...Object.keys(suites), ...Object.keys(groups)].join(', ')}`);
   const machine = describeMachine();
   const date = new Date().toISOString().slice(0, 10);
   console.log(`machine: ${machine}`);

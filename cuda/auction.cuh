@@ -4,11 +4,10 @@
 //
 // Why integers: with float prices the auction stalls once epsilon falls below the prices'
 // rounding step, and a final epsilon of 1e-3/n still leaves problems suboptimal (measured
-// when the GPU solver was first written). Here every cost is quantized, c_q = round((c - cmin) * scale) with scale = 2^k,
-// and the auction maximizes -(n + 1) * c_q with integer prices. A final phase with
-// epsilon = 1 leaves the total within n * 1 < n + 1 of the optimum of the (n + 1)-scaled
-// integer problem, whose totals are multiples of n + 1: the result is EXACTLY optimal for
-// the quantized costs. (n = cols: rectangular problems are padded with zero-cost rows.)
+// when the GPU solver was first written). Here every cost is quantized, c_q = round((c - cmin) * scale) with scale =
+// 2^k, and the auction maximizes -(n + 1) * c_q with integer prices. A final phase with epsilon = 1 leaves the total
+// within n * 1 < n + 1 of the optimum of the (n + 1)-scaled integer problem, whose totals are multiples of n + 1: the
+// result is EXACTLY optimal for the quantized costs. (n = cols: rectangular problems are padded with zero-cost rows.)
 //
 // Bound against the exact solver on the float costs: each quantized cost is within
 // 0.5 / scale of the true one, so for the auction's sigma_a and any optimum sigma*,
@@ -64,9 +63,7 @@ LWFM_HD AuctionScaling ChooseScaling(double cmin, double cmax, int rows) {
   return s;
 }
 
-LWFM_HD int32_t Quantize(float c, const AuctionScaling& s) {
-  return int32_t(llrint((double(c) - s.cmin) * s.scale));
-}
+LWFM_HD int32_t Quantize(float c, const AuctionScaling& s) { return int32_t(llrint((double(c) - s.cmin) * s.scale)); }
 
 // Min and max of a rows x cols problem; false if any cost is NaN or infinite (the auction
 // needs a finite range; such problems go to the exact solver, which reports them).
@@ -110,8 +107,8 @@ LWFM_HD Bid MergeBids(const Bid& a, const Bid& b) {
 
 // Bidding step for person `row` over columns first, first + stride, ...: value of column j
 // is -(n + 1) * c_q[row, j] - price[j]; padded rows (row >= rows) have cost 0.
-LWFM_HD Bid ScanColumns(const int32_t* cost, int row, int rows, int cols, int64_t n1,
-                        const int64_t* price, int first, int stride) {
+LWFM_HD Bid ScanColumns(const int32_t* cost, int row, int rows, int cols, int64_t n1, const int64_t* price, int first,
+                        int stride) {
   Bid b = EmptyBid();
   const int32_t* r = cost + int64_t(row) * cols;
   for (int j = first; j < cols; j += stride) {
@@ -142,9 +139,7 @@ LWFM_HD int64_t NextEpsilon(int64_t eps) {
 // Iteration cap per phase. After a phase at epsilon' = factor * epsilon each price can rise
 // by about n * (epsilon' + epsilon) in the next, i.e. ~n * (factor + 1) bids per column;
 // 4x that margin only trips on a genuine failure (reported, the caller falls back).
-LWFM_HD int64_t BidCapPerPhase(int cols) {
-  return int64_t(4) * (kEpsilonFactor + 2) * cols * cols + 64;
-}
+LWFM_HD int64_t BidCapPerPhase(int cols) { return int64_t(4) * (kEpsilonFactor + 2) * cols * cols + 64; }
 
 // Convergence check of a finished run: every row holds a distinct column.
 LWFM_HD bool IsPermutationPrefix(const int32_t* colForRow, int rows, int cols) {

@@ -21,8 +21,8 @@ struct HostAuctionWorkspace {
 // Solves one rows x cols problem (rows <= cols). Returns true when the auction converged;
 // colForRow then holds an assignment optimal for the quantized costs, at most
 // *bound above the float optimum.
-inline bool SolveAuctionHost(const float* cost, int rows, int cols, int32_t* colForRow,
-                             double* bound, HostAuctionWorkspace& ws, bool jacobi = false) {
+inline bool SolveAuctionHost(const float* cost, int rows, int cols, int32_t* colForRow, double* bound,
+                             HostAuctionWorkspace& ws, bool jacobi = false) {
   double cmin = 0, cmax = 0;
   *bound = INFINITY;
   if (rows < 1 || rows > cols || !CostRange(cost, int64_t(rows) * cols, &cmin, &cmax)) {
@@ -36,8 +36,7 @@ inline bool SolveAuctionHost(const float* cost, int rows, int cols, int32_t* col
   ws.owner.resize(cols);
   ws.colForRow.resize(cols);
   ws.stack.resize(cols);
-  AuctionState st{ws.cost.data(), ws.price.data(), ws.owner.data(), ws.colForRow.data(),
-                  ws.stack.data()};
+  AuctionState st{ws.cost.data(), ws.price.data(), ws.owner.data(), ws.colForRow.data(), ws.stack.data()};
   SerialTeam team;
   ws.bid.assign(size_t(cols), 0);
   int active[2] = {0, 0};

@@ -36,9 +36,8 @@ constexpr int kThreadBlock = 64;
 constexpr int kWarpMaxCols = 32;
 constexpr int kWarpsPerBlock = 4;
 
-__global__ void AuctionThreadKernel(const float* __restrict__ costs, float sign, int64_t batch, int rows,
-                                    int cols, int32_t* __restrict__ colForRow,
-                                    uint8_t* __restrict__ converged) {
+__global__ void AuctionThreadKernel(const float* __restrict__ costs, float sign, int64_t batch, int rows, int cols,
+                                    int32_t* __restrict__ colForRow, uint8_t* __restrict__ converged) {
   extern __shared__ float staging[];  // kThreadBlock * rows * cols
   const int cells = rows * cols;
   const int64_t first = int64_t(blockIdx.x) * kThreadBlock;
@@ -82,9 +81,8 @@ __device__ __forceinline__ void WarpMinMax(float& lo, float& hi, bool& finite) {
   finite = __all_sync(0xffffffffu, finite);
 }
 
-__global__ void AuctionWarpKernel(const float* __restrict__ costs, float sign, int64_t batch, int rows,
-                                  int cols, int32_t* __restrict__ colForRow,
-                                  uint8_t* __restrict__ converged) {
+__global__ void AuctionWarpKernel(const float* __restrict__ costs, float sign, int64_t batch, int rows, int cols,
+                                  int32_t* __restrict__ colForRow, uint8_t* __restrict__ converged) {
   __shared__ WarpSlot slots[kWarpsPerBlock];
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
   const int64_t b = int64_t(blockIdx.x) * kWarpsPerBlock + warp;
@@ -119,17 +117,16 @@ __global__ void AuctionWarpKernel(const float* __restrict__ costs, float sign, i
 // Gauss-Seidel driver with the block reducing each single bid.
 template <bool kJacobi>
 __global__ void AuctionBlockKernel(const float* __restrict__ costs, float sign, int rows, int cols,
-                                   int32_t* __restrict__ colForRow,
-                                   uint8_t* __restrict__ converged) {
+                                   int32_t* __restrict__ colForRow, uint8_t* __restrict__ converged) {
   extern __shared__ int64_t dyn[];
-  int64_t* price = dyn;                                                  // cols
-  uint64_t* bids = reinterpret_cast<uint64_t*>(price + cols);            // cols
-  auction::Bid* slots = reinterpret_cast<auction::Bid*>(bids + cols);    // 32
-  int* active = reinterpret_cast<int*>(slots + 32);                      // 2
-  int32_t* owner = active + 2;                                           // cols
-  int32_t* col4row = owner + cols;                             // cols
-  int32_t* stack = col4row + cols;                             // cols
-  int32_t* cost = stack + cols;                                // rows * cols
+  int64_t* price = dyn;                                                // cols
+  uint64_t* bids = reinterpret_cast<uint64_t*>(price + cols);          // cols
+  auction::Bid* slots = reinterpret_cast<auction::Bid*>(bids + cols);  // 32
+  int* active = reinterpret_cast<int*>(slots + 32);                    // 2
+  int32_t* owner = active + 2;                                         // cols
+  int32_t* col4row = owner + cols;                                     // cols
+  int32_t* stack = col4row + cols;                                     // cols
+  int32_t* cost = stack + cols;                                        // rows * cols
   __shared__ float redLo[32], redHi[32];
   __shared__ int redFinite[32];
 
@@ -198,10 +195,12 @@ void Launch(const std::string& kernel, const float* dCosts, float sign, int64_t 
   if (kernel == "thread") {
     const size_t shared = size_t(kThreadBlock) * rows * cols * sizeof(float);
     const int64_t blocks = (batch + kThreadBlock - 1) / kThreadBlock;
-    AuctionThreadKernel<<<unsigned(blocks), kThreadBlock, shared, stream>>>(dCosts, sign, batch, rows, cols, dOut, dConv);
+    AuctionThreadKernel<<<unsigned(blocks), kThreadBlock, shared, stream>>>(dCosts, sign, batch, rows, cols, dOut,
+                                                                            dConv);
   } else if (kernel == "warp") {
     const int64_t blocks = (batch + kWarpsPerBlock - 1) / kWarpsPerBlock;
-    AuctionWarpKernel<<<unsigned(blocks), 32 * kWarpsPerBlock, 0, stream>>>(dCosts, sign, batch, rows, cols, dOut, dConv);
+    AuctionWarpKernel<<<unsigned(blocks), 32 * kWarpsPerBlock, 0, stream>>>(dCosts, sign, batch, rows, cols, dOut,
+                                                                            dConv);
   } else {
     const bool jacobi = kernel == "block";
     const size_t shared = BlockSharedBytes(rows, cols);
@@ -210,8 +209,10 @@ void Launch(const std::string& kernel, const float* dCosts, float sign, int64_t 
                                            cudaFuncAttributeMaxDynamicSharedMemorySize, int(shared)));
     }
     const int threads = std::min(128, 32 * ((cols + 31) / 32));
-    if (jacobi) AuctionBlockKernel<true><<<unsigned(batch), threads, shared, stream>>>(dCosts, sign, rows, cols, dOut, dConv);
-    else AuctionBlockKernel<false><<<unsigned(batch), threads, shared, stream>>>(dCosts, sign, rows, cols, dOut, dConv);
+    if (jacobi)
+      AuctionBlockKernel<true><<<unsigned(batch), threads, shared, stream>>>(dCosts, sign, rows, cols, dOut, dConv);
+    else
+      AuctionBlockKernel<false><<<unsigned(batch), threads, shared, stream>>>(dCosts, sign, rows, cols, dOut, dConv);
   }
   LWFM_CUDA_CHECK(cudaGetLastError());
 }
@@ -223,7 +224,8 @@ void Launch(const std::string& kernel, const float* dCosts, float sign, int64_t 
 // and need no bound. The auction's fastest variant per size: thread, warp, then Gauss-Seidel
 // block (46.0 vs 62.8 ms for 100k 49x49, 0.64 vs 1.36 ms for 256 64x64).
 const char* GpuAssignmentKernelFor(int cols, GpuSolver solver) {
-  if (solver == GpuSolver::kAuction) return cols <= kThreadMaxCols ? "thread" : cols <= kWarpMaxCols ? "warp" : "block-gs";
+  if (solver == GpuSolver::kAuction)
+    return cols <= kThreadMaxCols ? "thread" : cols <= kWarpMaxCols ? "warp" : "block-gs";
   if (cols <= 9) return "exact-thread";
   return "exact-warp";
 }
@@ -232,14 +234,14 @@ void SolveAssignmentsGpuWith(const char* kernelName, const float* costs, int64_t
                              int32_t* colForRow, uint8_t* converged, GpuAssignmentTimings* timings, bool maximize) {
   RequireDevice();
   if (rows < 1 || rows > cols || cols > kMaxGpuCols) {
-    throw std::invalid_argument("SolveAssignmentsGpu needs 1 <= rows <= cols <= " +
-                                std::to_string(kMaxGpuCols));
+    throw std::invalid_argument("SolveAssignmentsGpu needs 1 <= rows <= cols <= " + std::to_string(kMaxGpuCols));
   }
   std::string kernel = kernelName ? kernelName : GpuAssignmentKernelFor(cols);
   const bool known = kernel == "thread" || kernel == "warp" || kernel == "block" || kernel == "block-gs" ||
                      kernel == "exact-thread" || kernel == "exact-warp";
   if (!known || (kernel == "thread" && cols > kThreadMaxCols) || (kernel == "warp" && cols > kWarpMaxCols) ||
-      (kernel == "exact-thread" && cols > kExactThreadMaxCols) || (kernel == "exact-warp" && cols > kExactWarpMaxCols)) {
+      (kernel == "exact-thread" && cols > kExactThreadMaxCols) ||
+      (kernel == "exact-warp" && cols > kExactWarpMaxCols)) {
     kernel = GpuAssignmentKernelFor(cols);
   }
   if (batch <= 0) return;
@@ -256,7 +258,9 @@ void SolveAssignmentsGpuWith(const char* kernelName, const float* costs, int64_t
   LWFM_CUDA_CHECK(cudaEventCreate(&e3));
   struct Events {
     cudaEvent_t* e;
-    ~Events() { for (int k = 0; k < 4; ++k) cudaEventDestroy(e[k]); }
+    ~Events() {
+      for (int k = 0; k < 4; ++k) cudaEventDestroy(e[k]);
+    }
   };
   cudaEvent_t all[4] = {e0, e1, e2, e3};
   Events guard{all};
@@ -285,10 +289,10 @@ void SolveAssignmentsGpuWith(const char* kernelName, const float* costs, int64_t
   }
 }
 
-void SolveAssignmentsGpu(const float* costs, int64_t batch, int rows, int cols, int32_t* colForRow,
-                         uint8_t* converged, GpuAssignmentTimings* timings, bool maximize, GpuSolver solver) {
-  SolveAssignmentsGpuWith(GpuAssignmentKernelFor(cols, solver), costs, batch, rows, cols, colForRow, converged,
-                          timings, maximize);
+void SolveAssignmentsGpu(const float* costs, int64_t batch, int rows, int cols, int32_t* colForRow, uint8_t* converged,
+                         GpuAssignmentTimings* timings, bool maximize, GpuSolver solver) {
+  SolveAssignmentsGpuWith(GpuAssignmentKernelFor(cols, solver), costs, batch, rows, cols, colForRow, converged, timings,
+                          maximize);
 }
 
 }  // namespace cuda

@@ -30,8 +30,7 @@ const RuntimeStatus& QueryRuntime();
 // driver too old) as opposed to a failure while running (out of memory, launch error).
 class CudaError : public std::runtime_error {
  public:
-  CudaError(const std::string& what, bool unavailable)
-      : std::runtime_error(what), unavailable_(unavailable) {}
+  CudaError(const std::string& what, bool unavailable) : std::runtime_error(what), unavailable_(unavailable) {}
   bool unavailable() const { return unavailable_; }
 
  private:

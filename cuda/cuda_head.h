@@ -1,4 +1,4 @@
-// GPU head (SPEC §3): prepared support kept on the device, query batches scored to host
+// GPU head (docs/computation.md §3): prepared support kept on the device, query batches scored to host
 // logits. Free of CUDA types; implemented in head_engine.cu. Every method throws
 // CudaError (cuda_engine.h) on failure, with unavailable() set when there is no device.
 #pragma once

@@ -102,7 +102,7 @@ void LaunchExactThread(const float* costs, float sign, int64_t batch, int rows, 
   const size_t shared = size_t(threads) * stride * sizeof(float);
   const int64_t blocks = (batch + threads - 1) / threads;
   ExactThreadKernel<<<unsigned(blocks), threads, shared, stream>>>(costs, sign, batch, rows, cols, stride, colForRow,
-                                                                    converged);
+                                                                   converged);
   LWFM_CUDA_CHECK(cudaGetLastError());
 }
 
@@ -111,7 +111,7 @@ void LaunchExactWarp(const float* costs, float sign, int64_t batch, int rows, in
   if (batch <= 0) return;
   const int64_t blocks = (batch + kWarpsPerBlock - 1) / kWarpsPerBlock;
   ExactWarpKernel<<<unsigned(blocks), 32 * kWarpsPerBlock, 0, stream>>>(costs, sign, batch, rows, cols, colForRow,
-                                                                         converged);
+                                                                        converged);
   LWFM_CUDA_CHECK(cudaGetLastError());
 }
 

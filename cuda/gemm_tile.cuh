@@ -71,15 +71,14 @@ LWFM_HD void Accumulate(int tid, const float (*As)[kTile], const float (*Bs)[kTi
     const float a[8] = {a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w};
     const float b[8] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
     LWFM_UNROLL
-    for (int i = 0; i < 8; ++i)
-      LWFM_UNROLL
-      for (int j = 0; j < 8; ++j) {
+    for (int i = 0; i < 8; ++i) LWFM_UNROLL
+    for (int j = 0; j < 8; ++j) {
 #ifdef __CUDA_ARCH__
-        acc.v[i][j] = fmaf(a[i], b[j], acc.v[i][j]);
+      acc.v[i][j] = fmaf(a[i], b[j], acc.v[i][j]);
 #else
-        acc.v[i][j] += a[i] * b[j];
+      acc.v[i][j] += a[i] * b[j];
 #endif
-      }
+    }
   }
 }
 

@@ -78,11 +78,16 @@ struct CudaHead::Impl {
   }
   void GemmSlab(const float* A, const float* B, float* C, int M_, int N_, int K, int64_t ldc, bool relu) {
     const dim3 grid(Blocks(N_, kernels::kTile), Blocks(M_, kernels::kTile));
-    const bool vec4 = K % 4 == 0 && reinterpret_cast<uintptr_t>(A) % 16 == 0 && reinterpret_cast<uintptr_t>(B) % 16 == 0;
-    if (relu && vec4) kernels::GemmNT<true, true><<<grid, 256, 0, stream>>>(A, B, C, M_, N_, K, ldc);
-    else if (relu) kernels::GemmNT<true, false><<<grid, 256, 0, stream>>>(A, B, C, M_, N_, K, ldc);
-    else if (vec4) kernels::GemmNT<false, true><<<grid, 256, 0, stream>>>(A, B, C, M_, N_, K, ldc);
-    else kernels::GemmNT<false, false><<<grid, 256, 0, stream>>>(A, B, C, M_, N_, K, ldc);
+    const bool vec4 =
+        K % 4 == 0 && reinterpret_cast<uintptr_t>(A) % 16 == 0 && reinterpret_cast<uintptr_t>(B) % 16 == 0;
+    if (relu && vec4)
+      kernels::GemmNT<true, true><<<grid, 256, 0, stream>>>(A, B, C, M_, N_, K, ldc);
+    else if (relu)
+      kernels::GemmNT<true, false><<<grid, 256, 0, stream>>>(A, B, C, M_, N_, K, ldc);
+    else if (vec4)
+      kernels::GemmNT<false, true><<<grid, 256, 0, stream>>>(A, B, C, M_, N_, K, ldc);
+    else
+      kernels::GemmNT<false, false><<<grid, 256, 0, stream>>>(A, B, C, M_, N_, K, ldc);
     LWFM_CUDA_CHECK(cudaGetLastError());
   }
 
@@ -100,8 +105,8 @@ struct CudaHead::Impl {
       side.Z[l].resize(size_t(rows * Cl));
       side.E[l].resize(size_t(rows * Cl));
       side.norm[l].resize(size_t(rows));
-      kernels::CenterTranspose<<<Blocks(rows * Cl, 256), 256, 0, stream>>>(raw.get(), count, C, P, mean.get(), offset, Cl,
-                                                                           side.Z[l].get());
+      kernels::CenterTranspose<<<Blocks(rows * Cl, 256), 256, 0, stream>>>(raw.get(), count, C, P, mean.get(), offset,
+                                                                           Cl, side.Z[l].get());
       LWFM_CUDA_CHECK(cudaGetLastError());
       kernels::RowNormalize<<<Blocks(rows * 32, 256), 256, 0, stream>>>(side.Z[l].get(), nullptr, rows, Cl,
                                                                         side.E[l].get(), side.norm[l].get());
@@ -127,7 +132,8 @@ CudaHead::CudaHead(const HeadConfig& config, int way, const float* support, cons
   RequireDevice();
   const std::string problem = CheckGpuHeadConfig(config, way);
   if (!problem.empty()) throw std::invalid_argument("CudaHead: " + problem);
-  if (config.pixels() > kMaxGpuPixels) throw std::invalid_argument("CudaHead: featureSize must be at most 5 on the GPU");
+  if (config.pixels() > kMaxGpuPixels)
+    throw std::invalid_argument("CudaHead: featureSize must be at most 5 on the GPU");
   Impl& d = *impl_;
   d.cfg = config;
   d.cfg.w1.clear();  // the host weights are not kept; they live on the device
@@ -168,8 +174,8 @@ CudaHead::CudaHead(const HeadConfig& config, int way, const float* support, cons
   for (int l = 0; l < L; ++l) {
     d.classGram[l].resize(size_t(offset.back()));
     kernels::GroupGram<<<unsigned(way), 128, 0, d.stream>>>(d.sup.Z[l].get(), config.channels[l], P,
-                                                                  d.memberStart.get(), d.members.get(),
-                                                                  d.classGramOffset.get(), d.classGram[l].get());
+                                                            d.memberStart.get(), d.members.get(),
+                                                            d.classGramOffset.get(), d.classGram[l].get());
     LWFM_CUDA_CHECK(cudaGetLastError());
   }
   LWFM_CUDA_CHECK(cudaStreamSynchronize(d.stream));
@@ -195,7 +201,9 @@ void CudaHead::Score(const float* queries, int Q, float* hostLogits, HeadTimings
   for (auto& e : ev) LWFM_CUDA_CHECK(cudaEventCreate(&e));
   struct EventGuard {
     cudaEvent_t* e;
-    ~EventGuard() { for (int k = 0; k < 8; ++k) cudaEventDestroy(e[k]); }
+    ~EventGuard() {
+      for (int k = 0; k < 8; ++k) cudaEventDestroy(e[k]);
+    }
   } guard{ev};
   float ms[8] = {};
 
@@ -224,7 +232,7 @@ void CudaHead::Score(const float* queries, int Q, float* hostLogits, HeadTimings
   for (int l = 0; l < L; ++l) {
     d.qryGram[l].resize(size_t(Q) * P * P);
     kernels::GroupGram<<<unsigned(Q), 128, 0, d.stream>>>(d.qry.Z[l].get(), cfg.channels[l], P, d.qStart.get(),
-                                                         d.qMembers.get(), d.qOffset.get(), d.qryGram[l].get());
+                                                          d.qMembers.get(), d.qOffset.get(), d.qryGram[l].get());
     LWFM_CUDA_CHECK(cudaGetLastError());
   }
   d.logits.resize(size_t(Q) * way);
@@ -283,10 +291,14 @@ void CudaHead::Score(const float* queries, int Q, float* hostLogits, HeadTimings
     pv.aQ = d.aQ.get();
     pv.m = d.m.get();
     const int64_t pairs = int64_t(n) * S;
-    if (pv.auction && P <= 9) kernels::Pairs<9, true><<<Blocks(pairs, 128), 128, 0, d.stream>>>(pv);
-    else if (pv.auction) kernels::Pairs<kMaxGpuPixels, true><<<Blocks(pairs, 128), 128, 0, d.stream>>>(pv);
-    else if (P <= 9) kernels::Pairs<9><<<Blocks(pairs, 128), 128, 0, d.stream>>>(pv);
-    else kernels::Pairs<kMaxGpuPixels><<<Blocks(pairs, 128), 128, 0, d.stream>>>(pv);
+    if (pv.auction && P <= 9)
+      kernels::Pairs<9, true><<<Blocks(pairs, 128), 128, 0, d.stream>>>(pv);
+    else if (pv.auction)
+      kernels::Pairs<kMaxGpuPixels, true><<<Blocks(pairs, 128), 128, 0, d.stream>>>(pv);
+    else if (P <= 9)
+      kernels::Pairs<9><<<Blocks(pairs, 128), 128, 0, d.stream>>>(pv);
+    else
+      kernels::Pairs<kMaxGpuPixels><<<Blocks(pairs, 128), 128, 0, d.stream>>>(pv);
     LWFM_CUDA_CHECK(cudaGetLastError());
     if (mark) LWFM_CUDA_CHECK(cudaEventRecord(mark[2], d.stream));
     ScoreViews sv = ScoreViewsFor(cfg, way, S, n, ld);

@@ -20,10 +20,14 @@ namespace cuda {
 // kernel's tile steps and its choice of vector loads.
 inline void GemmNT(const float* A, const float* B, float* out, int M, int N, int K, int64_t ldc, bool relu) {
   const bool vec4 = K % 4 == 0 && reinterpret_cast<uintptr_t>(A) % 16 == 0 && reinterpret_cast<uintptr_t>(B) % 16 == 0;
-  if (relu && vec4) gemm::GemmNTHost<true, true>(A, B, out, M, N, K, ldc);
-  else if (relu) gemm::GemmNTHost<true, false>(A, B, out, M, N, K, ldc);
-  else if (vec4) gemm::GemmNTHost<false, true>(A, B, out, M, N, K, ldc);
-  else gemm::GemmNTHost<false, false>(A, B, out, M, N, K, ldc);
+  if (relu && vec4)
+    gemm::GemmNTHost<true, true>(A, B, out, M, N, K, ldc);
+  else if (relu)
+    gemm::GemmNTHost<true, false>(A, B, out, M, N, K, ldc);
+  else if (vec4)
+    gemm::GemmNTHost<false, true>(A, B, out, M, N, K, ldc);
+  else
+    gemm::GemmNTHost<false, false>(A, B, out, M, N, K, ldc);
 }
 
 // Gram of rows (plain dot products, as the GPU's GroupGram kernel computes them).
@@ -116,8 +120,8 @@ inline bool GroupByClass(const int32_t* labels, int S, int way, std::vector<int3
 }
 
 // Q x way logits. Labels must be valid (GroupByClass); returns empty on invalid labels.
-inline std::vector<float> HeadScoreHost(const HeadConfig& cfg, int way, const float* support,
-                                        const int32_t* labels, int S, const float* queries, int Q) {
+inline std::vector<float> HeadScoreHost(const HeadConfig& cfg, int way, const float* support, const int32_t* labels,
+                                        int S, const float* queries, int Q) {
   const int P = cfg.pixels(), L = cfg.taps();
   std::vector<int32_t> start, members;
   if (!GroupByClass(labels, S, way, start, members)) return {};

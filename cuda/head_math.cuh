@@ -1,8 +1,8 @@
-// Per-pair and per-(query, class) steps of the LWFM-SPM head (SPEC §3.2-3.4) as
+// Per-pair and per-(query, class) steps of the LWFM-SPM head (docs/computation.md §3.2-3.4) as
 // __host__ __device__ code: the GPU kernels and the CPU emulation (head_host.h, tested in
 // npm test against an independent literal implementation) run these same functions.
 //
-// Inputs are what a tiled matrix product gives per tap l (SPEC §4):
+// Inputs are what a tiled matrix product gives per tap l (docs/computation.md §4):
 //   G_l[(s, i), (q, j)] = <e_s_i, e_q_j>, e = x / max(|x|, 1e-8) (x centered, per tap),
 //   M_l[(s, i), (q, j)] = <û_s_i, û_q_j>, û = u / max(|u|, 1e-8), u = x + g_l(x),
 // and the centered pixel norms |x|. From these:
@@ -31,15 +31,15 @@ struct PairViews {
   int S = 0, Qc = 0, P = 0, taps = 0, topK = 1;
   float temperatureAttn = 5, matcherWeight = 0;
   bool matching = false;
-  bool auction = false;  // the per-pair auction (Pairs<kP, true>) instead of the exact search
+  bool auction = false;           // the per-pair auction (Pairs<kP, true>) instead of the exact search
   const float* G[kMaxTaps] = {};  // (S*P) x (Qc*P), row stride ld
   const float* M[kMaxTaps] = {};  // same layout; equals G when there is no MLP
   int64_t ld = 0;
   const float* supNorm[kMaxTaps] = {};  // [s*P + i]
   const float* qryNorm[kMaxTaps] = {};  // [q*P + j]
-  float* aS = nullptr;  // [((l*S + s)*Qc + q)*P + i]
-  float* aQ = nullptr;  // same layout, index j
-  float* m = nullptr;   // [s*Qc + q]: matcherWeight * max_l m_l (0 without matching)
+  float* aS = nullptr;                  // [((l*S + s)*Qc + q)*P + i]
+  float* aQ = nullptr;                  // same layout, index j
+  float* m = nullptr;                   // [s*Qc + q]: matcherWeight * max_l m_l (0 without matching)
 };
 
 // Per-thread scratch for one pair (local memory on the GPU).
@@ -121,7 +121,7 @@ LWFM_HD float TopKSum(float* v, int n, int topK) {
   return total;
 }
 
-// SPEC §3.2 + §3.3 for one (query q, support s) pair, all taps: writes a_s, a_q per tap and
+// docs/computation.md §3.2 + §3.3 for one (query q, support s) pair, all taps: writes a_s, a_q per tap and
 // m(q, s) = matcherWeight * max_l m_l. `a` (non-null with v.auction) runs the auction.
 template <int kP>
 LWFM_HD_NOINLINE void ProcessPair(const PairViews& v, int q, int s, PairScratch<kP>& w,
@@ -218,7 +218,7 @@ inline ScoreViews ScoreViewsFor(const HeadConfig& cfg, int way, int S, int Qc, i
   return v;
 }
 
-// SPEC §3.4 for query q and class k.
+// docs/computation.md §3.4 for query q and class k.
 LWFM_HD_NOINLINE void ClassLogit(const ScoreViews& v, int q, int k) {
   const int P = v.P;
   const int first = v.memberStart[k], shots = v.memberStart[k + 1] - first;

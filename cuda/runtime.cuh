@@ -12,26 +12,25 @@ namespace lwfm {
 namespace cuda {
 
 inline bool IsUnavailableError(cudaError_t e) {
-  return e == cudaErrorNoDevice || e == cudaErrorInsufficientDriver ||
-         e == cudaErrorInitializationError || e == cudaErrorNotSupported ||
-         e == cudaErrorSystemDriverMismatch || e == cudaErrorCompatNotSupportedOnDevice ||
+  return e == cudaErrorNoDevice || e == cudaErrorInsufficientDriver || e == cudaErrorInitializationError ||
+         e == cudaErrorNotSupported || e == cudaErrorSystemDriverMismatch || e == cudaErrorCompatNotSupportedOnDevice ||
          e == cudaErrorDevicesUnavailable || e == cudaErrorNoKernelImageForDevice ||
          e == cudaErrorUnsupportedPtxVersion || e == cudaErrorSystemNotReady;
 }
 
 [[noreturn]] inline void ThrowCuda(cudaError_t e, const char* what) {
-  throw CudaError(std::string("CUDA error in ") + what + ": " + cudaGetErrorName(e) + " (" +
-                      cudaGetErrorString(e) + ")",
-                  IsUnavailableError(e));
+  throw CudaError(
+      std::string("CUDA error in ") + what + ": " + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ")",
+      IsUnavailableError(e));
 }
 
-#define LWFM_CUDA_CHECK(expr)                               \
-  do {                                                      \
-    cudaError_t lwfm_err_ = (expr);                         \
-    if (lwfm_err_ != cudaSuccess) {                         \
-      (void)cudaGetLastError();                             \
-      ::lwfm::cuda::ThrowCuda(lwfm_err_, #expr);            \
-    }                                                       \
+#define LWFM_CUDA_CHECK(expr)                    \
+  do {                                           \
+    cudaError_t lwfm_err_ = (expr);              \
+    if (lwfm_err_ != cudaSuccess) {              \
+      (void)cudaGetLastError();                  \
+      ::lwfm::cuda::ThrowCuda(lwfm_err_, #expr); \
+    }                                            \
   } while (0)
 
 // Device memory for the engine's buffers comes from one process-wide BlockCache

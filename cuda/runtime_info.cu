@@ -27,8 +27,8 @@ RuntimeStatus Probe() {
       s.reason = "no CUDA device: the CUDA runtime found no GPU (cudaErrorNoDevice)";
     } else if (e == cudaErrorInsufficientDriver) {
       s.reason = "no CUDA device: the NVIDIA driver is missing or older than this build's CUDA " +
-                 std::to_string(CUDART_VERSION / 1000) + "." +
-                 std::to_string(CUDART_VERSION % 1000 / 10) + " runtime (cudaErrorInsufficientDriver)";
+                 std::to_string(CUDART_VERSION / 1000) + "." + std::to_string(CUDART_VERSION % 1000 / 10) +
+                 " runtime (cudaErrorInsufficientDriver)";
     } else {
       s.reason = std::string("no CUDA device: ") + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ")";
     }
@@ -60,9 +60,8 @@ RuntimeStatus Probe() {
   if (k != cudaSuccess) {
     (void)cudaGetLastError();
     s.reason = "no CUDA device: this build has no kernels for device 0 (" + s.devices[0].name +
-               ", compute capability " + std::to_string(s.devices[0].major) + "." +
-               std::to_string(s.devices[0].minor) + "; built for sm_80/86/89/90 + PTX 9.0): " +
-               cudaGetErrorName(k);
+               ", compute capability " + std::to_string(s.devices[0].major) + "." + std::to_string(s.devices[0].minor) +
+               "; built for sm_80/86/89/90 + PTX 9.0): " + cudaGetErrorName(k);
     return s;
   }
   s.available = true;

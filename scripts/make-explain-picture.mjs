@@ -20,7 +20,22 @@ try {
   const out = join(root, 'docs', 'explain-example.png');
   execFileSync(
     process.execPath,
-    ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts'), 'explain', '--support', work, '--query', query, '--out', out, '--top', '2', '--width', '800'],
+    [
+      '--import',
+      'tsx',
+      join(root, 'src', 'cli', 'main.ts'),
+      'explain',
+      '--support',
+      work,
+      '--query',
+      query,
+      '--out',
+      out,
+      '--top',
+      '2',
+      '--width',
+      '800',
+    ],
     { stdio: 'inherit', cwd: root },
   );
 } finally {

@@ -1,5 +1,5 @@
 /**
- * Exact batched linear assignment (SPEC §3.3): the same optimum as
+ * Exact batched linear assignment (docs/computation.md §3.3): the same optimum as
  * `scipy.optimize.linear_sum_assignment`, for many small matrices at once.
  */
 import { native } from './binding.js';
@@ -62,13 +62,19 @@ interface CheckedShape {
   maximize: boolean;
 }
 
-function checkShape(costs: unknown, options: unknown, fn: string): { costs: Float32Array; shape: CheckedShape; opts: Record<string, unknown> } {
+function checkShape(
+  costs: unknown,
+  options: unknown,
+  fn: string,
+): { costs: Float32Array; shape: CheckedShape; opts: Record<string, unknown> } {
   const opts = expectOptions(options, `${fn} options`);
   const batch = expectPositiveInteger(opts.batch, 'batch', MAX_RESULTS);
   const rows = expectPositiveInteger(opts.rows, 'rows', MAX_ASSIGNMENT_SIDE);
   const cols = expectPositiveInteger(opts.cols, 'cols', MAX_ASSIGNMENT_SIDE);
   if (rows > cols) {
-    throw new RangeError(`Expected rows <= cols but received rows ${rows} and cols ${cols} (transpose the matrices to assign columns to rows)`);
+    throw new RangeError(
+      `Expected rows <= cols but received rows ${rows} and cols ${cols} (transpose the matrices to assign columns to rows)`,
+    );
   }
   if (batch * rows > MAX_RESULTS) {
     throw new RangeError(`Expected batch * rows at most ${MAX_RESULTS} but received ${batch} * ${rows}`);

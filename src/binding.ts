@@ -58,7 +58,14 @@ export interface NativeBinding {
   /** Solves `batch` row-major rows x cols problems on the calling thread; throws RangeError naming a bad matrix. */
   solveAssignmentsSync(costs: Float32Array, batch: number, rows: number, cols: number, maximize: boolean): Int32Array;
   /** Same off the event loop, the batch split over `threads` (undefined: all hardware threads). */
-  solveAssignments(costs: Float32Array, batch: number, rows: number, cols: number, maximize: boolean, threads?: number): Promise<Int32Array>;
+  solveAssignments(
+    costs: Float32Array,
+    batch: number,
+    rows: number,
+    cols: number,
+    maximize: boolean,
+    threads?: number,
+  ): Promise<Int32Array>;
   // --- head (native/bindings/head_binding.cc) ---
   headCreate(options: NativeHeadOptions): NativeHandle<'head'>;
   headDispose(head: NativeHandle<'head'>): void;
@@ -75,7 +82,14 @@ export interface NativeBinding {
   // --- cuda (native/bindings/cuda_binding.cc) ---
   cudaInfo(): NativeCudaInfo;
   /** GPU solver 'exact' (default) or 'auction' (cuda/cuda_engine.h GpuSolver); unfinished problems go to the exact CPU solver. */
-  solveAssignmentsCuda(costs: Float32Array, batch: number, rows: number, cols: number, maximize?: boolean, solver?: 'exact' | 'auction'): Promise<Int32Array>;
+  solveAssignmentsCuda(
+    costs: Float32Array,
+    batch: number,
+    rows: number,
+    cols: number,
+    maximize?: boolean,
+    solver?: 'exact' | 'auction',
+  ): Promise<Int32Array>;
   /** Resize / center-crop / normalize of one decoded RGB image into `out` (backbone workers; native/core/pil_resize.h). */
   preprocessRgb(
     src: Uint8Array,

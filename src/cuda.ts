@@ -96,7 +96,8 @@ export async function solveAssignmentsCuda(
   if (rows > cols) throw new RangeError(`Expected rows <= cols for solveAssignmentsCuda but received rows ${rows} and cols ${cols}`);
   const maximize = o.maximize === undefined ? false : expectBoolean(o.maximize, 'maximize');
   const solver = o.solver ?? 'exact';
-  if (solver !== 'exact' && solver !== 'auction') throw new TypeError(`Expected 'exact' or 'auction' for solver but received ${JSON.stringify(solver)}`);
+  if (solver !== 'exact' && solver !== 'auction')
+    throw new TypeError(`Expected 'exact' or 'auction' for solver but received ${JSON.stringify(solver)}`);
   expectFloat32Array(costs, 'costs', batch * rows * cols, 'batch * rows * cols');
   try {
     return await native.solveAssignmentsCuda(costs, batch, rows, cols, maximize, solver);

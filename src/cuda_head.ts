@@ -58,7 +58,7 @@ export function cudaHeadLimitation(options: HeadDeviceConfig): string | undefine
 }
 
 /**
- * Head hyperparameters and matcher weights (SPEC §3): the same fields as the CPU head's options
+ * Head hyperparameters and matcher weights (docs/computation.md §3): the same fields as the CPU head's options
  * (the GPU supports featureSize 2..5).
  * @example
  * const options: CudaHeadOptions = { channels: [512, 512], featureSize: 3 };

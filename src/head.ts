@@ -1,5 +1,5 @@
 /**
- * The LWFM-SPM head (SPEC.md §3): turns backbone embeddings of support and query images into
+ * The LWFM-SPM head (docs/computation.md §3): turns backbone embeddings of support and query images into
  * per-class logits. `Head` checks arguments (head_options.ts) and owns the public objects; the
  * work runs off the event loop in one backend chosen at construction from the resolved device
  * (head_backend.ts, head_auto.ts; device.ts decides), so nothing here branches on the device.
@@ -221,7 +221,7 @@ export class Head {
   }
 
   /**
-   * Every term of one query's logits against `support` (SPEC §3.2-3.4): per class the logit,
+   * Every term of one query's logits against `support` (docs/computation.md §3.2-3.4): per class the logit,
    * the global term g and the matching term M (logit = (g + M) / temperature), and per
    * support image and tap the attention weights, the pixel assignment and the matched
    * similarities. The numbers come from the CPU engine's own score code, recording as it

@@ -37,7 +37,7 @@ export interface MatcherWeights {
 }
 
 /**
- * Options of {@link Head}. Defaults are the authors' (SPEC §3).
+ * Options of {@link Head}. Defaults are the authors' (docs/computation.md §3).
  * @example
  * const options: HeadOptions = { channels: [512, 512], featureSize: 3, matcherWeight: 1, matcher: [tap7, tap8] };
  */
@@ -118,7 +118,7 @@ function checkSolver(value: unknown, name: string): 'exact' | 'auction' {
 
 /**
  * Checks head options (the fields of HeadOptions except `device`) and fills in the authors'
- * defaults (SPEC §3): featureSize 3, temperatureAttn 5, temperature 0.2, matcherWeight 0.25,
+ * defaults (docs/computation.md §3): featureSize 3, temperatureAttn 5, temperature 0.2, matcherWeight 0.25,
  * topK 1. Messages name `${name}.field`.
  */
 export function checkHeadOptions(options: unknown, name = 'options'): HeadConfig {

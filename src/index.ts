@@ -2,7 +2,17 @@
  * lwfm-spm: few-shot image classification with LWFM-SPM for Node.js.
  * @packageDocumentation
  */
-export { LwfmError, NativeLoadError, DeviceUnavailableError, DisposedError, ModelBundleError, ModelDownloadError, ImageDecodeError, CudaError, BackboneError } from './errors.js';
+export {
+  LwfmError,
+  NativeLoadError,
+  DeviceUnavailableError,
+  DisposedError,
+  ModelBundleError,
+  ModelDownloadError,
+  ImageDecodeError,
+  CudaError,
+  BackboneError,
+} from './errors.js';
 export type { ImageDecodeReason } from './errors.js';
 export { nativeInfo } from './native_info.js';
 export type { NativeInfo } from './native_info.js';

@@ -29,7 +29,14 @@ export interface NativeInfo {
  */
 export function nativeInfo(): NativeInfo {
   const b = native.buildInfo();
-  const out: NativeInfo = { path: nativeOrigin.path, origin: nativeOrigin.kind, cuda: b.cuda, simd: b.simd, cpuSimd: b.cpuSimd, hardwareThreads: b.hardwareThreads };
+  const out: NativeInfo = {
+    path: nativeOrigin.path,
+    origin: nativeOrigin.kind,
+    cuda: b.cuda,
+    simd: b.simd,
+    cpuSimd: b.cpuSimd,
+    hardwareThreads: b.hardwareThreads,
+  };
   if (nativeOrigin.variant) out.variantReason = `${nativeOrigin.variant.variant}: ${nativeOrigin.variant.reason}`;
   return out;
 }

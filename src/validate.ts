@@ -55,11 +55,7 @@ export function expectNonNegativeInteger(value: unknown, name: string, max = Num
 }
 
 /** Finite number, optionally strictly positive or non-negative. */
-export function expectFiniteNumber(
-  value: unknown,
-  name: string,
-  constraint: 'any' | 'positive' | 'nonNegative' = 'any',
-): number {
+export function expectFiniteNumber(value: unknown, name: string, constraint: 'any' | 'positive' | 'nonNegative' = 'any'): number {
   const what =
     constraint === 'positive' ? 'positive finite number' : constraint === 'nonNegative' ? 'non-negative finite number' : 'finite number';
   if (typeof value !== 'number') throw new TypeError(expectedMessage(what, name, value));

@@ -44,7 +44,8 @@ function productBatch(seed: number, batch: number, rows: number, cols: number): 
   const next = rng(seed);
   const out = new Float32Array(batch * rows * cols);
   for (let b = 0; b < batch; b++) {
-    const a = Array.from({ length: rows }, next), c = Array.from({ length: cols }, next);
+    const a = Array.from({ length: rows }, next),
+      c = Array.from({ length: cols }, next);
     for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[(b * rows + i) * cols + j] = a[i]! * c[j]! + 0.01 * next();
   }
   return out;
@@ -96,7 +97,13 @@ describe.each(SIMD_LEVELS)('solveAssignmentsSync with LWFM_SPM_SIMD=%s', (level)
 
   it('matches brute force on matrices that need the Dijkstra phase', () => {
     useLevel();
-    for (const [rows, cols] of [[5, 5], [6, 6], [7, 7], [4, 7], [6, 7]] as const) {
+    for (const [rows, cols] of [
+      [5, 5],
+      [6, 6],
+      [7, 7],
+      [4, 7],
+      [6, 7],
+    ] as const) {
       checkAgainstBruteForce(productBatch(450 + rows * 10 + cols, 60, rows, cols), 60, rows, cols, false);
       checkAgainstBruteForce(productBatch(460 + rows * 10 + cols, 60, rows, cols), 60, rows, cols, true);
     }
@@ -104,7 +111,15 @@ describe.each(SIMD_LEVELS)('solveAssignmentsSync with LWFM_SPM_SIMD=%s', (level)
 
   it('matches brute force on rectangular matrices (rows < cols)', () => {
     useLevel();
-    for (const [rows, cols] of [[1, 2], [1, 7], [2, 5], [3, 7], [4, 6], [5, 7], [6, 7]] as const) {
+    for (const [rows, cols] of [
+      [1, 2],
+      [1, 7],
+      [2, 5],
+      [3, 7],
+      [4, 6],
+      [5, 7],
+      [6, 7],
+    ] as const) {
       checkAgainstBruteForce(randomBatch(300 + rows * 10 + cols, 60, rows, cols, uniform), 60, rows, cols, false);
       checkAgainstBruteForce(randomBatch(400 + rows * 10 + cols, 60, rows, cols, ties), 60, rows, cols, false);
     }
@@ -112,7 +127,12 @@ describe.each(SIMD_LEVELS)('solveAssignmentsSync with LWFM_SPM_SIMD=%s', (level)
 
   it('maximizes when asked', () => {
     useLevel();
-    for (const [rows, cols] of [[3, 3], [5, 5], [7, 7], [4, 7]] as const) {
+    for (const [rows, cols] of [
+      [3, 3],
+      [5, 5],
+      [7, 7],
+      [4, 7],
+    ] as const) {
       checkAgainstBruteForce(randomBatch(500 + rows * 10 + cols, 60, rows, cols, uniform), 60, rows, cols, true);
       checkAgainstBruteForce(randomBatch(600 + rows * 10 + cols, 60, rows, cols, ties), 60, rows, cols, true);
     }
@@ -121,7 +141,9 @@ describe.each(SIMD_LEVELS)('solveAssignmentsSync with LWFM_SPM_SIMD=%s', (level)
   it('treats +Infinity (minimize) as a forbidden pair', () => {
     useLevel();
     const next = rng(700);
-    const rows = 5, cols = 6, batch = 100;
+    const rows = 5,
+      cols = 6,
+      batch = 100;
     const costs = Float32Array.from({ length: batch * rows * cols }, () => (next() < 0.3 ? Infinity : next()));
     // Keep every matrix feasible: its diagonal stays finite.
     for (let b = 0; b < batch; b++) for (let i = 0; i < rows; i++) costs[b * rows * cols + i * cols + i] = next();
@@ -130,7 +152,8 @@ describe.each(SIMD_LEVELS)('solveAssignmentsSync with LWFM_SPM_SIMD=%s', (level)
 
   it('stays exact with huge finite costs', () => {
     useLevel();
-    const n = 6, batch = 60;
+    const n = 6,
+      batch = 60;
     const next = rng(800);
     const scaled = Float32Array.from({ length: batch * n * n }, () => next() * 1e30);
     checkAgainstBruteForce(scaled, batch, n, n, false);
@@ -140,7 +163,7 @@ describe.each(SIMD_LEVELS)('solveAssignmentsSync with LWFM_SPM_SIMD=%s', (level)
     checkAgainstBruteForce(mixed, batch, n, n, true);
   });
 
-  it('gives SciPy\'s optimal totals on the n = 9, 25, 49, 100 fixtures', () => {
+  it("gives SciPy's optimal totals on the n = 9, 25, 49, 100 fixtures", () => {
     useLevel();
     checkFixtures();
   });
@@ -208,7 +231,8 @@ describe('solveAssignmentsSync batches and views', () => {
   });
 
   it('async gives the same assignments as sync, for any thread count', async () => {
-    const batch = 500, n = 9;
+    const batch = 500,
+      n = 9;
     const costs = randomBatch(900, batch, n, n, uniform);
     const sync = solveAssignmentsSync(costs, { batch, rows: n, cols: n });
     for (const threads of [undefined, 1, 2, 3]) {
@@ -226,7 +250,6 @@ describe('solveAssignmentsSync batches and views', () => {
     const results = await Promise.all(jobs.map((costs) => solveAssignments(costs, { batch: 100, rows: n, cols: n, threads: 2 })));
     results.forEach((r, k) => expect(r).toEqual(solveAssignmentsSync(jobs[k]!, { batch: 100, rows: n, cols: n })));
   });
-
 });
 
 /**
@@ -235,8 +258,10 @@ describe('solveAssignmentsSync batches and views', () => {
  */
 function hungarianTotal(costs: Float32Array, offset: number, rows: number, cols: number, maximize: boolean): number {
   const a = (i: number, j: number): number => (maximize ? -1 : 1) * costs[offset + i * cols + j]!;
-  const u = new Float64Array(rows + 1), v = new Float64Array(cols + 1);
-  const p = new Int32Array(cols + 1), way = new Int32Array(cols + 1);
+  const u = new Float64Array(rows + 1),
+    v = new Float64Array(cols + 1);
+  const p = new Int32Array(cols + 1),
+    way = new Int32Array(cols + 1);
   for (let i = 1; i <= rows; i++) {
     p[0] = i;
     let j0 = 0;
@@ -245,19 +270,33 @@ function hungarianTotal(costs: Float32Array, offset: number, rows: number, cols:
     do {
       used[j0] = 1;
       const i0 = p[j0]!;
-      let delta = Infinity, j1 = 0;
+      let delta = Infinity,
+        j1 = 0;
       for (let j = 1; j <= cols; j++) {
         if (used[j]) continue;
         const cur = a(i0 - 1, j - 1) - u[i0]! - v[j]!;
-        if (cur < minv[j]!) { minv[j] = cur; way[j] = j0; }
-        if (minv[j]! < delta) { delta = minv[j]!; j1 = j; }
+        if (cur < minv[j]!) {
+          minv[j] = cur;
+          way[j] = j0;
+        }
+        if (minv[j]! < delta) {
+          delta = minv[j]!;
+          j1 = j;
+        }
       }
       for (let j = 0; j <= cols; j++) {
-        if (used[j]) { u[p[j]!]! += delta; v[j]! -= delta; } else minv[j]! -= delta;
+        if (used[j]) {
+          u[p[j]!]! += delta;
+          v[j]! -= delta;
+        } else minv[j]! -= delta;
       }
       j0 = j1;
     } while (p[j0] !== 0);
-    do { const j1 = way[j0]!; p[j0] = p[j1]!; j0 = j1; } while (j0);
+    do {
+      const j1 = way[j0]!;
+      p[j0] = p[j1]!;
+      j0 = j1;
+    } while (j0);
   }
   let total = 0;
   for (let j = 1; j <= cols; j++) if (p[j]) total += costs[offset + (p[j]! - 1) * cols + (j - 1)]!;
@@ -268,14 +307,26 @@ describe.each(SIMD_LEVELS)('larger problems against an independent Hungarian, LW
   // Sizes past 7 reach the Dijkstra phase (small ones are usually finished by the row
   // reductions), on both sides of the 32-column stack-buffer limit.
   it.each([
-    [8, 8], [9, 9], [12, 12], [16, 16], [25, 25], [31, 32], [32, 32], [33, 33], [40, 40], [20, 45], [50, 64],
+    [8, 8],
+    [9, 9],
+    [12, 12],
+    [16, 16],
+    [25, 25],
+    [31, 32],
+    [32, 32],
+    [33, 33],
+    [40, 40],
+    [20, 45],
+    [50, 64],
   ] as const)('%i x %i, random, tie-heavy and product costs, minimize and maximize', (rows, cols) => {
     process.env.LWFM_SPM_SIMD = level;
     const batch = rows <= 16 ? 40 : 12;
     for (const kind of ['uniform', 'ties', 'product'] as const) {
       const seed = rows * 1000 + cols * 10;
       const costs =
-        kind === 'product' ? productBatch(seed, batch, rows, cols) : randomBatch(seed + (kind === 'ties' ? 1 : 2), batch, rows, cols, kind === 'ties' ? ties : uniform);
+        kind === 'product'
+          ? productBatch(seed, batch, rows, cols)
+          : randomBatch(seed + (kind === 'ties' ? 1 : 2), batch, rows, cols, kind === 'ties' ? ties : uniform);
       for (const maximize of [false, true]) {
         const result = solveAssignmentsSync(costs, { batch, rows, cols, maximize });
         for (let b = 0; b < batch; b++) {
@@ -288,7 +339,8 @@ describe.each(SIMD_LEVELS)('larger problems against an independent Hungarian, LW
 });
 
 describe('bad matrices', () => {
-  const n = 4, batch = 100;
+  const n = 4,
+    batch = 100;
   const make = (): Float32Array => randomBatch(1200, batch, n, n, uniform);
 
   it('NaN: RangeError naming the batch index, other results kept', async () => {
@@ -306,7 +358,8 @@ describe('bad matrices', () => {
     expect(Array.from(error!.results.subarray(17 * n, 18 * n))).toEqual([-1, -1, -1, -1]);
     const clean = make();
     const expected = solveAssignmentsSync(clean, { batch, rows: n, cols: n });
-    for (let b = 0; b < batch; b++) if (b !== 17) expect(error!.results.subarray(b * n, (b + 1) * n)).toEqual(expected.subarray(b * n, (b + 1) * n));
+    for (let b = 0; b < batch; b++)
+      if (b !== 17) expect(error!.results.subarray(b * n, (b + 1) * n)).toEqual(expected.subarray(b * n, (b + 1) * n));
     await expect(solveAssignments(costs, { batch, rows: n, cols: n, threads: 2 })).rejects.toThrow(
       /^Cost matrix 17 of 100 contains NaN or -Infinity$/,
     );
@@ -334,7 +387,9 @@ describe('bad matrices', () => {
     // Matrix 8: a whole row forbidden.
     costs.fill(Infinity, 8 * n * n + 2 * n, 8 * n * n + 3 * n);
     expect(() => solveAssignmentsSync(costs, { batch, rows: n, cols: n })).toThrow(/^Cost matrix 3 of 100 has no finite assignment/);
-    await expect(solveAssignments(costs, { batch, rows: n, cols: n, threads: 3 })).rejects.toThrow(/^Cost matrix 3 of 100 has no finite assignment/);
+    await expect(solveAssignments(costs, { batch, rows: n, cols: n, threads: 3 })).rejects.toThrow(
+      /^Cost matrix 3 of 100 has no finite assignment/,
+    );
     try {
       solveAssignmentsSync(costs, { batch, rows: n, cols: n });
     } catch (e) {
@@ -353,9 +408,13 @@ describe('bad arguments', () => {
     );
     expect(() => solveAssignmentsSync(new Float64Array(4) as unknown as Float32Array, { batch: 1, rows: 2, cols: 2 })).toThrow(TypeError);
     expect(() => solveAssignmentsSync(costs, { batch: 2, rows: 3, cols: 5 })).toThrow(
-      new RangeError('Expected Float32Array of length 30 (batch * rows * cols = 2 * 3 * 5) for costs but received Float32Array(24) of type object'),
+      new RangeError(
+        'Expected Float32Array of length 30 (batch * rows * cols = 2 * 3 * 5) for costs but received Float32Array(24) of type object',
+      ),
     );
-    expect(() => solveAssignmentsSync(costs, { batch: 2, rows: 4, cols: 3 })).toThrow(/^Expected rows <= cols but received rows 4 and cols 3/);
+    expect(() => solveAssignmentsSync(costs, { batch: 2, rows: 4, cols: 3 })).toThrow(
+      /^Expected rows <= cols but received rows 4 and cols 3/,
+    );
     expect(() => solveAssignmentsSync(costs, { batch: 0, rows: 3, cols: 4 })).toThrow(
       new RangeError('Expected positive integer for batch but received 0 of type number'),
     );

@@ -35,12 +35,19 @@ describe('default model', () => {
   it('equals a PyTorch forward of the same seeded weights (tools/fixtures/make_default_model_fixture.py)', async () => {
     const meta = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'default_model', 'meta.json'), 'utf8'));
     const [n, , s] = meta.inputDims as number[];
-    const x = fillUniform(new Float32Array(n! * 3 * s! * s!), streamKey(DEFAULT_SEED, meta.inputStream), meta.inputRange[0], meta.inputRange[1]);
+    const x = fillUniform(
+      new Float32Array(n! * 3 * s! * s!),
+      streamKey(DEFAULT_SEED, meta.inputStream),
+      meta.inputRange[0],
+      meta.inputRange[1],
+    );
     expect(Array.from(x.subarray(0, 4))).toEqual(meta.inputFirst);
     const batch = await backbone.embed({ data: x, dims: [n!, 3, s!, s!] });
     expect(batch.dims).toEqual([n, 1024, 9]);
     const d = diff(batch.data, readF32(join(import.meta.dirname, 'fixtures', 'default_model', 'features.bin')));
-    console.log(`[default model vs PyTorch] max abs ${d.maxAbs.toExponential(2)}, max abs/(1+|ref|) ${d.maxRel.toExponential(2)}, rms of features ${meta.rms.toFixed(3)}`);
+    console.log(
+      `[default model vs PyTorch] max abs ${d.maxAbs.toExponential(2)}, max abs/(1+|ref|) ${d.maxRel.toExponential(2)}, rms of features ${meta.rms.toFixed(3)}`,
+    );
     expect(d.maxRel).toBeLessThan(1e-4);
     // "well scaled": features neither vanish nor explode after eight residual blocks
     expect(meta.rms).toBeGreaterThan(0.1);
@@ -69,7 +76,12 @@ describe('Backbone.embed', () => {
     const ref = await backbone.embed([GOOD[0]!, GOOD[1]!]);
     expect(r.errors[0]).toBeNull();
     expect(r.errors[5]).toBeNull();
-    for (const [i, name] of [[1, img('corrupt.jpg')], [2, img('missing.jpg')], [3, '<buffer #3>'], [4, img('not_an_image.png')]] as const) {
+    for (const [i, name] of [
+      [1, img('corrupt.jpg')],
+      [2, img('missing.jpg')],
+      [3, '<buffer #3>'],
+      [4, img('not_an_image.png')],
+    ] as const) {
       expect(r.errors[i]).toBeInstanceOf(ImageDecodeError);
       expect((r.errors[i] as ImageDecodeError).source).toBe(name);
       expect(r.errors[i]!.message).toContain(name);
@@ -112,7 +124,11 @@ describe('Backbone.embed', () => {
     expect(all.errors.every((e) => e === null)).toBe(true);
     expect(all.data.length).toBe(n * 9216);
     expect(Buffer.compare(Buffer.from(x.buffer), Buffer.from(copy.buffer))).toBe(0); // toEqual is slow on 3.6M floats
-    for (const [a, b] of [[76, 84], [158, 162], [166, 170]] as const) {
+    for (const [a, b] of [
+      [76, 84],
+      [158, 162],
+      [166, 170],
+    ] as const) {
       const part = await backbone.embed({ data: x.subarray(a * per, b * per), dims: [b - a, 3, 84, 84] });
       expect(diff(all.data.subarray(a * 9216, b * 9216), part.data).maxRel).toBeLessThan(1e-5);
     }
@@ -121,7 +137,9 @@ describe('Backbone.embed', () => {
   it('handles empty batches and validates inputs', async () => {
     expect((await backbone.embed([])).dims).toEqual([0, 1024, 9]);
     expect((await backbone.embed({ data: new Float32Array(0), dims: [0, 3, 84, 84] })).dims).toEqual([0, 1024, 9]);
-    await expect(backbone.embed([42 as unknown as string])).rejects.toThrow(/Expected image path string or Uint8Array.*inputs\[0\].*42 of type number/);
+    await expect(backbone.embed([42 as unknown as string])).rejects.toThrow(
+      /Expected image path string or Uint8Array.*inputs\[0\].*42 of type number/,
+    );
     await expect(backbone.embed([''])).rejects.toThrow(TypeError);
     await expect(backbone.embed({ data: new Float32Array(10), dims: [1, 3, 84, 84] })).rejects.toThrow(RangeError);
     await expect(backbone.embed({ data: new Float32Array(3 * 64 * 64), dims: [1, 3, 64, 64] })).rejects.toThrow(/\[N, 3, 84, 84\]/);
@@ -191,7 +209,11 @@ describe('Backbone.create and dispose', () => {
       expect(bb.device).toBe('cpu');
       expect(bb.config).toEqual(bundle.config);
       if (!gpuLooksPresent()) expect(warn).not.toHaveBeenCalled();
-      else expect(warn).toHaveBeenCalledWith(expect.stringContaining(CUDA_INSTALL_HINT), expect.objectContaining({ code: 'LWFM_CUDA_FALLBACK' }));
+      else
+        expect(warn).toHaveBeenCalledWith(
+          expect.stringContaining(CUDA_INSTALL_HINT),
+          expect.objectContaining({ code: 'LWFM_CUDA_FALLBACK' }),
+        );
     } finally {
       warn.mockRestore();
     }

@@ -87,7 +87,11 @@ describe('loadBundle', () => {
     await expectBundleError(writeSmallBundle(fresh(), { config: { ...smallConfig(), schema: 'other' } }), 'model.json', /schema/);
     await expectBundleError(writeSmallBundle(fresh(), { config: { ...smallConfig(), taps: [8, 7] } }), 'model.json', /strictly increasing/);
     await expectBundleError(writeSmallBundle(fresh(), { config: { ...smallConfig(), taps: [9] } }), 'model.json', /taps/);
-    await expectBundleError(writeSmallBundle(fresh(), { config: { ...smallConfig(), channels: [128] } }), 'model.json', /expected \[64\].*for channels but received \[128\]/);
+    await expectBundleError(
+      writeSmallBundle(fresh(), { config: { ...smallConfig(), channels: [128] } }),
+      'model.json',
+      /expected \[64\].*for channels but received \[128\]/,
+    );
     await expectBundleError(writeSmallBundle(fresh(), { config: { ...smallConfig(), temperature: 0 } }), 'model.json', /temperature/);
     await expectBundleError(writeSmallBundle(fresh(), { config: { ...smallConfig(), std: [1, 0, 1] } }), 'model.json', /std/);
     await expectBundleError(writeSmallBundle(fresh(), { config: { ...smallConfig(), topK: 10 } }), 'model.json', /topK/);
@@ -98,7 +102,11 @@ describe('loadBundle', () => {
 
   it('rejects an ONNX output that does not match model.json', async () => {
     // graph pools tap 1 to 3x3, model.json says 4x4
-    await expectBundleError(writeSmallBundle(fresh(), { config: smallConfig({ featureSize: 4 }) }), 'backbone.onnx', /\[N, 64, 3, 3\].*\[N, 64, 4, 4\]/);
+    await expectBundleError(
+      writeSmallBundle(fresh(), { config: smallConfig({ featureSize: 4 }) }),
+      'backbone.onnx',
+      /\[N, 64, 3, 3\].*\[N, 64, 4, 4\]/,
+    );
     // graph has taps [0, 1] (128 channels), model.json only tap 1
     await expectBundleError(writeSmallBundle(fresh(), { onnx: { taps: [0, 1], featureSize: 3 } }), 'backbone.onnx', /features/);
     // input size differs from crop
@@ -116,11 +124,19 @@ describe('loadBundle', () => {
   it('rejects wrong matcher shapes, missing and extra matcher tensors, bad safetensors', async () => {
     const wrong = matcherTensors([64]);
     wrong.set('matcher.0.w1', { shape: [64, 32], data: new Float32Array(64 * 32) });
-    await expectBundleError(writeSmallBundle(fresh(), { matcher: wrong }), 'matcher.safetensors', /matcher\.0\.w1 has shape \[64, 32\], expected \[32, 64\]/);
+    await expectBundleError(
+      writeSmallBundle(fresh(), { matcher: wrong }),
+      'matcher.safetensors',
+      /matcher\.0\.w1 has shape \[64, 32\], expected \[32, 64\]/,
+    );
     const missing = matcherTensors([64]);
     missing.delete('matcher.0.w2');
     await expectBundleError(writeSmallBundle(fresh(), { matcher: missing }), 'matcher.safetensors', /lacks tensor matcher\.0\.w2/);
-    await expectBundleError(writeSmallBundle(fresh(), { matcher: matcherTensors([64, 64]) }), 'matcher.safetensors', /do not use: matcher\.1/);
+    await expectBundleError(
+      writeSmallBundle(fresh(), { matcher: matcherTensors([64, 64]) }),
+      'matcher.safetensors',
+      /do not use: matcher\.1/,
+    );
     const nan = matcherTensors([64]);
     nan.get('matcher.0.w1')!.data[5] = NaN;
     await expectBundleError(writeSmallBundle(fresh(), { matcher: nan }), 'matcher.safetensors', /non-finite value at index 5/);

@@ -8,7 +8,7 @@
  * without them these tests are skipped with the reason printed.
  */
 import { describe, expect, it, beforeAll, afterAll, vi } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync, chmodSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { headOptionsOf, loadBundle } from '../src/model/bundle.js';
@@ -38,10 +38,22 @@ interface Case {
 
 const CASES: Case[] = [
   { name: 'authors layout, taps [7, 8], F 3', taps: [7, 8], featureSize: 3, pooling: 'average', layout: 'authors' },
-  { name: "authors layout with 'module.', taps [4, 6, 8], F 5", taps: [4, 6, 8], featureSize: 5, pooling: 'average', layout: 'authors-module' },
+  {
+    name: "authors layout with 'module.', taps [4, 6, 8], F 5",
+    taps: [4, 6, 8],
+    featureSize: 5,
+    pooling: 'average',
+    layout: 'authors-module',
+  },
   { name: 'torchvision state dict, taps [2, 5], F 4 bilinear', taps: [2, 5], featureSize: 4, pooling: 'bilinear', layout: 'torchvision' },
   // the AveragePool (21 -> 3, 6 -> 3) and GlobalAveragePool (F = 1) branches of the graph
-  { name: 'torchvision state dict, taps [0, 5], F 3 (AveragePool)', taps: [0, 5], featureSize: 3, pooling: 'average', layout: 'torchvision' },
+  {
+    name: 'torchvision state dict, taps [0, 5], F 3 (AveragePool)',
+    taps: [0, 5],
+    featureSize: 3,
+    pooling: 'average',
+    layout: 'torchvision',
+  },
   { name: 'authors layout, taps [3, 8], F 1 (GlobalAveragePool)', taps: [3, 8], featureSize: 1, pooling: 'average', layout: 'authors' },
 ];
 
@@ -87,8 +99,17 @@ describe.skipIf(!torch.ok)(`converter round trip (PyTorch ${torch.ok ? 'found' :
       // defined attention (unbiased variance of one pixel), so that case stops at embeddings.
       if (c.featureSize >= 2) {
         const cfg = bundle.config;
-        const pyArgs = [ROUNDTRIP_LOGITS, dir, '--channels', ...cfg.channels.map(String), '--feature-size', String(cfg.featureSize),
-          '--matcher-weight', String(cfg.matcherWeight), ...(bundle.matcher ? ['--matcher'] : [])];
+        const pyArgs = [
+          ROUNDTRIP_LOGITS,
+          dir,
+          '--channels',
+          ...cfg.channels.map(String),
+          '--feature-size',
+          String(cfg.featureSize),
+          '--matcher-weight',
+          String(cfg.matcherWeight),
+          ...(bundle.matcher ? ['--matcher'] : []),
+        ];
         const expectedLogits = JSON.parse(runPython(pyArgs)) as number[][];
         await using head = new Head({ ...headOptionsOf(bundle), device: 'cpu' });
         const per = batch.dims[1] * batch.dims[2];
@@ -96,7 +117,9 @@ describe.skipIf(!torch.ok)(`converter round trip (PyTorch ${torch.ok ? 'found' :
         const logits = await head.score(support, batch.data.subarray(2 * per, 3 * per));
         const want = Float32Array.from(expectedLogits.flat());
         const dl = diff(logits, want);
-        console.log(`[round trip] ${c.name}: logits ${Array.from(logits, (v) => v.toFixed(4)).join(', ')}; max abs diff ${dl.maxAbs.toExponential(2)}`);
+        console.log(
+          `[round trip] ${c.name}: logits ${Array.from(logits, (v) => v.toFixed(4)).join(', ')}; max abs diff ${dl.maxAbs.toExponential(2)}`,
+        );
         expect(dl.maxAbs).toBeLessThan(1e-4);
         expect(logits[0]! > logits[1]!).toBe(want[0]! > want[1]!);
       }

@@ -6,7 +6,7 @@ import { classifierFromEngine, loadWith } from '../src/classifier/classifier.js'
 import type { Prediction } from '../src/classifier/types.js';
 import { DatasetError } from '../src/classifier/dataset_error.js';
 import { DisposedError, ImageDecodeError, LwfmError } from '../src/errors.js';
-import { fakeEngine, fakeNativeInfo, FakePrepared, FAKE_C } from './support/fakes.js';
+import { fakeEngine, fakeNativeInfo, type FakePrepared, FAKE_C } from './support/fakes.js';
 
 function make(noise = 0.6) {
   const engine = fakeEngine(noise);
@@ -90,10 +90,14 @@ describe('FewShotClassifier with injected fakes', () => {
     expect((await fresh.addSupport(['x-1'], ['x'])).labels).toEqual(['x']);
   });
 
-  it('concurrent addSupport calls keep each other\'s images', async () => {
+  it("concurrent addSupport calls keep each other's images", async () => {
     const { classifier } = make(0);
     await classifier.setSupport(['a-1'], ['a']);
-    await Promise.all([classifier.addSupport(['b-1'], ['b']), classifier.addSupport(['c-1'], ['c']), classifier.addSupport(['d-1'], ['d'])]);
+    await Promise.all([
+      classifier.addSupport(['b-1'], ['b']),
+      classifier.addSupport(['c-1'], ['c']),
+      classifier.addSupport(['d-1'], ['d']),
+    ]);
     expect(classifier.labels).toEqual(['a', 'b', 'c', 'd']);
   });
 
@@ -130,14 +134,22 @@ describe('FewShotClassifier with injected fakes', () => {
     const { classifier } = make();
     await expect(classifier.classify(['a-1'])).rejects.toMatchObject({ code: 'ERR_LWFM_NO_SUPPORT' });
     await expect(classifier.classify(['a-1'])).rejects.toBeInstanceOf(LwfmError);
-    await expect(classifier.setSupport(['a-1', 'b-1'], ['a'])).rejects.toThrow('Expected array of 2 labels (one per support image) for labels');
+    await expect(classifier.setSupport(['a-1', 'b-1'], ['a'])).rejects.toThrow(
+      'Expected array of 2 labels (one per support image) for labels',
+    );
     await expect(classifier.setSupport([], [])).rejects.toThrow(RangeError);
     await expect(classifier.setSupport(['a-1'], [Number.NaN])).rejects.toThrow(RangeError);
-    await expect(classifier.setSupport([42 as unknown as string], ['a'])).rejects.toThrow('Expected file path string or Uint8Array/Buffer of encoded image bytes for inputs[0] but received 42 of type number');
+    await expect(classifier.setSupport([42 as unknown as string], ['a'])).rejects.toThrow(
+      'Expected file path string or Uint8Array/Buffer of encoded image bytes for inputs[0] but received 42 of type number',
+    );
     await expect(classifier.embed({ data: new Float32Array(5), dims: [1, 3, 2, 2] })).rejects.toThrow(/length 12/);
-    await expect(classifier.evaluate(root, { way: -1 })).rejects.toThrow('Expected positive integer for options.way but received -1 of type number');
+    await expect(classifier.evaluate(root, { way: -1 })).rejects.toThrow(
+      'Expected positive integer for options.way but received -1 of type number',
+    );
     await expect(classifier.evaluate(root, { seed: -3 })).rejects.toThrow(TypeError);
-    await expect(loadWith(async () => make().engine, fakeNativeInfo, undefined, { device: 'tpu' as 'cpu' })).rejects.toThrow("Expected one of 'auto', 'cpu', 'cuda' for options.device");
+    await expect(loadWith(async () => make().engine, fakeNativeInfo, undefined, { device: 'tpu' as 'cpu' })).rejects.toThrow(
+      "Expected one of 'auto', 'cpu', 'cuda' for options.device",
+    );
     await expect(loadWith(async () => make().engine, fakeNativeInfo, '', {})).rejects.toThrow(TypeError);
   });
 

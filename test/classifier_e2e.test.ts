@@ -51,7 +51,10 @@ describe('FewShotClassifier on the default model', () => {
 
     const head = new Head({ ...headOptionsOf(bundle), device: 'cpu' });
     const names = [...new Set(labels)];
-    const prepared = await head.prepareSupport(embedded.data.slice(0, support.length * c * p), labels.map((l) => names.indexOf(l)));
+    const prepared = await head.prepareSupport(
+      embedded.data.slice(0, support.length * c * p),
+      labels.map((l) => names.indexOf(l)),
+    );
     const direct = await head.score(prepared, embedded.data.slice(support.length * c * p));
     prepared.dispose();
     head.dispose();
@@ -88,7 +91,10 @@ describe('FewShotClassifier on the default model', () => {
   it('maps numeric labels and isolates an unreadable query', async () => {
     const corrupt = join(dir, 'corrupt.jpg');
     writeFileSync(corrupt, 'this is not a JPEG');
-    await classifier.setSupport(support, labels.map((l) => l.length)); // label = name length: a number
+    await classifier.setSupport(
+      support,
+      labels.map((l) => l.length),
+    ); // label = name length: a number
     const results = await classifier.classify([queries[0]!, corrupt, queries[1]!]);
     expect(typeof results[0]!.label).toBe('number');
     expect(results[1]!.error).toBeInstanceOf(ImageDecodeError);

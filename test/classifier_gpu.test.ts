@@ -65,7 +65,10 @@ describe.skipIf(!gpu.available /* no CUDA device: reason printed above */)("FewS
     const [, c, p] = embedded.dims;
     await using head = new Head({ ...headOptionsOf(await defaultBundle()), device: 'auto' });
     const names = [...new Set(labels)];
-    const prepared = await head.prepareSupport(embedded.data.slice(0, support.length * c! * p!), labels.map((l) => names.indexOf(l)));
+    const prepared = await head.prepareSupport(
+      embedded.data.slice(0, support.length * c! * p!),
+      labels.map((l) => names.indexOf(l)),
+    );
     const direct = await head.score(prepared, embedded.data.slice(support.length * c! * p!));
     prepared.dispose();
     expect(head.lastDevice).toBe('cuda');
@@ -82,7 +85,9 @@ describe.skipIf(!gpu.available /* no CUDA device: reason printed above */)("FewS
       });
       expect(g.index).toBe(cpu.index);
     });
-    console.log(`GPU vs CPU classifier: ${queries.length} queries x ${support.length} support, worst |logit difference| ${worst.toExponential(2)}`);
+    console.log(
+      `GPU vs CPU classifier: ${queries.length} queries x ${support.length} support, worst |logit difference| ${worst.toExponential(2)}`,
+    );
     // The backbone may run on another EP; the head sums in another order on the GPU.
     expect(worst).toBeLessThan(info.devices.backbone === 'cpu' ? 1e-4 : 1e-2);
   });

@@ -111,4 +111,3 @@ describe('lwfm-spm convert delegates to the converter', () => {
     expect(r.stderr).toMatch(r.code === 1 ? /missing\.pth does not exist/ : /install/);
   });
 });
-

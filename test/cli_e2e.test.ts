@@ -28,7 +28,9 @@ describe('lwfm-spm commands on the default model', () => {
     expect(r.stdout).toMatch(/query\s+truth\s+predicted/);
     expect(r.stdout.match(/^samples\//gm)?.length).toBe(15);
     expect(r.stdout).toMatch(/Accuracy: \d+\/15 = /);
-    expect(r.stdout).toMatch(/Timings \(wall clock\): embed [\d.]+ m?s \+ head [\d.]+ m?s \+ other [\d.]+ m?s = total [\d.]+ m?s; inside embed, the workers decoded for .* and ran the network for .*, overlapping/);
+    expect(r.stdout).toMatch(
+      /Timings \(wall clock\): embed [\d.]+ m?s \+ head [\d.]+ m?s \+ other [\d.]+ m?s = total [\d.]+ m?s; inside embed, the workers decoded for .* and ran the network for .*, overlapping/,
+    );
     const json = JSON.parse((await runCli(['demo', '--threads', '2', '--json', '--seed', '3', '--shot', '2'])).stdout);
     expect(json).toMatchObject({ untrained: true, way: 5, shot: 2, query: 3, seed: 3 });
     expect(json.support).toHaveLength(10);

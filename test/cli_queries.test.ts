@@ -11,7 +11,8 @@ beforeAll(() => {
   mkdirSync(join(root, 'q', 'cat'), { recursive: true });
   mkdirSync(join(root, 'q', 'dog'), { recursive: true });
   mkdirSync(join(root, 'empty'));
-  for (const f of ['q/loose.jpg', 'q/notes.txt', 'q/cat/c1.png', 'q/dog/d1.jpg', 'q/dog/d0.webp', 'single.gif']) writeFileSync(join(root, f), '');
+  for (const f of ['q/loose.jpg', 'q/notes.txt', 'q/cat/c1.png', 'q/dog/d1.jpg', 'q/dog/d0.webp', 'single.gif'])
+    writeFileSync(join(root, f), '');
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 

@@ -65,10 +65,14 @@ const brute = (rows: number, cols: number) => (c: Float32Array) => {
   const batch = c.length / (rows * cols);
   return Float64Array.from({ length: batch }, (_, b) => bruteForceTotal(c, b * rows * cols, rows, cols));
 };
-const exactSolver = (rows: number, cols: number) => (c: Float32Array) => hooks._exactAssignmentTotals(c, c.length / (rows * cols), rows, cols);
+const exactSolver = (rows: number, cols: number) => (c: Float32Array) =>
+  hooks._exactAssignmentTotals(c, c.length / (rows * cols), rows, cols);
 
 describe('auction assignment (host run of the GPU per-problem code)', () => {
-  for (const [variant, jacobi] of [['Gauss-Seidel', false], ['Jacobi', true]] as const) {
+  for (const [variant, jacobi] of [
+    ['Gauss-Seidel', false],
+    ['Jacobi', true],
+  ] as const) {
     for (const kind of ['random', 'ties', 'integer'] as const) {
       it(`${variant}: matches brute force on ${kind} matrices, n = 1..7 and rectangular`, () => {
         for (let n = 1; n <= 7; n++) checkAgainst(kind, 6, n, n, 100 + n, brute(n, n), jacobi);
@@ -118,7 +122,12 @@ describe('auction assignment (host run of the GPU per-problem code)', () => {
   it('gives the identical assignment when a team of threads runs the GPU team protocol (both variants)', () => {
     // Real threads with barriers where the GPU has __syncthreads: a misplaced sync would
     // race (different bids) or deadlock; more members than columns leaves some idle.
-    for (const [n, members] of [[5, 3], [9, 4], [12, 16], [20, 8]] as const) {
+    for (const [n, members] of [
+      [5, 3],
+      [9, 4],
+      [12, 16],
+      [20, 8],
+    ] as const) {
       for (const kind of ['random', 'ties'] as const) {
         const costs = makeCosts(kind, 3, n, n, 77 + n);
         for (const jacobi of [false, true]) {
@@ -153,26 +162,41 @@ if (!info.available) console.log(`[cuda_auction] GPU tests skipped: ${gpuReason}
 else console.log('[cuda_auction] no-device test skipped: a usable CUDA device exists, so there is no refusal to check');
 
 describe(`solveAssignmentsCuda on the GPU${info.available ? '' : ` (skipped: ${gpuReason})`}`, () => {
-  it.skipIf(!info.available /* no CUDA device, reason printed above */)('matches the exact solver for 9x9, 25x25, 49x49, 100x100 and rectangular batches, both GPU solvers', async () => {
-    for (const [rows, cols, batch] of [[9, 9, 2000], [25, 25, 500], [49, 49, 100], [100, 100, 20], [7, 30, 50]] as const) {
-      for (const [kind, solver] of [['random', 'exact'], ['ties', 'exact'], ['cosine', 'exact'], ['random', 'auction'], ['cosine', 'auction']] as const) {
-        const costs = makeCosts(kind, batch, rows, cols, rows * 7 + cols);
-        // The auction's totals are within rows * (cost range) * 2^-29 of the optimum: far below 1e-5 here.
-        const got = await solveAssignmentsCuda(costs, { batch, rows, cols, solver });
-        const want = hooks._exactAssignmentTotals(costs, batch, rows, cols);
-        for (let b = 0; b < batch; b++) {
-          let t = 0;
-          const seen = new Set<number>();
-          for (let i = 0; i < rows; i++) {
-            seen.add(got[b * rows + i]!);
-            t += costs[(b * rows + i) * cols + got[b * rows + i]!]!;
+  it.skipIf(!info.available /* no CUDA device, reason printed above */)(
+    'matches the exact solver for 9x9, 25x25, 49x49, 100x100 and rectangular batches, both GPU solvers',
+    async () => {
+      for (const [rows, cols, batch] of [
+        [9, 9, 2000],
+        [25, 25, 500],
+        [49, 49, 100],
+        [100, 100, 20],
+        [7, 30, 50],
+      ] as const) {
+        for (const [kind, solver] of [
+          ['random', 'exact'],
+          ['ties', 'exact'],
+          ['cosine', 'exact'],
+          ['random', 'auction'],
+          ['cosine', 'auction'],
+        ] as const) {
+          const costs = makeCosts(kind, batch, rows, cols, rows * 7 + cols);
+          // The auction's totals are within rows * (cost range) * 2^-29 of the optimum: far below 1e-5 here.
+          const got = await solveAssignmentsCuda(costs, { batch, rows, cols, solver });
+          const want = hooks._exactAssignmentTotals(costs, batch, rows, cols);
+          for (let b = 0; b < batch; b++) {
+            let t = 0;
+            const seen = new Set<number>();
+            for (let i = 0; i < rows; i++) {
+              seen.add(got[b * rows + i]!);
+              t += costs[(b * rows + i) * cols + got[b * rows + i]!]!;
+            }
+            expect(seen.size).toBe(rows);
+            expect(Math.abs(t - want[b]!)).toBeLessThan(1e-5);
           }
-          expect(seen.size).toBe(rows);
-          expect(Math.abs(t - want[b]!)).toBeLessThan(1e-5);
         }
       }
-    }
-  });
+    },
+  );
 
   it.skipIf(!info.available /* no CUDA device, reason printed above */)('maximizes with maximize: true', async () => {
     const costs = makeCosts('random', 300, 9, 9, 5);
@@ -186,26 +210,36 @@ describe(`solveAssignmentsCuda on the GPU${info.available ? '' : ` (skipped: ${g
     }
   });
 
-  it.skipIf(!info.available /* no CUDA device, reason printed above */)('rejects a NaN problem with a RangeError naming its batch index', async () => {
-    const costs = makeCosts('random', 4, 9, 9, 1);
-    costs[2 * 81 + 5] = NaN;
-    await expect(solveAssignmentsCuda(costs, { batch: 4, rows: 9, cols: 9 })).rejects.toThrow(/batch index 2/);
-  });
+  it.skipIf(!info.available /* no CUDA device, reason printed above */)(
+    'rejects a NaN problem with a RangeError naming its batch index',
+    async () => {
+      const costs = makeCosts('random', 4, 9, 9, 1);
+      costs[2 * 81 + 5] = NaN;
+      await expect(solveAssignmentsCuda(costs, { batch: 4, rows: 9, cols: 9 })).rejects.toThrow(/batch index 2/);
+    },
+  );
 });
 
 describe('solveAssignmentsCuda without a usable GPU', () => {
-  it.skipIf(info.available /* a usable GPU exists, reason printed above */)('rejects with DeviceUnavailableError (code ERR_LWFM_DEVICE_UNAVAILABLE) and the reason', async () => {
-    const err = await solveAssignmentsCuda(new Float32Array(9), { batch: 1, rows: 3, cols: 3 }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(DeviceUnavailableError);
-    expect((err as DeviceUnavailableError).code).toBe('ERR_LWFM_DEVICE_UNAVAILABLE');
-    expect((err as Error).message).toMatch(/CUDA/);
-  });
+  it.skipIf(info.available /* a usable GPU exists, reason printed above */)(
+    'rejects with DeviceUnavailableError (code ERR_LWFM_DEVICE_UNAVAILABLE) and the reason',
+    async () => {
+      const err = await solveAssignmentsCuda(new Float32Array(9), { batch: 1, rows: 3, cols: 3 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DeviceUnavailableError);
+      expect((err as DeviceUnavailableError).code).toBe('ERR_LWFM_DEVICE_UNAVAILABLE');
+      expect((err as Error).message).toMatch(/CUDA/);
+    },
+  );
 
   it('validates arguments before touching the device', async () => {
     await expect(solveAssignmentsCuda(new Float32Array(8), { batch: 1, rows: 3, cols: 3 })).rejects.toThrow(RangeError);
     await expect(solveAssignmentsCuda(new Float32Array(6), { batch: 1, rows: 3, cols: 2 })).rejects.toThrow(/rows <= cols/);
-    await expect(solveAssignmentsCuda(new Float32Array(9), { batch: 1, rows: 3, cols: 3, maximize: 1 as unknown as boolean })).rejects.toThrow(TypeError);
+    await expect(
+      solveAssignmentsCuda(new Float32Array(9), { batch: 1, rows: 3, cols: 3, maximize: 1 as unknown as boolean }),
+    ).rejects.toThrow(TypeError);
     await expect(solveAssignmentsCuda(new Float32Array(200 * 200), { batch: 1, rows: 200, cols: 200 })).rejects.toThrow(/at most 128/);
-    await expect(solveAssignmentsCuda(new Float32Array(9), { batch: 1, rows: 3, cols: 3, solver: 'fast' as 'exact' })).rejects.toThrow(/'exact' or 'auction'/);
+    await expect(solveAssignmentsCuda(new Float32Array(9), { batch: 1, rows: 3, cols: 3, solver: 'fast' as 'exact' })).rejects.toThrow(
+      /'exact' or 'auction'/,
+    );
   });
 });

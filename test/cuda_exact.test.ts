@@ -27,13 +27,16 @@ function expectOptimal(kind: Kind, batch: number, rows: number, cols: number, se
   const expected = want(costs);
   for (let b = 0; b < batch; b++) {
     const slack = 1e-9 * Math.max(1, Math.abs(expected[b]!)) * rows;
-    expect(Math.abs(got[b]! - expected[b]!), `${kind} ${rows}x${cols} #${b}: ${got[b]} vs optimum ${expected[b]}`).toBeLessThanOrEqual(slack);
+    expect(Math.abs(got[b]! - expected[b]!), `${kind} ${rows}x${cols} #${b}: ${got[b]} vs optimum ${expected[b]}`).toBeLessThanOrEqual(
+      slack,
+    );
   }
 }
 
 const brute = (rows: number, cols: number) => (c: Float32Array) =>
   Float64Array.from({ length: c.length / (rows * cols) }, (_, b) => bruteForceTotal(c, b * rows * cols, rows, cols));
-const exactSolver = (rows: number, cols: number) => (c: Float32Array) => hooks._exactAssignmentTotals(c, c.length / (rows * cols), rows, cols);
+const exactSolver = (rows: number, cols: number) => (c: Float32Array) =>
+  hooks._exactAssignmentTotals(c, c.length / (rows * cols), rows, cols);
 
 describe('exact assignment search (host run of the GPU per-problem code)', () => {
   for (const kind of ['random', 'ties', 'integer'] as const) {
@@ -56,7 +59,12 @@ describe('exact assignment search (host run of the GPU per-problem code)', () =>
     const costs = makeCosts('random', 20, 9, 9, 41);
     const { assignment } = hooks._exactSolveTeamSync(costs, 20, 9, 9, 1, true);
     const got = assignmentTotals(costs, assignment, 20, 9, 9);
-    const want = hooks._exactAssignmentTotals(costs.map((c) => -c), 20, 9, 9);
+    const want = hooks._exactAssignmentTotals(
+      costs.map((c) => -c),
+      20,
+      9,
+      9,
+    );
     for (let b = 0; b < 20; b++) expect(Math.abs(-got[b]! - want[b]!)).toBeLessThan(1e-9);
   });
 
@@ -74,7 +82,14 @@ describe('exact assignment search (host run of the GPU per-problem code)', () =>
     // Real threads with barriers where the warp has __syncwarp and shuffle reductions: a
     // misplaced sync would race (another assignment) or deadlock. Tie-heavy matrices check
     // that tie-breaking does not depend on the team size; 32 members is the warp itself.
-    for (const [rows, cols, members] of [[5, 5, 3], [9, 9, 32], [12, 12, 16], [25, 25, 8], [7, 40, 32], [49, 49, 32]] as const) {
+    for (const [rows, cols, members] of [
+      [5, 5, 3],
+      [9, 9, 32],
+      [12, 12, 16],
+      [25, 25, 8],
+      [7, 40, 32],
+      [49, 49, 32],
+    ] as const) {
       for (const kind of ['random', 'ties'] as const) {
         const costs = makeCosts(kind, 2, rows, cols, 77 + rows);
         const serial = hooks._exactSolveTeamSync(costs, 2, rows, cols, 1);

@@ -1,5 +1,5 @@
 // The GPU head's shared per-pair / per-class code (cuda/head_math.cuh), run on the CPU via
-// _cudaHeadScoreHost, against a literal double-precision implementation of SPEC §3; and the
+// _cudaHeadScoreHost, against a literal double-precision implementation of docs/computation.md §3; and the
 // GPU head itself against the same reference when a device exists.
 import { describe, expect, it } from 'vitest';
 import { native } from '../src/binding.js';
@@ -27,7 +27,8 @@ function episode(seed: number, opts: Partial<ReferenceConfig> & { shots: number[
   const channels = opts.channels ?? [8, 12];
   const featureSize = opts.featureSize ?? 3;
   const way = opts.shots.length;
-  const C = channels.reduce((a, b) => a + b, 0), P = featureSize ** 2;
+  const C = channels.reduce((a, b) => a + b, 0),
+    P = featureSize ** 2;
   const labels = Int32Array.from(opts.shots.flatMap((n, k) => new Array<number>(n).fill(k)));
   // ReLU-like non-negative features with a class signal, as a backbone would give.
   const proto = Array.from({ length: way }, () => Float32Array.from({ length: C * P }, () => gaussian(r)));
@@ -67,7 +68,14 @@ const cases: [string, Episode][] = [
 describe('GPU tiled matrix product steps on the CPU (_gemmNTHost)', () => {
   it('matches a plain product on edge-straddling shapes, both load paths, with and without ReLU', () => {
     const r = rng(42);
-    for (const [M, N, K] of [[1, 1, 1], [130, 77, 13], [129, 257, 8], [5, 300, 12], [128, 128, 20], [64, 200, 6]] as const) {
+    for (const [M, N, K] of [
+      [1, 1, 1],
+      [130, 77, 13],
+      [129, 257, 8],
+      [5, 300, 12],
+      [128, 128, 20],
+      [64, 200, 6],
+    ] as const) {
       const a = Float32Array.from({ length: M * K }, () => r() * 2 - 1);
       const b = Float32Array.from({ length: N * K }, () => r() * 2 - 1);
       for (const relu of [false, true]) {
@@ -84,7 +92,7 @@ describe('GPU tiled matrix product steps on the CPU (_gemmNTHost)', () => {
   });
 });
 
-describe('GPU head math on the CPU (_cudaHeadScoreHost) vs a literal SPEC implementation', () => {
+describe('GPU head math on the CPU (_cudaHeadScoreHost) vs a literal docs/computation.md implementation', () => {
   for (const [name, e] of cases) {
     it(`${name}: logits within 1e-4, same argmax`, () => {
       const got = hooks._cudaHeadScoreHost(e.cfg, e.support, e.labels, e.queries);
@@ -108,12 +116,15 @@ describe('GPU head math on the CPU (_cudaHeadScoreHost) vs a literal SPEC implem
 
   it("rejects a solver other than 'exact' or 'auction'", () => {
     const [, e] = cases[0]!;
-    expect(() => hooks._cudaHeadScoreHost({ ...e.cfg, solver: 'fast' as 'exact' }, e.support, e.labels, e.queries)).toThrow(/'exact' or 'auction'/);
+    expect(() => hooks._cudaHeadScoreHost({ ...e.cfg, solver: 'fast' as 'exact' }, e.support, e.labels, e.queries)).toThrow(
+      /'exact' or 'auction'/,
+    );
   });
 
   it('treats an all-zero pixel (cosine 0) like the reference', () => {
     const e = episode(8, { shots: [1, 1], queries: 2, mlp: true });
-    const C = 20, P = 9;
+    const C = 20,
+      P = 9;
     // Make pixel 4 of query 0 equal across channels: centered it is the zero vector.
     for (let c = 0; c < C; c++) e.queries[c * P + 4] = 0.5;
     const got = hooks._cudaHeadScoreHost(e.cfg, e.support, e.labels, e.queries);
@@ -125,7 +136,8 @@ describe('GPU head math on the CPU (_cudaHeadScoreHost) vs a literal SPEC implem
     // Values near the float range overflowed in the norms and inner products (NaN logits);
     // features beyond 1e10 in magnitude are now refused like NaN, in both engines' wording.
     const e = episode(9, { shots: [1, 1], queries: 2, mlp: false });
-    const C = 20, P = 9;
+    const C = 20,
+      P = 9;
     for (let c = 0; c < C; c++) e.queries[c * P + 2] = c % 2 ? 3e38 : -3e38;
     expect(() => hooks._cudaHeadScoreHost(e.cfg, e.support, e.labels, e.queries)).toThrow(
       /magnitude at most 1e10 for query features of _cudaHeadScoreHost .* found -3e\+38 at index 2 \(image 0, channel 0, pixel 2\)/,
@@ -139,9 +151,12 @@ describe('GPU head math on the CPU (_cudaHeadScoreHost) vs a literal SPEC implem
     expect(() => hooks._cudaHeadScoreHost(e.cfg, e.support, Int32Array.from([0, 1, 2, 3, 3]), e.queries)).toThrow(/class 4/);
     const nan = e.queries.slice();
     nan[7] = NaN;
-    expect(() => hooks._cudaHeadScoreHost(e.cfg, e.support, e.labels, nan)).toThrow(/query features of _cudaHeadScoreHost.*index 7 \(image 0, channel 0, pixel 7\)/);
+    expect(() => hooks._cudaHeadScoreHost(e.cfg, e.support, e.labels, nan)).toThrow(
+      /query features of _cudaHeadScoreHost.*index 7 \(image 0, channel 0, pixel 7\)/,
+    );
     // The same wording as the CPU engine's (native/core/nonfinite_message.h), counted per image.
-    const P = e.cfg.featureSize ** 2, C = e.cfg.channels.reduce((a, b) => a + b, 0);
+    const P = e.cfg.featureSize ** 2,
+      C = e.cfg.channels.reduce((a, b) => a + b, 0);
     const badSupport = e.support.slice();
     badSupport[C * P + 2 * P + 3] = Infinity;
     expect(() => hooks._cudaHeadScoreHost(e.cfg, badSupport, e.labels, e.queries)).toThrow(
@@ -160,66 +175,84 @@ else console.log('[cuda_head] no-device tests skipped: a usable CUDA device exis
 
 describe(`GPU head (cudaHeadPrepare / cudaHeadScore)${info.available ? '' : ` (skipped: ${reason})`}`, () => {
   for (const [name, e] of cases.filter(([, c]) => c.cfg.featureSize <= 5)) {
-    it.skipIf(!info.available /* no CUDA device, reason printed above */)(`${name}: logits within 1e-4 of the reference, same argmax`, async () => {
-      const handle = native.cudaHeadPrepare(e.cfg, e.support, e.labels);
-      try {
-        const got = await native.cudaHeadScore(handle, e.queries);
-        const want = referenceLogits(e.cfg, e.support, e.labels, e.queries);
-        for (let k = 0; k < got.length; k++) expect(Math.abs(got[k]! - want[k]!)).toBeLessThan(1e-4);
-        expect(argmaxRows(got, e.cfg.way)).toEqual(argmaxRows(want, e.cfg.way));
-      } finally {
-        native.cudaHeadDispose(handle);
-      }
-    });
+    it.skipIf(!info.available /* no CUDA device, reason printed above */)(
+      `${name}: logits within 1e-4 of the reference, same argmax`,
+      async () => {
+        const handle = native.cudaHeadPrepare(e.cfg, e.support, e.labels);
+        try {
+          const got = await native.cudaHeadScore(handle, e.queries);
+          const want = referenceLogits(e.cfg, e.support, e.labels, e.queries);
+          for (let k = 0; k < got.length; k++) expect(Math.abs(got[k]! - want[k]!)).toBeLessThan(1e-4);
+          expect(argmaxRows(got, e.cfg.way)).toEqual(argmaxRows(want, e.cfg.way));
+        } finally {
+          native.cudaHeadDispose(handle);
+        }
+      },
+    );
   }
 
-  it.skipIf(info.available /* a usable GPU exists, reason printed above */)('without a device, cudaHeadPrepare throws ERR_LWFM_DEVICE_UNAVAILABLE with the reason', () => {
-    const e = cases[0]![1];
-    let err: unknown;
-    try {
-      native.cudaHeadPrepare(e.cfg, e.support, e.labels);
-    } catch (x) {
-      err = x;
-    }
-    expect((err as { code?: string }).code).toBe('ERR_LWFM_DEVICE_UNAVAILABLE');
-    expect((err as Error).message).toMatch(/CUDA/);
-  });
+  it.skipIf(info.available /* a usable GPU exists, reason printed above */)(
+    'without a device, cudaHeadPrepare throws ERR_LWFM_DEVICE_UNAVAILABLE with the reason',
+    () => {
+      const e = cases[0]![1];
+      let err: unknown;
+      try {
+        native.cudaHeadPrepare(e.cfg, e.support, e.labels);
+      } catch (x) {
+        err = x;
+      }
+      expect((err as { code?: string }).code).toBe('ERR_LWFM_DEVICE_UNAVAILABLE');
+      expect((err as Error).message).toMatch(/CUDA/);
+    },
+  );
 
-  it.skipIf(info.available /* a usable GPU exists, reason printed above */)('without a device, prepareCudaSupportAsync rejects with DeviceUnavailableError; bad arguments still reject as such', async () => {
-    const e = cases[0]![1];
-    await expect(prepareCudaSupportAsync(e.cfg, e.support, e.labels)).rejects.toBeInstanceOf(DeviceUnavailableError);
-    await expect(prepareCudaSupportAsync(e.cfg, e.support.subarray(1), e.labels)).rejects.toThrow(RangeError);
-  });
+  it.skipIf(info.available /* a usable GPU exists, reason printed above */)(
+    'without a device, prepareCudaSupportAsync rejects with DeviceUnavailableError; bad arguments still reject as such',
+    async () => {
+      const e = cases[0]![1];
+      await expect(prepareCudaSupportAsync(e.cfg, e.support, e.labels)).rejects.toBeInstanceOf(DeviceUnavailableError);
+      await expect(prepareCudaSupportAsync(e.cfg, e.support.subarray(1), e.labels)).rejects.toThrow(RangeError);
+    },
+  );
 
-  it.skipIf(!info.available /* no CUDA device, reason printed above */)('prepareCudaSupport[Async] / score / dispose through the typed wrapper', async () => {
-    const e = cases[1]![1];
-    const want = referenceLogits(e.cfg, e.support, e.labels, e.queries);
-    for (const support of [prepareCudaSupport(e.cfg, e.support, e.labels), await prepareCudaSupportAsync(e.cfg, e.support, e.labels)]) {
-      const got = await support.score(e.queries);
-      for (let k = 0; k < got.length; k++) expect(Math.abs(got[k]! - want[k]!)).toBeLessThan(1e-4);
-      support.dispose();
-      await expect(support.score(e.queries)).rejects.toThrow(/dispose/);
-    }
-  });
+  it.skipIf(!info.available /* no CUDA device, reason printed above */)(
+    'prepareCudaSupport[Async] / score / dispose through the typed wrapper',
+    async () => {
+      const e = cases[1]![1];
+      const want = referenceLogits(e.cfg, e.support, e.labels, e.queries);
+      for (const support of [prepareCudaSupport(e.cfg, e.support, e.labels), await prepareCudaSupportAsync(e.cfg, e.support, e.labels)]) {
+        const got = await support.score(e.queries);
+        for (let k = 0; k < got.length; k++) expect(Math.abs(got[k]! - want[k]!)).toBeLessThan(1e-4);
+        support.dispose();
+        await expect(support.score(e.queries)).rejects.toThrow(/dispose/);
+      }
+    },
+  );
 
-  it.skipIf(!info.available /* no CUDA device, reason printed above */)('rejects NaN queries with a RangeError naming index, image, channel and pixel, and keeps working', async () => {
-    const e = cases[0]![1];
-    const support = prepareCudaSupport(e.cfg, e.support, e.labels);
-    try {
-      const bad = e.queries.slice();
-      bad[11] = NaN;
-      const P = e.cfg.featureSize ** 2;
-      await expect(support.score(bad)).rejects.toThrow(`index 11 (image 0, channel ${Math.floor(11 / P)}, pixel ${11 % P})`);
-      expect((await support.score(e.queries)).length).toBe((e.queries.length / support.featureLength) * e.cfg.way);
-    } finally {
-      support.dispose();
-    }
-  });
+  it.skipIf(!info.available /* no CUDA device, reason printed above */)(
+    'rejects NaN queries with a RangeError naming index, image, channel and pixel, and keeps working',
+    async () => {
+      const e = cases[0]![1];
+      const support = prepareCudaSupport(e.cfg, e.support, e.labels);
+      try {
+        const bad = e.queries.slice();
+        bad[11] = NaN;
+        const P = e.cfg.featureSize ** 2;
+        await expect(support.score(bad)).rejects.toThrow(`index 11 (image 0, channel ${Math.floor(11 / P)}, pixel ${11 % P})`);
+        expect((await support.score(e.queries)).length).toBe((e.queries.length / support.featureLength) * e.cfg.way);
+      } finally {
+        support.dispose();
+      }
+    },
+  );
 
-  it.skipIf(info.available /* a usable GPU exists, reason printed above */)('prepareCudaSupport throws DeviceUnavailableError without a device', () => {
-    const e = cases[0]![1];
-    expect(() => prepareCudaSupport(e.cfg, e.support, e.labels)).toThrow(DeviceUnavailableError);
-  });
+  it.skipIf(info.available /* a usable GPU exists, reason printed above */)(
+    'prepareCudaSupport throws DeviceUnavailableError without a device',
+    () => {
+      const e = cases[0]![1];
+      expect(() => prepareCudaSupport(e.cfg, e.support, e.labels)).toThrow(DeviceUnavailableError);
+    },
+  );
 
   it('prepareCudaSupport validates arguments first', () => {
     const e = cases[0]![1];
@@ -228,20 +261,25 @@ describe(`GPU head (cudaHeadPrepare / cudaHeadScore)${info.available ? '' : ` (s
     expect(() => prepareCudaSupport(e.cfg, e.support, [0, 1])).toThrow(/5 labels/);
     expect(() => prepareCudaSupport({ ...e.cfg, featureSize: 6 }, e.support, e.labels)).toThrow(RangeError);
     expect(() => prepareCudaSupport(e.cfg, e.support, [0, 1, 2, 3, -1])).toThrow(RangeError);
-    expect(() => prepareCudaSupport({ ...e.cfg, solver: 'fast' as 'exact' }, e.support, e.labels)).toThrow(/'exact' or 'auction' for options.solver/);
+    expect(() => prepareCudaSupport({ ...e.cfg, solver: 'fast' as 'exact' }, e.support, e.labels)).toThrow(
+      /'exact' or 'auction' for options.solver/,
+    );
   });
 
-  it.skipIf(!info.available /* no CUDA device, reason printed above */)("solver 'auction': logits within 1e-4 of the reference, same argmax", async () => {
-    for (const [, e] of cases.filter(([, c]) => c.cfg.featureSize <= 5)) {
-      const support = await prepareCudaSupportAsync({ ...e.cfg, solver: 'auction' }, e.support, e.labels);
-      try {
-        const got = await support.score(e.queries);
-        const want = referenceLogits(e.cfg, e.support, e.labels, e.queries);
-        for (let k = 0; k < got.length; k++) expect(Math.abs(got[k]! - want[k]!)).toBeLessThan(1e-4);
-        expect(argmaxRows(got, e.cfg.way)).toEqual(argmaxRows(want, e.cfg.way));
-      } finally {
-        support.dispose();
+  it.skipIf(!info.available /* no CUDA device, reason printed above */)(
+    "solver 'auction': logits within 1e-4 of the reference, same argmax",
+    async () => {
+      for (const [, e] of cases.filter(([, c]) => c.cfg.featureSize <= 5)) {
+        const support = await prepareCudaSupportAsync({ ...e.cfg, solver: 'auction' }, e.support, e.labels);
+        try {
+          const got = await support.score(e.queries);
+          const want = referenceLogits(e.cfg, e.support, e.labels, e.queries);
+          for (let k = 0; k < got.length; k++) expect(Math.abs(got[k]! - want[k]!)).toBeLessThan(1e-4);
+          expect(argmaxRows(got, e.cfg.way)).toEqual(argmaxRows(want, e.cfg.way));
+        } finally {
+          support.dispose();
+        }
       }
-    }
-  });
+    },
+  );
 });

@@ -86,7 +86,7 @@ describe('pixel limit', () => {
   it('with the limit raised to the cap, a bomb is reduced while it streams in, not held in memory', async () => {
     const before = process.memoryUsage().rss;
     const out = await decodeRgb(bomb, { maxPixels: MAX_IMAGE_PIXELS_CAP, resize: 92 });
-    // 8 x R per side: far more than the SPEC §1 resize to 92 needs, far less than 16000.
+    // 8 x R per side: far more than the docs/computation.md §1 resize to 92 needs, far less than 16000.
     expect([out.width, out.height]).toEqual([736, 736]);
     // A full decode is 768 MB of RGB; the streamed reduction stays well under a tenth of it.
     expect(process.memoryUsage().rss - before).toBeLessThan(200 * 2 ** 20);
@@ -97,7 +97,7 @@ describe('shrink-on-load of large images', () => {
   // The exact-decode size is lowered to 1 MP here so the images stay quick to encode; the
   // reduction path is the one a 16+ MP image takes (EXACT_DECODE_MAX_PIXELS).
   it.each(['jpeg', 'png', 'webp'] as const)(
-    'changes the SPEC §1 output of a %s above the exact-decode size by at most 2 gray levels',
+    'changes the docs/computation.md §1 output of a %s above the exact-decode size by at most 2 gray levels',
     async (format) => {
       const w = 3000;
       const h = 2000;

@@ -109,7 +109,9 @@ describe('EpisodeSampler', () => {
     expect((error as Error).message).toContain('shot + query = 1 + 3 = 4');
     expect((error as Error).message).toContain('tiny (3)');
     expect((error as DatasetError).code).toBe('ERR_LWFM_DATASET');
-    expect(() => new EpisodeSampler(folder, { way: 0, shot: 1, query: 1 })).toThrow('Expected positive integer for way but received 0 of type number');
+    expect(() => new EpisodeSampler(folder, { way: 0, shot: 1, query: 1 })).toThrow(
+      'Expected positive integer for way but received 0 of type number',
+    );
   });
 
   it('excludes unreadable files and re-checks sizes', () => {

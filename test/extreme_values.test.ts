@@ -45,7 +45,7 @@ describe('feature magnitude', () => {
     const out = await logits(head, features(3, scale, 3), features(4, scale, 4));
     expect(out.length).toBe(12);
     for (const v of out) expect(Number.isFinite(v)).toBe(true);
-    // The head is invariant to one common scale of all features (SPEC §4) up to its epsilons:
+    // The head is invariant to one common scale of all features (docs/computation.md §4) up to its epsilons:
     // large scales agree with scale 1.
     if (scale >= 1) {
       const ref = await logits(head, features(3, 1, 3), features(4, 1, 4));

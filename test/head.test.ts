@@ -152,7 +152,7 @@ describe('Head execution paths agree', () => {
     const support = await head.prepareSupport(ep.support, c.labels);
     const q = ep.query.length / c.queries;
     const many = new Float32Array(300 * q);
-    for (let i = 0; i < 300; i++) many.set(ep.query.subarray((i % c.queries) * q, (i % c.queries + 1) * q), i * q);
+    for (let i = 0; i < 300; i++) many.set(ep.query.subarray((i % c.queries) * q, ((i % c.queries) + 1) * q), i * q);
     const logits = await head.score(support, many);
     for (let i = 0; i < 300; i++) {
       const row = Array.from(logits.subarray(i * 5, i * 5 + 5));
@@ -179,17 +179,20 @@ describe('Head API surface', () => {
     head.dispose();
   });
 
-  it.skipIf(cudaInfo().available /* a usable GPU exists: this checks the no-device path */)("device 'cuda' without a usable GPU throws DeviceUnavailableError with the reason", () => {
-    let error: unknown;
-    try {
-      new Head({ channels: [512, 512], device: 'cuda' });
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(DeviceUnavailableError);
-    expect((error as DeviceUnavailableError).code).toBe('ERR_LWFM_DEVICE_UNAVAILABLE');
-    expect((error as Error).message).toContain(cudaInfo().reason!);
-  });
+  it.skipIf(cudaInfo().available /* a usable GPU exists: this checks the no-device path */)(
+    "device 'cuda' without a usable GPU throws DeviceUnavailableError with the reason",
+    () => {
+      let error: unknown;
+      try {
+        new Head({ channels: [512, 512], device: 'cuda' });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(DeviceUnavailableError);
+      expect((error as DeviceUnavailableError).code).toBe('ERR_LWFM_DEVICE_UNAVAILABLE');
+      expect((error as Error).message).toContain(cudaInfo().reason!);
+    },
+  );
 
   it('PreparedSupport exposes way, size and shots per class', async () => {
     const c = fixtures.cases.find((x) => x.name === 'unequal shots per class')!;
@@ -250,7 +253,9 @@ describe('Head bad input: documented errors, process survives', () => {
     expect(() => new Head({ channels: [128, 128], matcher })).toThrow(/options.matcher\[1\].w1/);
     expect(() => new Head({ channels: [64, 128], matcher })).toThrow(RangeError);
     expect(() => new Head({ channels: [127], matcher: [{ w1: new Float32Array(1), w2: new Float32Array(1) }] })).toThrow(/even/);
-    expect(() => new Head({ channels: small.channels, matcher: [{ w1: [1] as never, w2: matcher[0]!.w2 }, matcher[1]!] })).toThrow(TypeError);
+    expect(() => new Head({ channels: small.channels, matcher: [{ w1: [1] as never, w2: matcher[0]!.w2 }, matcher[1]!] })).toThrow(
+      TypeError,
+    );
     const nan = new Float32Array(matcher[0]!.w2);
     nan[17] = Number.NaN;
     expect(() => new Head({ channels: small.channels, matcher: [{ w1: matcher[0]!.w1, w2: nan }, matcher[1]!] })).toThrow(
@@ -285,9 +290,7 @@ describe('Head bad input: documented errors, process survives', () => {
     const head = new Head(base);
     const s = new Float32Array(smallEpisode.support);
     s[2 * smallImage + 5 * 9 + 4] = Number.NaN;
-    await expect(head.prepareSupport(s, small.labels)).rejects.toThrow(
-      /support features.*index \d+ \(image 2, channel 5, pixel 4\)/,
-    );
+    await expect(head.prepareSupport(s, small.labels)).rejects.toThrow(/support features.*index \d+ \(image 2, channel 5, pixel 4\)/);
     const support = await head.prepareSupport(smallEpisode.support, small.labels);
     const q = new Float32Array(smallEpisode.query);
     q[smallImage + 7] = Number.POSITIVE_INFINITY;
@@ -309,7 +312,9 @@ describe('Head bad input: documented errors, process survives', () => {
     expect(() => native.headScoreSync({} as never, {} as never, new Float32Array(1))).toThrow(TypeError);
     expect(() => native.headPrepareSupportSync(1 as never, new Float32Array(1), new Int32Array(1))).toThrow(TypeError);
     expect(() => native.supportInfo(null as never)).toThrow(TypeError);
-    expect(() => native.headCreate({ channels: [3], featureSize: 3, temperatureAttn: 5, temperature: 0.2, matcherWeight: 0.25, topK: 99, threads: 0 })).toThrow(RangeError);
+    expect(() =>
+      native.headCreate({ channels: [3], featureSize: 3, temperatureAttn: 5, temperature: 0.2, matcherWeight: 0.25, topK: 99, threads: 0 }),
+    ).toThrow(RangeError);
     head.dispose();
   });
 });

@@ -26,7 +26,8 @@ const fixture = (name: string): FixtureCase => fixtures.cases.find((c) => c.name
 const cuda = cudaInfo();
 const build = nativeInfo();
 const noDevice = `no CUDA device: ${(cuda.reason ?? '').replace(/^no CUDA device: /, '')}`;
-if (!cuda.available) console.log(`[head_device] GPU head tests skipped: ${noDevice} (build: ${build.origin}, CUDA compiled in: ${build.cuda})`);
+if (!cuda.available)
+  console.log(`[head_device] GPU head tests skipped: ${noDevice} (build: ${build.origin}, CUDA compiled in: ${build.cuda})`);
 
 function headFor(c: EpisodeCase, matcher: ReturnType<typeof makeEpisode>['matcher'], device: HeadDevice): Head {
   return new Head({ ...headOptionsFor(c, matcher), device });
@@ -77,20 +78,23 @@ describe(`Head device resolution (loaded: ${build.origin}, CUDA compiled in: ${b
     expect(argmaxRows(logits, 5)).toEqual(c.argmax);
   });
 
-  it.skipIf(cuda.available /* a usable GPU exists: this checks the no-device path */)("'cuda' without a usable GPU throws DeviceUnavailableError with this build's reason", () => {
-    const err = caught(() => new Head({ channels: [512, 512], device: 'cuda' }));
-    expect(err).toBeInstanceOf(DeviceUnavailableError);
-    expect((err as DeviceUnavailableError).code).toBe('ERR_LWFM_DEVICE_UNAVAILABLE');
-    expect((err as Error).message).toContain(cuda.reason!);
-    if (build.cuda) {
-      // CUDA build on a machine without a GPU/driver: the runtime's reason.
-      expect(cuda.compiled).toBe(true);
-      expect((err as Error).message).toMatch(/no CUDA device/);
-    } else {
-      expect(cuda.compiled).toBe(false);
-      expect((err as Error).message).toMatch(/not compiled into this build/);
-    }
-  });
+  it.skipIf(cuda.available /* a usable GPU exists: this checks the no-device path */)(
+    "'cuda' without a usable GPU throws DeviceUnavailableError with this build's reason",
+    () => {
+      const err = caught(() => new Head({ channels: [512, 512], device: 'cuda' }));
+      expect(err).toBeInstanceOf(DeviceUnavailableError);
+      expect((err as DeviceUnavailableError).code).toBe('ERR_LWFM_DEVICE_UNAVAILABLE');
+      expect((err as Error).message).toContain(cuda.reason!);
+      if (build.cuda) {
+        // CUDA build on a machine without a GPU/driver: the runtime's reason.
+        expect(cuda.compiled).toBe(true);
+        expect((err as Error).message).toMatch(/no CUDA device/);
+      } else {
+        expect(cuda.compiled).toBe(false);
+        expect((err as Error).message).toMatch(/not compiled into this build/);
+      }
+    },
+  );
 
   it.skipIf(!cuda.available /* no CUDA device, reason printed above */)("'cuda' with a usable GPU resolves to 'cuda'", () => {
     const head = new Head({ channels: [512, 512], device: 'cuda' });
@@ -354,27 +358,33 @@ describe('Head dispatch with a simulated GPU', () => {
 
 describe(`GPU head against the CPU head on the fixtures${cuda.available ? '' : ` (skipped: ${noDevice})`}`, () => {
   for (const c of fixtures.cases.filter((x) => x.feature_size <= 5)) {
-    it.skipIf(!cuda.available /* no CUDA device, reason printed above */)(`${c.name}: 'cuda' logits within 1e-4 of 'cpu' and the fixture, same argmax`, async () => {
-      const gpu = await run(c, 'cuda');
-      const cpu = await run(c, 'cpu');
-      expect(gpu.head.lastDevice).toBe('cuda');
-      const way = Math.max(...c.labels) + 1;
-      expect(maxAbsDiff(gpu.logits, cpu.logits)).toBeLessThan(1e-4);
-      expect(maxAbsDiff(gpu.logits, c.expected)).toBeLessThan(1e-4);
-      expect(argmaxRows(gpu.logits, way)).toEqual(argmaxRows(cpu.logits, way));
-    });
+    it.skipIf(!cuda.available /* no CUDA device, reason printed above */)(
+      `${c.name}: 'cuda' logits within 1e-4 of 'cpu' and the fixture, same argmax`,
+      async () => {
+        const gpu = await run(c, 'cuda');
+        const cpu = await run(c, 'cpu');
+        expect(gpu.head.lastDevice).toBe('cuda');
+        const way = Math.max(...c.labels) + 1;
+        expect(maxAbsDiff(gpu.logits, cpu.logits)).toBeLessThan(1e-4);
+        expect(maxAbsDiff(gpu.logits, c.expected)).toBeLessThan(1e-4);
+        expect(argmaxRows(gpu.logits, way)).toEqual(argmaxRows(cpu.logits, way));
+      },
+    );
   }
 
-  it.skipIf(!cuda.available /* no CUDA device, reason printed above */)("'auto' on a real GPU: a call of CUDA_AUTO_MIN_PAIRS pairs runs there and agrees with the CPU", async () => {
-    const c = fixture('5-way 1-shot');
-    const ep = makeEpisode(c);
-    const copies = Math.ceil(CUDA_AUTO_MIN_PAIRS / (c.labels.length * c.queries));
-    const query = new Float32Array(copies * ep.query.length);
-    for (let i = 0; i < copies; i++) query.set(ep.query, i * ep.query.length);
-    const auto = await run(c, 'auto', query);
-    expect(auto.head.lastDevice).toBe('cuda');
-    const cpu = await run(c, 'cpu', query);
-    expect(maxAbsDiff(auto.logits, cpu.logits)).toBeLessThan(1e-4);
-    expect(argmaxRows(auto.logits, 5)).toEqual(argmaxRows(cpu.logits, 5));
-  });
+  it.skipIf(!cuda.available /* no CUDA device, reason printed above */)(
+    "'auto' on a real GPU: a call of CUDA_AUTO_MIN_PAIRS pairs runs there and agrees with the CPU",
+    async () => {
+      const c = fixture('5-way 1-shot');
+      const ep = makeEpisode(c);
+      const copies = Math.ceil(CUDA_AUTO_MIN_PAIRS / (c.labels.length * c.queries));
+      const query = new Float32Array(copies * ep.query.length);
+      for (let i = 0; i < copies; i++) query.set(ep.query, i * ep.query.length);
+      const auto = await run(c, 'auto', query);
+      expect(auto.head.lastDevice).toBe('cuda');
+      const cpu = await run(c, 'cpu', query);
+      expect(maxAbsDiff(auto.logits, cpu.logits)).toBeLessThan(1e-4);
+      expect(argmaxRows(auto.logits, 5)).toEqual(argmaxRows(cpu.logits, 5));
+    },
+  );
 });

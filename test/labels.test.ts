@@ -26,7 +26,9 @@ describe('LabelMap', () => {
   it('rejects labels that are not strings or finite numbers', () => {
     const map = new LabelMap();
     expect(() => map.indicesOf(['a', { x: 1 }])).toThrow(TypeError);
-    expect(() => map.indicesOf(['a', { x: 1 }])).toThrow('Expected string or number label for labels[1] but received Object of type object');
+    expect(() => map.indicesOf(['a', { x: 1 }])).toThrow(
+      'Expected string or number label for labels[1] but received Object of type object',
+    );
     expect(() => map.indicesOf([Number.NaN])).toThrow(RangeError);
     expect(() => map.indicesOf([null])).toThrow(TypeError);
     expect(() => map.label(5)).toThrow(RangeError);

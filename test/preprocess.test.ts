@@ -63,7 +63,9 @@ describe('crop offset and resize details', () => {
 // (native/core/pil_resize.cc) must agree to the bit; the torchvision comparison above checks
 // the algorithm itself.
 function referencePreprocess(rgb: Uint8Array, width: number, height: number, spec: PreprocessSpec): Float32Array {
-  const r = spec.resize, s = spec.crop, o = centerCropOffset(r, s);
+  const r = spec.resize,
+    s = spec.crop,
+    o = centerCropOffset(r, s);
   const img = resizeBilinearPil(rgb, width, height, r, r);
   const out = new Float32Array(3 * s * s);
   for (let c = 0; c < 3; c++)

@@ -38,7 +38,9 @@ describe('progress output', () => {
   });
 
   it('counts images (classify) and leaves the accuracy out when no query has a truth', () => {
-    expect(renderBar({ done: 64, total: 1000, rate: 41.26, etaMs: 22_700, unit: 'images' }, 10)).toBe('[#.........]   64/1000 images  41.3 img/s  ETA 22.70 s');
+    expect(renderBar({ done: 64, total: 1000, rate: 41.26, etaMs: 22_700, unit: 'images' }, 10)).toBe(
+      '[#.........]   64/1000 images  41.3 img/s  ETA 22.70 s',
+    );
   });
 
   it('prints nothing when silent (--json, --quiet), except notes', () => {

@@ -24,7 +24,9 @@ describe('bundled sample set', () => {
     try {
       execFileSync(process.execPath, [join(repoRoot, 'tools', 'make_samples.mjs'), out], { stdio: 'pipe' });
       const regenerated = scanImageFolder(out);
-      expect(regenerated.classes.map((c) => c.files.map((f) => relative(out, f)))).toEqual(folder.classes.map((c) => c.files.map((f) => relative(folder.root, f))));
+      expect(regenerated.classes.map((c) => c.files.map((f) => relative(out, f)))).toEqual(
+        folder.classes.map((c) => c.files.map((f) => relative(folder.root, f))),
+      );
       regenerated.classes.forEach((c, i) =>
         c.files.forEach((f, j) => expect(readFileSync(f).equals(readFileSync(folder.classes[i]!.files[j]!)), relative(out, f)).toBe(true)),
       );

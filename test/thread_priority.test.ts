@@ -19,19 +19,22 @@ if (!linux) console.warn('[thread_priority.test] skipped: per-thread nice values
 else if (!applicable) console.warn(`[thread_priority.test] skipped: this process already runs at nice ${mainNice} >= ${WORKER_NICE}`);
 
 describe('backbone worker thread priority', () => {
-  it.skipIf(!applicable /* not Linux or already niced: reason printed above */)('lowers the workers and their ONNX Runtime threads, never the main thread', async () => {
-    const before = new Set(readdirSync('/proc/self/task'));
-    const backbone = await Backbone.create(await defaultBundle(), { device: 'cpu', workers: 1, threads: 2 });
-    try {
-      await backbone.embed({ data: new Float32Array(2 * 3 * 84 * 84), dims: [2, 3, 84, 84] });
-      const niced = readdirSync('/proc/self/task')
-        .filter((t) => !before.has(t))
-        .filter((t) => niceOf(readFileSync(`/proc/self/task/${t}/stat`, 'utf8')) === WORKER_NICE);
-      // the worker's JS thread plus at least one intra-op thread of its session
-      expect(niced.length).toBeGreaterThanOrEqual(2);
-      expect(niceOf(readFileSync('/proc/thread-self/stat', 'utf8'))).toBe(mainNice);
-    } finally {
-      await backbone.dispose();
-    }
-  });
+  it.skipIf(!applicable /* not Linux or already niced: reason printed above */)(
+    'lowers the workers and their ONNX Runtime threads, never the main thread',
+    async () => {
+      const before = new Set(readdirSync('/proc/self/task'));
+      const backbone = await Backbone.create(await defaultBundle(), { device: 'cpu', workers: 1, threads: 2 });
+      try {
+        await backbone.embed({ data: new Float32Array(2 * 3 * 84 * 84), dims: [2, 3, 84, 84] });
+        const niced = readdirSync('/proc/self/task')
+          .filter((t) => !before.has(t))
+          .filter((t) => niceOf(readFileSync(`/proc/self/task/${t}/stat`, 'utf8')) === WORKER_NICE);
+        // the worker's JS thread plus at least one intra-op thread of its session
+        expect(niced.length).toBeGreaterThanOrEqual(2);
+        expect(niceOf(readFileSync('/proc/thread-self/stat', 'utf8'))).toBe(mainNice);
+      } finally {
+        await backbone.dispose();
+      }
+    },
+  );
 });

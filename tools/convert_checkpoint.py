@@ -207,7 +207,7 @@ def matcher_tensors(matchers, taps, channels):
         raise ConversionError(f"checkpoint has matchers {ids} but --taps {taps} needs matchers 0..{len(taps) - 1}")
     extra = [k for k in matchers if not k.endswith((".linear.0.weight", ".linear.2.weight"))]
     if extra:
-        raise ConversionError(f"unsupported matcher parameters (SPEC.md 3.3 has bias-free MLPs): {', '.join(extra[:4])}")
+        raise ConversionError(f"unsupported matcher parameters (docs/computation.md §3.3 has bias-free MLPs): {', '.join(extra[:4])}")
     out = {}
     for t, tap in enumerate(taps):
         c = channels[tap]

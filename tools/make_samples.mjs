@@ -55,14 +55,17 @@ const classes = {
   stripes: (r, fg) => {
     const period = 8 + 10 * r();
     let body = '';
-    for (let x = -SIZE; x < 2 * SIZE; x += period) body += `<rect x="${x.toFixed(1)}" y="${-SIZE}" width="${(period / 2).toFixed(1)}" height="${3 * SIZE}" fill="${fg}"/>`;
+    for (let x = -SIZE; x < 2 * SIZE; x += period)
+      body += `<rect x="${x.toFixed(1)}" y="${-SIZE}" width="${(period / 2).toFixed(1)}" height="${3 * SIZE}" fill="${fg}"/>`;
     return `<g transform="rotate(${180 * r()} ${SIZE / 2} ${SIZE / 2})">${body}</g>`;
   },
   checker: (r, fg) => {
     const cell = 10 + 10 * r();
     let body = '';
     for (let y = -SIZE, i = 0; y < 2 * SIZE; y += cell, i++) {
-      for (let x = -SIZE, j = 0; x < 2 * SIZE; x += cell, j++) if ((i + j) % 2 === 0) body += `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${cell.toFixed(1)}" height="${cell.toFixed(1)}" fill="${fg}"/>`;
+      for (let x = -SIZE, j = 0; x < 2 * SIZE; x += cell, j++)
+        if ((i + j) % 2 === 0)
+          body += `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${cell.toFixed(1)}" height="${cell.toFixed(1)}" fill="${fg}"/>`;
     }
     return `<g transform="rotate(${45 * r()} ${SIZE / 2} ${SIZE / 2})">${body}</g>`;
   },
@@ -82,11 +85,16 @@ for (const [name, draw] of Object.entries(classes)) {
     // Alternate formats so that both decoders are exercised.
     const png = i % 4 === 3;
     const img = sharp(Buffer.from(svg));
-    const data = png ? await img.png({ compressionLevel: 9, palette: true, colours: 16 }).toBuffer() : await img.jpeg({ quality: 75, mozjpeg: true }).toBuffer();
+    const data = png
+      ? await img.png({ compressionLevel: 9, palette: true, colours: 16 }).toBuffer()
+      : await img.jpeg({ quality: 75, mozjpeg: true }).toBuffer();
     const file = join(outDir, name, `${name}-${String(i).padStart(2, '0')}.${png ? 'png' : 'jpg'}`);
     writeFileSync(file, data);
     total += data.length;
   }
 }
-const count = readdirSync(outDir).reduce((n, d) => n + readdirSync(join(outDir, d)).filter((f) => statSync(join(outDir, d, f)).isFile()).length, 0);
+const count = readdirSync(outDir).reduce(
+  (n, d) => n + readdirSync(join(outDir, d)).filter((f) => statSync(join(outDir, d, f)).isFile()).length,
+  0,
+);
 console.log(`wrote ${count} images, ${(total / 1024).toFixed(1)} KiB, to ${outDir}`);

@@ -16,8 +16,8 @@
 namespace lwfm {
 namespace {
 
-constexpr int64_t kMaxSide = 65536;              // rows, cols
-constexpr int64_t kMaxResults = 2147483647;      // batch * rows (one Int32Array)
+constexpr int64_t kMaxSide = 65536;          // rows, cols
+constexpr int64_t kMaxResults = 2147483647;  // batch * rows (one Int32Array)
 
 struct Shape {
   std::size_t batch = 0;
@@ -54,7 +54,8 @@ Shape ParseShape(const Napi::CallbackInfo& info, const char* fn, Copy copy, Arra
 // failed index or -1; `first_status` receives its status.
 std::int64_t SolveInto(const float* costs, const Shape& s, int threads, int32_t* out, AssignStatus* first_status) {
   std::vector<AssignStatus> status(s.batch);
-  const std::int64_t first = SolveAssignmentBatch(costs, s.batch, s.rows, s.cols, s.maximize, threads, out, status.data());
+  const std::int64_t first =
+      SolveAssignmentBatch(costs, s.batch, s.rows, s.cols, s.maximize, threads, out, status.data());
   if (first >= 0) {
     *first_status = status[static_cast<std::size_t>(first)];
     for (std::size_t b = static_cast<std::size_t>(first); b < s.batch; ++b)
@@ -65,7 +66,8 @@ std::int64_t SolveInto(const float* costs, const Shape& s, int threads, int32_t*
 }
 
 // RangeError naming the failed problem; `results` keeps every other problem's answer.
-Napi::Error FailureError(Napi::Env env, const Shape& s, std::int64_t index, AssignStatus status, Napi::Int32Array results) {
+Napi::Error FailureError(Napi::Env env, const Shape& s, std::int64_t index, AssignStatus status,
+                         Napi::Int32Array results) {
   std::string message = "Cost matrix " + std::to_string(index) + " of " + std::to_string(s.batch);
   if (status == AssignStatus::kInvalid)
     message += s.maximize ? " contains NaN or +Infinity (maximize)" : " contains NaN or -Infinity";
@@ -123,8 +125,10 @@ class SolveWorker : public Napi::AsyncWorker {
   void OnOK() override {
     Napi::Env env = Env();
     Napi::Int32Array out = out_ref_.Value().As<Napi::Int32Array>();
-    if (first_ >= 0) deferred_.Reject(FailureError(env, shape_, first_, status_, out).Value());
-    else deferred_.Resolve(out);
+    if (first_ >= 0)
+      deferred_.Reject(FailureError(env, shape_, first_, status_, out).Value());
+    else
+      deferred_.Resolve(out);
   }
   void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
 

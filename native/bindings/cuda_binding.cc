@@ -31,8 +31,7 @@ Napi::Value CudaInfo(const Napi::CallbackInfo& info) {
   for (size_t d = 0; d < s.devices.size(); ++d) {
     Napi::Object dev = Napi::Object::New(env);
     dev.Set("name", s.devices[d].name);
-    dev.Set("computeCapability",
-            std::to_string(s.devices[d].major) + "." + std::to_string(s.devices[d].minor));
+    dev.Set("computeCapability", std::to_string(s.devices[d].major) + "." + std::to_string(s.devices[d].minor));
     dev.Set("memoryBytes", double(s.devices[d].memoryBytes));
     devices.Set(uint32_t(d), dev);
   }
@@ -112,7 +111,8 @@ Napi::Value SolveAssignmentsCuda(const Napi::CallbackInfo& info) {
   bool auction = false;
   if (!info[5].IsUndefined()) {
     const std::string solver = info[5].IsString() ? info[5].As<Napi::String>().Utf8Value() : "";
-    if (solver != "exact" && solver != "auction") throw ArgTypeError(env, "'exact' or 'auction'", "solver", fn, info[5]);
+    if (solver != "exact" && solver != "auction")
+      throw ArgTypeError(env, "'exact' or 'auction'", "solver", fn, info[5]);
     auction = solver == "auction";
   }
   BatchArgs a = ReadBatchArgs(info, fn);  // borrowed until the copy below

@@ -22,7 +22,8 @@ inline HeadConfig ReadGpuHeadConfig(const Napi::Value& value, const char* fn, in
   const Napi::Value solver = value.As<Napi::Object>().Get("solver");
   if (!solver.IsUndefined()) {
     const std::string name = solver.IsString() ? solver.As<Napi::String>().Utf8Value() : "";
-    if (name != "exact" && name != "auction") throw ArgTypeError(value.Env(), "'exact' or 'auction'", "solver", fn, solver);
+    if (name != "exact" && name != "auction")
+      throw ArgTypeError(value.Env(), "'exact' or 'auction'", "solver", fn, solver);
     c.gpu_auction = name == "auction";
   }
   const std::string problem = cuda::CheckGpuHeadConfig(c, *way);
@@ -37,8 +38,8 @@ inline ArrayArg<float> ReadFeatures(const Napi::CallbackInfo& info, size_t k, co
   const size_t length = f.size();
   const size_t per = size_t(c.total_channels()) * c.pixels();
   if (length == 0 || length % per != 0 || length / per > size_t(1) << 24) {
-    throw ArgRangeError(info.Env(), "Float32Array of length a positive multiple of C * P = " + std::to_string(per), name,
-                        fn, "length " + std::to_string(length));
+    throw ArgRangeError(info.Env(), "Float32Array of length a positive multiple of C * P = " + std::to_string(per),
+                        name, fn, "length " + std::to_string(length));
   }
   if (copy == Copy::kAlways) f.TakeCopy();
   for (size_t i = 0; i < length; ++i) {

@@ -133,7 +133,8 @@ class HeadPrepareWorker : public Napi::AsyncWorker {
  protected:
   void Execute() override {
     try {
-      head_ = std::make_shared<cuda::CudaHead>(args_.cfg, args_.way, args_.support.data(), args_.labels.data(), args_.S);
+      head_ =
+          std::make_shared<cuda::CudaHead>(args_.cfg, args_.way, args_.support.data(), args_.labels.data(), args_.S);
     } catch (const std::exception& e) {
       failure_ = FailureOf(e);
       SetError(e.what());

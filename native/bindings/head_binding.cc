@@ -169,9 +169,12 @@ Napi::Value HeadPrepareSync(const Napi::CallbackInfo& info) {
   std::shared_ptr<const PreparedSupport> support;
   HeadTimings timings;
   std::string message;
-  ThrowIf(env, Guard(&message, [&] {
-            support = args.state->engine.Prepare(args.features.data(), args.count, args.labels.data(), &timings);
-          }), message);
+  ThrowIf(env,
+          Guard(&message,
+                [&] {
+                  support = args.state->engine.Prepare(args.features.data(), args.count, args.labels.data(), &timings);
+                }),
+          message);
   {
     std::lock_guard<std::mutex> lock(args.state->timings_mutex);
     args.state->last_prepare = timings;
@@ -182,7 +185,8 @@ Napi::Value HeadPrepareSync(const Napi::CallbackInfo& info) {
 class PrepareWorker : public Napi::AsyncWorker {
  public:
   PrepareWorker(Napi::Env env, PrepareArgs args)
-      : Napi::AsyncWorker(env, "lwfm.head.prepareSupport"), deferred_(Napi::Promise::Deferred::New(env)),
+      : Napi::AsyncWorker(env, "lwfm.head.prepareSupport"),
+        deferred_(Napi::Promise::Deferred::New(env)),
         args_(std::move(args)) {}
   Napi::Promise Promise() { return deferred_.Promise(); }
 
@@ -245,9 +249,12 @@ Napi::Value HeadScoreSync(const Napi::CallbackInfo& info) {
   Napi::Float32Array out = Napi::Float32Array::New(env, static_cast<std::size_t>(args.count) * way);
   HeadTimings timings;
   std::string message;
-  ThrowIf(env, Guard(&message, [&] {
-            args.state->engine.Score(*args.support.support, args.query.data(), args.count, out.Data(), &timings);
-          }), message);
+  ThrowIf(env,
+          Guard(&message,
+                [&] {
+                  args.state->engine.Score(*args.support.support, args.query.data(), args.count, out.Data(), &timings);
+                }),
+          message);
   std::lock_guard<std::mutex> lock(args.state->timings_mutex);
   args.state->last_score = timings;
   return out;
@@ -256,7 +263,8 @@ Napi::Value HeadScoreSync(const Napi::CallbackInfo& info) {
 class ScoreWorker : public Napi::AsyncWorker {
  public:
   ScoreWorker(Napi::Env env, ScoreArgs args)
-      : Napi::AsyncWorker(env, "lwfm.head.score"), deferred_(Napi::Promise::Deferred::New(env)),
+      : Napi::AsyncWorker(env, "lwfm.head.score"),
+        deferred_(Napi::Promise::Deferred::New(env)),
         args_(std::move(args)) {}
   Napi::Promise Promise() { return deferred_.Promise(); }
 
@@ -303,8 +311,10 @@ Napi::Value HeadScore(const Napi::CallbackInfo& info) {
 class ExplainWorker : public Napi::AsyncWorker {
  public:
   ExplainWorker(Napi::Env env, ScoreArgs args)
-      : Napi::AsyncWorker(env, "lwfm.head.explain"), deferred_(Napi::Promise::Deferred::New(env)),
-        state_(args.state), support_(args.support.support),
+      : Napi::AsyncWorker(env, "lwfm.head.explain"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        state_(args.state),
+        support_(args.support.support),
         query_(std::move(args.query)) {}
   Napi::Promise Promise() { return deferred_.Promise(); }
 
@@ -354,8 +364,8 @@ class ExplainWorker : public Napi::AsyncWorker {
 Napi::Value HeadExplain(const Napi::CallbackInfo& info) {
   ScoreArgs args = ReadScoreArgs(info, "headExplain", Copy::kAlways);
   if (args.count != 1)
-    throw Napi::RangeError::New(info.Env(), "Expected the features of exactly one query image but received " +
-                                                std::to_string(args.count));
+    throw Napi::RangeError::New(
+        info.Env(), "Expected the features of exactly one query image but received " + std::to_string(args.count));
   auto* worker = new ExplainWorker(info.Env(), std::move(args));
   Napi::Promise promise = worker->Promise();
   worker->Queue();
@@ -375,8 +385,7 @@ Napi::Value SupportInfo(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value SupportDispose(const Napi::CallbackInfo& info) {
-  if (info.Length() >= 1 && info[0].IsExternal() &&
-      info[0].As<Napi::External<SupportBox>>().CheckTypeTag(&kSupportTag))
+  if (info.Length() >= 1 && info[0].IsExternal() && info[0].As<Napi::External<SupportBox>>().CheckTypeTag(&kSupportTag))
     info[0].As<Napi::External<SupportBox>>().Data()->support.reset();
   return info.Env().Undefined();
 }

@@ -19,8 +19,10 @@ constexpr const char* kFn = "preprocessRgb";
 void ReadTriple(Napi::Object o, const char* key, double* out) {
   const std::string name = std::string("spec.") + key;
   const Napi::Value v = o.Get(key);
-  if (!v.IsArray() || v.As<Napi::Array>().Length() != 3) throw ArgTypeError(o.Env(), "array of 3 numbers", name, kFn, v);
-  for (uint32_t c = 0; c < 3; ++c) out[c] = ReadFinite(v.As<Napi::Array>().Get(c), name + "[" + std::to_string(c) + "]", kFn);
+  if (!v.IsArray() || v.As<Napi::Array>().Length() != 3)
+    throw ArgTypeError(o.Env(), "array of 3 numbers", name, kFn, v);
+  for (uint32_t c = 0; c < 3; ++c)
+    out[c] = ReadFinite(v.As<Napi::Array>().Get(c), name + "[" + std::to_string(c) + "]", kFn);
 }
 
 Napi::Value PreprocessRgbBinding(const Napi::CallbackInfo& info) {
@@ -54,8 +56,9 @@ Napi::Value PreprocessRgbBinding(const Napi::CallbackInfo& info) {
   Napi::Float32Array out = info[4].As<Napi::Float32Array>();
   const double need = double(outOffset) + 3.0 * crop * crop;
   if (need > double(out.ElementLength()))
-    throw ArgRangeError(env, "Float32Array of at least outOffset + 3 * crop^2 = " + std::to_string(int64_t(need)) + " floats",
-                        "out", kFn, "length " + std::to_string(out.ElementLength()));
+    throw ArgRangeError(
+        env, "Float32Array of at least outOffset + 3 * crop^2 = " + std::to_string(int64_t(need)) + " floats", "out",
+        kFn, "length " + std::to_string(out.ElementLength()));
   PreprocessRgb(src.data(), int(width), int(height), spec, out.Data() + outOffset);
   return env.Undefined();
 }

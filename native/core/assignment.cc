@@ -66,13 +66,11 @@ AssignStatus SolveWidened(const LapBuffers& b, Scan scan, SimdLevel simd, int32_
     return AssignStatus::kOk;
   }
   // +inf entries, a single column, or (never expected) a search that found no column.
-  return assign_detail::SolveWithForbidden(b.cost, b.rows, b.cols, b.stride, col_for_row)
-             ? AssignStatus::kOk
-             : AssignStatus::kInfeasible;
+  return assign_detail::SolveWithForbidden(b.cost, b.rows, b.cols, b.stride, col_for_row) ? AssignStatus::kOk
+                                                                                          : AssignStatus::kInfeasible;
 }
 
-AssignStatus SolveSmall(const float* cost, int rows, int cols, bool maximize, int32_t* col_for_row,
-                        SimdLevel simd) {
+AssignStatus SolveSmall(const float* cost, int rows, int cols, bool maximize, int32_t* col_for_row, SimdLevel simd) {
   if (rows == cols && cols >= 2 && cols <= assign_detail::kSmallSquareCols && simd != SimdLevel::kScalar &&
       assign_detail::SolveSmallSquareAvx2(cost, rows, maximize, col_for_row) == assign_detail::SmallResult::kSolved)
     return AssignStatus::kOk;
@@ -90,8 +88,8 @@ AssignStatus SolveSmall(const float* cost, int rows, int cols, bool maximize, in
 
 AssignWorkspace::AssignWorkspace() : simd(ActiveSimd()) {}
 
-AssignStatus SolveAssignment(const float* cost, int rows, int cols, bool maximize,
-                             int32_t* col_for_row, AssignWorkspace& ws) {
+AssignStatus SolveAssignment(const float* cost, int rows, int cols, bool maximize, int32_t* col_for_row,
+                             AssignWorkspace& ws) {
   if (rows < 1 || cols < rows) return AssignStatus::kInvalid;
   if (cols <= kSmallCols) return SolveSmall(cost, rows, cols, maximize, col_for_row, ws.simd);
   const int stride = PaddedCols(cols, ws.simd);
@@ -106,15 +104,24 @@ AssignStatus SolveAssignment(const float* cost, int rows, int cols, bool maximiz
   ws.free_rows.resize(stride);
   ws.settled_cols.resize(stride);
   const Scan scan = WidenCosts(cost, rows, cols, maximize, ws.cost.data(), stride);
-  const LapBuffers b{ws.cost.data(), rows, cols, stride, ws.v.data(), ws.w.data(), ws.dist.data(),
-                     ws.settled.data(), ws.pred.data(), ws.row4col.data(), ws.col4row.data(),
-                     ws.free_rows.data(), ws.settled_cols.data()};
+  const LapBuffers b{ws.cost.data(),
+                     rows,
+                     cols,
+                     stride,
+                     ws.v.data(),
+                     ws.w.data(),
+                     ws.dist.data(),
+                     ws.settled.data(),
+                     ws.pred.data(),
+                     ws.row4col.data(),
+                     ws.col4row.data(),
+                     ws.free_rows.data(),
+                     ws.settled_cols.data()};
   return SolveWidened(b, scan, ws.simd, col_for_row);
 }
 
-std::int64_t SolveAssignmentBatch(const float* costs, std::size_t batch, int rows, int cols,
-                                  bool maximize, int threads, int32_t* col_for_row,
-                                  AssignStatus* status) {
+std::int64_t SolveAssignmentBatch(const float* costs, std::size_t batch, int rows, int cols, bool maximize, int threads,
+                                  int32_t* col_for_row, AssignStatus* status) {
   const std::size_t size = static_cast<std::size_t>(rows) * cols;
   const std::size_t grain = std::max<std::size_t>(1, 16384 / (size + 1));
   ParallelFor(batch, threads, grain, [&](std::size_t begin, std::size_t end) {

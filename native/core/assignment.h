@@ -1,4 +1,4 @@
-// Exact rectangular linear assignment (SPEC §3.3), the solver behind
+// Exact rectangular linear assignment (docs/computation.md §3.3), the solver behind
 // solveAssignments() and the head's semantic-pixel matching.
 #pragma once
 
@@ -31,13 +31,12 @@ struct AssignWorkspace {
 // col_for_row: [0, rows) -> [0, cols). Requires 1 <= rows <= cols. Same optimum as
 // scipy.optimize.linear_sum_assignment; ties may resolve differently. Every SIMD path
 // gives bit-identical results. Thread-safe with one workspace per thread.
-AssignStatus SolveAssignment(const float* cost, int rows, int cols, bool maximize,
-                             int32_t* col_for_row, AssignWorkspace& ws);
+AssignStatus SolveAssignment(const float* cost, int rows, int cols, bool maximize, int32_t* col_for_row,
+                             AssignWorkspace& ws);
 
 // Solves `batch` problems stored back to back. status[b] receives each problem's status;
 // returns the index of the first problem that is not kOk, or -1.
-std::int64_t SolveAssignmentBatch(const float* costs, std::size_t batch, int rows, int cols,
-                                  bool maximize, int threads, int32_t* col_for_row,
-                                  AssignStatus* status);
+std::int64_t SolveAssignmentBatch(const float* costs, std::size_t batch, int rows, int cols, bool maximize, int threads,
+                                  int32_t* col_for_row, AssignStatus* status);
 
 }  // namespace lwfm

@@ -49,7 +49,10 @@ bool SolveWithForbidden(const double* cost, int nr, int nc, int stride, std::int
       min_val = lowest;
       if (min_val == kInf) return false;
       const int j = remaining[index];
-      if (row4col[j] < 0) sink = j; else i = row4col[j];
+      if (row4col[j] < 0)
+        sink = j;
+      else
+        i = row4col[j];
       seen_cols[j] = 1;
       remaining[index] = remaining[--n_remaining];
     }

@@ -42,9 +42,12 @@ bool SolveLapjvAvx512(const LapBuffers& b);
 
 inline bool SolveLapjv(const LapBuffers& b, SimdLevel simd) {
   switch (simd) {
-    case SimdLevel::kAvx512: return SolveLapjvAvx512(b);
-    case SimdLevel::kAvx2: return SolveLapjvAvx2(b);
-    default: return SolveLapjvScalar(b);
+    case SimdLevel::kAvx512:
+      return SolveLapjvAvx512(b);
+    case SimdLevel::kAvx2:
+      return SolveLapjvAvx2(b);
+    default:
+      return SolveLapjvScalar(b);
   }
 }
 
@@ -57,8 +60,7 @@ SmallResult SolveSmallSquareAvx2(const float* cost, int n, bool maximize, std::i
 
 // Shortest augmenting path that also handles +inf entries (forbidden pairs).
 // Returns false when no finite complete assignment exists.
-bool SolveWithForbidden(const double* cost, int rows, int cols, int stride,
-                        std::int32_t* col4row);
+bool SolveWithForbidden(const double* cost, int rows, int cols, int stride, std::int32_t* col4row);
 
 // One Dijkstra step over all columns: relaxes row `row` (distance offset h), then returns
 // the index of the smallest tentative distance. Exposed per SIMD level for tests.

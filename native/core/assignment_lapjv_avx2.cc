@@ -74,8 +74,8 @@ inline TwoSmallest TwoSmallestOf(const double* row, const double* v, int stride)
   return {f, _mm256_cvtsd_f64(runner_up), f == kInf ? -1 : static_cast<int>(_mm256_cvtsd_f64(lowest_at))};
 }
 
-inline int RelaxArgmin(const double* cost_row, const double* w, double* dist, std::int64_t* pred,
-                    double h, std::int64_t row, int stride) {
+inline int RelaxArgmin(const double* cost_row, const double* w, double* dist, std::int64_t* pred, double h,
+                       std::int64_t row, int stride) {
   const __m256d hv = _mm256_set1_pd(h);
   const __m256d rowv = _mm256_castsi256_pd(_mm256_set1_epi64x(row));
   const __m256d four = _mm256_set1_pd(4.0);

@@ -79,12 +79,13 @@ inline TwoSmallest TwoSmallestOf(const double* row, const double* v, int stride)
   const __mmask8 at_lowest = _mm512_cmp_pd_mask(first, _mm512_set1_pd(lowest), _CMP_EQ_OQ);
   const double lowest_at = MaskedMin(at_lowest, at);
   const __mmask8 winner = _mm512_cmp_pd_mask(at, _mm512_set1_pd(lowest_at), _CMP_EQ_OQ);
-  const double runner_up = HorizontalMin(_mm512_min_pd(second, _mm512_mask_mov_pd(first, winner, _mm512_set1_pd(kInf))));
+  const double runner_up =
+      HorizontalMin(_mm512_min_pd(second, _mm512_mask_mov_pd(first, winner, _mm512_set1_pd(kInf))));
   return {lowest, runner_up, lowest == kInf ? -1 : static_cast<int>(lowest_at)};
 }
 
-inline int RelaxArgmin(const double* cost_row, const double* w, double* dist, std::int64_t* pred,
-                      double h, std::int64_t row, int stride) {
+inline int RelaxArgmin(const double* cost_row, const double* w, double* dist, std::int64_t* pred, double h,
+                       std::int64_t row, int stride) {
   const __m512d hv = _mm512_set1_pd(h);
   const __m512i rowv = _mm512_set1_epi64(row);
   const __m512d eight = _mm512_set1_pd(8.0);

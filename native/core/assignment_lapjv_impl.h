@@ -29,8 +29,8 @@ constexpr int kDirectAugmentCols = 16;
 int ReduceSquare(const LapBuffers& b) {
   const int n = b.rows;
   const int stride = b.stride;
-  double* at_row = b.settled;               // borrowed scratch
-  std::int32_t* matches = b.settled_cols;   // borrowed scratch, n <= stride entries
+  double* at_row = b.settled;              // borrowed scratch
+  std::int32_t* matches = b.settled_cols;  // borrowed scratch, n <= stride entries
   ColumnMinima(b.cost, n, stride, b.v, at_row);
   for (int j = n; j < stride; ++j) b.v[j] = 0.0;  // padding: keeps (+inf) - v = +inf, never NaN
   for (int i = 0; i < n; ++i) matches[i] = 0;
@@ -95,8 +95,10 @@ int AugmentingRowReduction(const LapBuffers& b, int num_free) {
       b.row4col[j1] = i;
       if (i0 >= 0) {
         b.col4row[i0] = -1;
-        if (strict && budget-- > 0) b.free_rows[--k] = i0;
-        else b.free_rows[num_free++] = i0;
+        if (strict && budget-- > 0)
+          b.free_rows[--k] = i0;
+        else
+          b.free_rows[num_free++] = i0;
       }
     }
   }

@@ -40,8 +40,8 @@ inline TwoSmallest TwoSmallestOf(const double* row, const double* v, int stride)
   return {first, second, at};
 }
 
-inline int RelaxArgmin(const double* cost_row, const double* w, double* dist, std::int64_t* pred,
-                      double h, std::int64_t row, int stride) {
+inline int RelaxArgmin(const double* cost_row, const double* w, double* dist, std::int64_t* pred, double h,
+                       std::int64_t row, int stride) {
   double best = kInf;
   int arg = -1;
   for (int j = 0; j < stride; ++j) {

@@ -34,8 +34,8 @@ inline __m256d BroadcastMin(__m256d x) {
   return _mm256_min_pd(x, _mm256_permute_pd(x, 0b0101));
 }
 
-// cost: n rows of 16 floats (+inf padding), already sign-flipped for maximize. Writes col4row; false if a search finds no
-// column (impossible with finite costs; the caller then falls back).
+// cost: n rows of 16 floats (+inf padding), already sign-flipped for maximize. Writes col4row; false if a search finds
+// no column (impossible with finite costs; the caller then falls back).
 template <int K>
 bool SolveRegisters(const float* cost, int n, std::int32_t* col_for_row) {
   alignas(32) double v_mem[17] = {};  // zeroed only to spare -Wmaybe-uninitialized; lanes >= 4K unread
@@ -185,8 +185,10 @@ SmallResult SolveSmallSquareAvx2(const float* cost, int n, bool maximize, std::i
       // Past the matrix only in its last rows: a masked load there, a plain one elsewhere.
       const __m256 x = i * n + 8 * h + 8 <= total ? _mm256_loadu_ps(src) : _mm256_maskload_ps(src, in_row);
       const __m256i xi = _mm256_castps_si256(x);
-      bad = _mm256_or_si256(bad, _mm256_and_si256(in_row, _mm256_cmpeq_epi32(_mm256_and_si256(xi, exponent), exponent)));
-      _mm256_store_ps(padded + 16 * i + 8 * h, _mm256_blendv_ps(inf, _mm256_xor_ps(x, flip), _mm256_castsi256_ps(in_row)));
+      bad =
+          _mm256_or_si256(bad, _mm256_and_si256(in_row, _mm256_cmpeq_epi32(_mm256_and_si256(xi, exponent), exponent)));
+      _mm256_store_ps(padded + 16 * i + 8 * h,
+                      _mm256_blendv_ps(inf, _mm256_xor_ps(x, flip), _mm256_castsi256_ps(in_row)));
     }
   }
   if (halves == 1)
@@ -195,10 +197,18 @@ SmallResult SolveSmallSquareAvx2(const float* cost, int n, bool maximize, std::i
   if (nonfinite) return SmallResult::kNotHandled;
   bool ok;
   switch ((n + 3) / 4) {
-    case 1: ok = SolveRegisters<1>(padded, n, col_for_row); break;
-    case 2: ok = SolveRegisters<2>(padded, n, col_for_row); break;
-    case 3: ok = SolveRegisters<3>(padded, n, col_for_row); break;
-    default: ok = SolveRegisters<4>(padded, n, col_for_row); break;
+    case 1:
+      ok = SolveRegisters<1>(padded, n, col_for_row);
+      break;
+    case 2:
+      ok = SolveRegisters<2>(padded, n, col_for_row);
+      break;
+    case 3:
+      ok = SolveRegisters<3>(padded, n, col_for_row);
+      break;
+    default:
+      ok = SolveRegisters<4>(padded, n, col_for_row);
+      break;
   }
   return ok ? SmallResult::kSolved : SmallResult::kNotHandled;
 }

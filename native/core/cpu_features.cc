@@ -9,9 +9,8 @@ SimdLevel CpuSimd() {
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
   static const SimdLevel level = [] {
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-        __builtin_cpu_supports("fma"))
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("fma"))
       return SimdLevel::kAvx512;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return SimdLevel::kAvx2;
     return SimdLevel::kScalar;
@@ -26,8 +25,10 @@ SimdLevel ActiveSimd() {
   // Read on every call (cheap) so a test can change the override between calls.
   SimdLevel cap = SimdLevel::kAvx512;
   if (const char* env = std::getenv("LWFM_SPM_SIMD")) {
-    if (std::strcmp(env, "scalar") == 0) cap = SimdLevel::kScalar;
-    else if (std::strcmp(env, "avx2") == 0) cap = SimdLevel::kAvx2;
+    if (std::strcmp(env, "scalar") == 0)
+      cap = SimdLevel::kScalar;
+    else if (std::strcmp(env, "avx2") == 0)
+      cap = SimdLevel::kAvx2;
   }
   const SimdLevel cpu = CpuSimd();
   return static_cast<int>(cpu) < static_cast<int>(cap) ? cpu : cap;
@@ -35,9 +36,12 @@ SimdLevel ActiveSimd() {
 
 const char* SimdName(SimdLevel level) {
   switch (level) {
-    case SimdLevel::kAvx512: return "avx512";
-    case SimdLevel::kAvx2: return "avx2";
-    default: return "scalar";
+    case SimdLevel::kAvx512:
+      return "avx512";
+    case SimdLevel::kAvx2:
+      return "avx2";
+    default:
+      return "scalar";
   }
 }
 

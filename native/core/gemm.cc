@@ -23,9 +23,12 @@ constexpr int kNc = 128;  // multiple of every nr (16, 32)
 
 MicroKernel KernelFor(SimdLevel level) {
   switch (level) {
-    case SimdLevel::kAvx512: return gemm_detail::MicroKernelAvx512;
-    case SimdLevel::kAvx2: return gemm_detail::MicroKernelAvx2;
-    default: return gemm_detail::MicroKernelScalar;
+    case SimdLevel::kAvx512:
+      return gemm_detail::MicroKernelAvx512;
+    case SimdLevel::kAvx2:
+      return gemm_detail::MicroKernelAvx2;
+    default:
+      return gemm_detail::MicroKernelScalar;
   }
 }
 
@@ -104,9 +107,12 @@ void PackA(const float* a, std::size_t lda, int m0, int rows, int k, int mr, flo
 
 GemmShape GemmShapeFor(SimdLevel level) {
   switch (level) {
-    case SimdLevel::kAvx512: return {gemm_detail::kAvx512Mr, gemm_detail::kAvx512Nr};
-    case SimdLevel::kAvx2: return {gemm_detail::kAvx2Mr, gemm_detail::kAvx2Nr};
-    default: return {gemm_detail::kScalarMr, gemm_detail::kScalarNr};
+    case SimdLevel::kAvx512:
+      return {gemm_detail::kAvx512Mr, gemm_detail::kAvx512Nr};
+    case SimdLevel::kAvx2:
+      return {gemm_detail::kAvx2Mr, gemm_detail::kAvx2Nr};
+    default:
+      return {gemm_detail::kScalarMr, gemm_detail::kScalarNr};
   }
 }
 
@@ -127,8 +133,8 @@ PackedB PackB(const float* b, int n, int k, std::size_t ldb, SimdLevel level, in
   return out;
 }
 
-void GemmABt(const float* a, int m, std::size_t lda, const PackedB& b, float* c, std::size_t ldc,
-             GemmEpilogue epilogue, int threads, std::vector<float>* pack_buffer) {
+void GemmABt(const float* a, int m, std::size_t lda, const PackedB& b, float* c, std::size_t ldc, GemmEpilogue epilogue,
+             int threads, std::vector<float>* pack_buffer) {
   const int n = b.n, k = b.k;
   if (m <= 0 || n <= 0) return;
   if (k == 0) {
@@ -153,8 +159,7 @@ void GemmABt(const float* a, int m, std::size_t lda, const PackedB& b, float* c,
     PackA(a, lda, first, rows, k, mr, a_pack.data() + static_cast<std::size_t>(first) * k,
           b.level != SimdLevel::kScalar);
   });
-  ParallelFor(static_cast<std::size_t>(m_blocks) * n_blocks, threads, 1,
-              [&](std::size_t begin, std::size_t end) {
+  ParallelFor(static_cast<std::size_t>(m_blocks) * n_blocks, threads, 1, [&](std::size_t begin, std::size_t end) {
     for (std::size_t t = begin; t < end; ++t) {
       const int mb = static_cast<int>(t / n_blocks), nb = static_cast<int>(t % n_blocks);
       const int m0 = mb * kMc, rows = std::min(kMc, m - m0);
@@ -164,12 +169,11 @@ void GemmABt(const float* a, int m, std::size_t lda, const PackedB& b, float* c,
         const bool accumulate = k0 > 0;
         const bool last = k0 + kc >= k;
         for (int j = 0; j < cols; j += nr) {
-          const float* bp = b.data.data() + static_cast<std::size_t>((n0 + j) / nr) * nr * k +
-                            static_cast<std::size_t>(k0) * nr;
+          const float* bp =
+              b.data.data() + static_cast<std::size_t>((n0 + j) / nr) * nr * k + static_cast<std::size_t>(k0) * nr;
           const int valid_cols = std::min(nr, cols - j);
           for (int i = 0; i < rows; i += mr) {
-            const float* ap = a_pack.data() + static_cast<std::size_t>(m0 + i) * k +
-                              static_cast<std::size_t>(k0) * mr;
+            const float* ap = a_pack.data() + static_cast<std::size_t>(m0 + i) * k + static_cast<std::size_t>(k0) * mr;
             const int valid_rows = std::min(mr, rows - i);
             float* ct = c + static_cast<std::size_t>(m0 + i) * ldc + n0 + j;
             if (valid_rows == mr && valid_cols == nr) {

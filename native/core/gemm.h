@@ -36,7 +36,7 @@ enum class GemmEpilogue { kNone, kRelu };
 // of b.level. Parallel over (row block, column block) tiles on the shared pool.
 // pack_buffer (optional) is reused for the packed copy of A, so repeated calls of one shape
 // touch no fresh pages.
-void GemmABt(const float* a, int m, std::size_t lda, const PackedB& b, float* c, std::size_t ldc,
-             GemmEpilogue epilogue, int threads, std::vector<float>* pack_buffer = nullptr);
+void GemmABt(const float* a, int m, std::size_t lda, const PackedB& b, float* c, std::size_t ldc, GemmEpilogue epilogue,
+             int threads, std::vector<float>* pack_buffer = nullptr);
 
 }  // namespace lwfm

@@ -10,9 +10,8 @@ namespace gemm_detail {
 
 #if defined(__x86_64__) || defined(__i386__)
 
-__attribute__((target("avx2,fma"))) void MicroKernelAvx2(int kc, const float* a, const float* b,
-                                                         float* c, long ldc, bool accumulate,
-                                                         bool relu) {
+__attribute__((target("avx2,fma"))) void MicroKernelAvx2(int kc, const float* a, const float* b, float* c, long ldc,
+                                                         bool accumulate, bool relu) {
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
   __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
   __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
@@ -49,26 +48,31 @@ __attribute__((target("avx2,fma"))) void MicroKernelAvx2(int kc, const float* a,
   }
   const __m256 zero = _mm256_setzero_ps();
   // A macro, not a lambda: lambdas do not inherit the enclosing target attribute.
-#define LWFM_STORE(dst, value)                                  \
-  do {                                                          \
-    __m256 v_ = (value);                                        \
+#define LWFM_STORE(dst, value)                                    \
+  do {                                                            \
+    __m256 v_ = (value);                                          \
     if (accumulate) v_ = _mm256_add_ps(v_, _mm256_loadu_ps(dst)); \
-    if (relu) v_ = _mm256_max_ps(v_, zero);                     \
-    _mm256_storeu_ps(dst, v_);                                  \
+    if (relu) v_ = _mm256_max_ps(v_, zero);                       \
+    _mm256_storeu_ps(dst, v_);                                    \
   } while (0)
-  LWFM_STORE(c + 0 * ldc, c00); LWFM_STORE(c + 0 * ldc + 8, c01);
-  LWFM_STORE(c + 1 * ldc, c10); LWFM_STORE(c + 1 * ldc + 8, c11);
-  LWFM_STORE(c + 2 * ldc, c20); LWFM_STORE(c + 2 * ldc + 8, c21);
-  LWFM_STORE(c + 3 * ldc, c30); LWFM_STORE(c + 3 * ldc + 8, c31);
-  LWFM_STORE(c + 4 * ldc, c40); LWFM_STORE(c + 4 * ldc + 8, c41);
-  LWFM_STORE(c + 5 * ldc, c50); LWFM_STORE(c + 5 * ldc + 8, c51);
+  LWFM_STORE(c + 0 * ldc, c00);
+  LWFM_STORE(c + 0 * ldc + 8, c01);
+  LWFM_STORE(c + 1 * ldc, c10);
+  LWFM_STORE(c + 1 * ldc + 8, c11);
+  LWFM_STORE(c + 2 * ldc, c20);
+  LWFM_STORE(c + 2 * ldc + 8, c21);
+  LWFM_STORE(c + 3 * ldc, c30);
+  LWFM_STORE(c + 3 * ldc + 8, c31);
+  LWFM_STORE(c + 4 * ldc, c40);
+  LWFM_STORE(c + 4 * ldc + 8, c41);
+  LWFM_STORE(c + 5 * ldc, c50);
+  LWFM_STORE(c + 5 * ldc + 8, c51);
 #undef LWFM_STORE
 }
 
 #else
 
-void MicroKernelAvx2(int kc, const float* a, const float* b, float* c, long ldc, bool accumulate,
-                     bool relu) {
+void MicroKernelAvx2(int kc, const float* a, const float* b, float* c, long ldc, bool accumulate, bool relu) {
   MicroKernelScalar(kc, a, b, c, ldc, accumulate, relu);
 }
 

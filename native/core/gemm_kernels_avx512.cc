@@ -17,8 +17,10 @@ namespace gemm_detail {
 
 #if defined(__x86_64__) || defined(__i386__)
 
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma"))) void MicroKernelAvx512(
-    int kc, const float* a, const float* b, float* c, long ldc, bool accumulate, bool relu) {
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma"))) void MicroKernelAvx512(int kc, const float* a,
+                                                                                         const float* b, float* c,
+                                                                                         long ldc, bool accumulate,
+                                                                                         bool relu) {
   constexpr int MR = kAvx512Mr;
   __m512 acc0[MR], acc1[MR];
 #pragma GCC unroll 12
@@ -56,8 +58,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma"))) void MicroKern
 
 #else
 
-void MicroKernelAvx512(int kc, const float* a, const float* b, float* c, long ldc, bool accumulate,
-                       bool relu) {
+void MicroKernelAvx512(int kc, const float* a, const float* b, float* c, long ldc, bool accumulate, bool relu) {
   MicroKernelScalar(kc, a, b, c, ldc, accumulate, relu);
 }
 

@@ -3,8 +3,7 @@
 namespace lwfm {
 namespace gemm_detail {
 
-void MicroKernelScalar(int kc, const float* a, const float* b, float* c, long ldc, bool accumulate,
-                       bool relu) {
+void MicroKernelScalar(int kc, const float* a, const float* b, float* c, long ldc, bool accumulate, bool relu) {
   constexpr int MR = kScalarMr, NR = kScalarNr;
   float acc[MR][NR] = {};
   for (int k = 0; k < kc; ++k, a += MR, b += NR) {

@@ -16,9 +16,7 @@
 namespace lwfm {
 namespace {
 
-double Now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+double Now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 // Correlation tiles hold S P x Qt P floats per tap; this bounds them (and so peak memory).
 constexpr std::size_t kCorrelationBudgetBytes = 48u << 20;
@@ -28,8 +26,8 @@ constexpr int kPairQueryBlock = 8;
 int QueryTile(int support, int pixels, int taps, int queries) {
   const std::size_t per_query = static_cast<std::size_t>(support) * pixels * pixels * taps * sizeof(float);
   const std::size_t fit = std::max<std::size_t>(1, kCorrelationBudgetBytes / std::max<std::size_t>(1, per_query));
-  return static_cast<int>(std::min<std::size_t>({fit, static_cast<std::size_t>(kMaxQueryTile),
-                                                 static_cast<std::size_t>(queries)}));
+  return static_cast<int>(
+      std::min<std::size_t>({fit, static_cast<std::size_t>(kMaxQueryTile), static_cast<std::size_t>(queries)}));
 }
 
 // Copies R_(q,s) (support pixel i, query pixel j) out of the correlation tile into r[i * p + j].
@@ -63,8 +61,8 @@ __attribute__((always_inline)) inline double QuadraticFormBody(const double* g, 
 // (R[i, j] = base[j * ld + i]): the inner sums run over i, contiguous in the tile, so they
 // vectorise and no transposed copy of the block is needed. acc: p doubles of scratch.
 __attribute__((always_inline)) inline double WeightedBilinearBody(const float* base, std::size_t ld, int p,
-                                                                  const double* v, const double* w,
-                                                                  const float* rs, double* acc) {
+                                                                  const double* v, const double* w, const float* rs,
+                                                                  double* acc) {
   for (int i = 0; i < p; ++i) acc[i] = 0.0;
   for (int j = 0; j < p; ++j) {
     const float* rj = base + static_cast<std::size_t>(j) * ld;
@@ -125,7 +123,8 @@ struct HeadEngine::Workspace {
   std::vector<float> attention, match_score;
 
   std::size_t Bytes() const {
-    std::size_t floats = embed.hidden.capacity() + embed.pack.capacity() + attention.capacity() + match_score.capacity();
+    std::size_t floats =
+        embed.hidden.capacity() + embed.pack.capacity() + attention.capacity() + match_score.capacity();
     for (const auto& v : corr) floats += v.capacity();
     for (const auto* group : {&query.centered, &query.unit, &query.match, &query.norm, &query.cos_scale})
       for (const auto& v : *group) floats += v.capacity();
@@ -158,13 +157,12 @@ void HeadEngine::ReleaseWorkspace(std::unique_ptr<Workspace> ws) const {
 std::shared_ptr<const PreparedSupport> HeadEngine::Prepare(const float* features, int size, const int32_t* labels,
                                                            HeadTimings* timings) const {
   const SimdLevel level = ActiveSimd();
-  return std::make_shared<PreparedSupport>(PrepareSupport(model_, features, size, labels, level,
-                                                          model_.config().threads,
-                                                          timings ? &timings->support : nullptr));
+  return std::make_shared<PreparedSupport>(PrepareSupport(
+      model_, features, size, labels, level, model_.config().threads, timings ? &timings->support : nullptr));
 }
 
-void HeadEngine::Score(const PreparedSupport& sup, const float* queries, int count, float* logits,
-                       HeadTimings* timings, HeadTrace* trace) const {
+void HeadEngine::Score(const PreparedSupport& sup, const float* queries, int count, float* logits, HeadTimings* timings,
+                       HeadTrace* trace) const {
   if (count <= 0) return;
   if (trace && count != 1) throw std::invalid_argument("Expected exactly one query when tracing a score");
   const SimdLevel level = ActiveSimd();
@@ -207,7 +205,7 @@ void HeadEngine::Score(const PreparedSupport& sup, const float* queries, int cou
                 threads, timings ? &timings->query : nullptr, ws.query, ws.embed);
     const EmbeddedImages& q = ws.query;
     double t0 = Now();
-    // All correlations of one tap are one product of unit vectors (SPEC §4):
+    // All correlations of one tap are one product of unit vectors (docs/computation.md §4):
     // [Qt P, C_l] x [C_l, S P], the support side packed once in PrepareSupport.
     // corr[l][(q P + j) * ld + s P + i] = R_(q,s)[i, j].
     const std::size_t ld = static_cast<std::size_t>(s_count) * p;
@@ -252,7 +250,7 @@ void HeadEngine::Score(const PreparedSupport& sup, const float* queries, int cou
             float* a = attention.data() + ((static_cast<std::size_t>(qi) * s_count + s) * taps + l) * 2 * p;
             attention_fn(r, p, inv_t_attn, scratch.data(), a, a + p);
             if (!matching) continue;
-            // K[i, j] = 1 - cos(z_s_i, z_q_j): attention-free (SPEC §4); cos from R and norms.
+            // K[i, j] = 1 - cos(z_s_i, z_q_j): attention-free (docs/computation.md §4); cos from R and norms.
             const float* fq = q.cos_scale[l].data() + static_cast<std::size_t>(qi) * p;
             for (int i = 0; i < p; ++i)
               for (int j = 0; j < p; ++j) cost[i * p + j] = 1.0f - r[i * p + j] * fs[i] * fq[j];

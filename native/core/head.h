@@ -1,4 +1,4 @@
-// The LWFM-SPM head on the CPU (SPEC §3): logits of queries against a prepared support set.
+// The LWFM-SPM head on the CPU (docs/computation.md §3): logits of queries against a prepared support set.
 // Queries are processed in tiles so memory grows with (S + Q) C P + Q S, never Q S C P.
 #pragma once
 
@@ -21,7 +21,7 @@ struct HeadTimings {
   double global = 0;     // pooled global term and logits
 };
 
-// What one Score call computed for its single query, term by term (SPEC §3.2-3.4): filled only
+// What one Score call computed for its single query, term by term (docs/computation.md §3.2-3.4): filled only
 // when a caller asks for it (explanations), so the ordinary path pays one null test per pair.
 // Index order: support s, then tap l, then pixel i (support pixel for sigma and similarity).
 struct HeadTrace {

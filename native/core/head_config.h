@@ -1,4 +1,4 @@
-// The LWFM-SPM head's configuration (SPEC §3): one struct for the CPU engine (core/head_model.h),
+// The LWFM-SPM head's configuration (docs/computation.md §3): one struct for the CPU engine (core/head_model.h),
 // the GPU engine and its host emulation (cuda/) and the bindings that read it from JavaScript.
 // Plain C++, no CUDA types.
 //

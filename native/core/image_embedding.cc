@@ -18,9 +18,7 @@
 namespace lwfm {
 namespace {
 
-double Now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+double Now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 __attribute__((always_inline)) inline void AddBody(float* h, const float* z, int n) {
   for (int i = 0; i < n; ++i) h[i] += z[i];
@@ -35,11 +33,10 @@ __attribute__((target("avx2,fma"))) void AddAvx2(float* h, const float* z, int n
 __attribute__((target("avx2,fma"))) void ScaleInPlaceAvx2(float* h, float s, int n) { ScaleInPlaceBody(h, s, n); }
 #endif
 
-// h <- (h + z) / max(|h + z|, 1e-8) per row (z may be null): the matched vector of SPEC §3.3
+// h <- (h + z) / max(|h + z|, 1e-8) per row (z may be null): the matched vector of docs/computation.md §3.3
 // up to the positive attention factor, which the cosine ignores. The element-wise steps are
 // the same float operations at every SIMD level.
-void AddAndNormalizeRows(float* h, const float* z, std::size_t rows, int c, DotFn dot, SimdLevel level,
-                         int threads) {
+void AddAndNormalizeRows(float* h, const float* z, std::size_t rows, int c, DotFn dot, SimdLevel level, int threads) {
   void (*add)(float*, const float*, int) = AddScalar;
   void (*scale)(float*, float, int) = ScaleInPlaceScalar;
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -59,7 +56,7 @@ void AddAndNormalizeRows(float* h, const float* z, std::size_t rows, int c, DotF
   });
 }
 
-// Centring kernels (SPEC §3.1), one set per SIMD level. Every level performs the same float
+// Centring kernels (docs/computation.md §3.1), one set per SIMD level. Every level performs the same float
 // and double operations on the same values in the same order, so all levels agree bit for bit.
 struct CenterFns {
   // sums[q] = sum over c of x[c * p + q], in double: four interleaved partial sums per pixel
@@ -107,7 +104,8 @@ void TransposeCentreScalar(const float* x, int cl, int p, const float* mean, flo
     }
   }
   for (; c < cl; ++c)
-    for (int q = 0; q < p; ++q) z[static_cast<std::size_t>(q) * cl + c] = x[static_cast<std::size_t>(c) * p + q] - mean[q];
+    for (int q = 0; q < p; ++q)
+      z[static_cast<std::size_t>(q) * cl + c] = x[static_cast<std::size_t>(c) * p + q] - mean[q];
 }
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -144,11 +142,10 @@ __attribute__((target("avx2,fma"))) void TransposeCentreAvx2(const float* x, int
       const __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
       const __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
       // Row k of the transpose = pixel q + k across the 8 channels.
-      const __m256 rows[8] = {
-          _mm256_permute2f128_ps(s0, s4, 0x20), _mm256_permute2f128_ps(s1, s5, 0x20),
-          _mm256_permute2f128_ps(s2, s6, 0x20), _mm256_permute2f128_ps(s3, s7, 0x20),
-          _mm256_permute2f128_ps(s0, s4, 0x31), _mm256_permute2f128_ps(s1, s5, 0x31),
-          _mm256_permute2f128_ps(s2, s6, 0x31), _mm256_permute2f128_ps(s3, s7, 0x31)};
+      const __m256 rows[8] = {_mm256_permute2f128_ps(s0, s4, 0x20), _mm256_permute2f128_ps(s1, s5, 0x20),
+                              _mm256_permute2f128_ps(s2, s6, 0x20), _mm256_permute2f128_ps(s3, s7, 0x20),
+                              _mm256_permute2f128_ps(s0, s4, 0x31), _mm256_permute2f128_ps(s1, s5, 0x31),
+                              _mm256_permute2f128_ps(s2, s6, 0x31), _mm256_permute2f128_ps(s3, s7, 0x31)};
       for (int k = 0; k < 8; ++k)
         _mm256_storeu_ps(z + static_cast<std::size_t>(q + k) * cl + c,
                          _mm256_sub_ps(rows[k], _mm256_set1_ps(mean[q + k])));
@@ -158,7 +155,8 @@ __attribute__((target("avx2,fma"))) void TransposeCentreAvx2(const float* x, int
                        _mm256_sub_ps(_mm256_i32gather_ps(xc + q, column, 4), _mm256_set1_ps(mean[q])));
   }
   for (; c < cl; ++c)
-    for (int q = 0; q < p; ++q) z[static_cast<std::size_t>(q) * cl + c] = x[static_cast<std::size_t>(c) * p + q] - mean[q];
+    for (int q = 0; q < p; ++q)
+      z[static_cast<std::size_t>(q) * cl + c] = x[static_cast<std::size_t>(c) * p + q] - mean[q];
 }
 
 #endif
@@ -179,8 +177,8 @@ double CenteredDot(const EmbeddedImages& images, int tap, int channels, std::siz
 }
 
 void EmbedImages(const HeadModel& model, const float* features, int count, const char* name,
-                 const EmbedRequest& request, SimdLevel level, int threads, EmbedTimings* timings,
-                 EmbeddedImages& out, EmbedScratch& scratch) {
+                 const EmbedRequest& request, SimdLevel level, int threads, EmbedTimings* timings, EmbeddedImages& out,
+                 EmbedScratch& scratch) {
   const int taps = model.taps(), p = model.pixels(), c_total = model.total_channels();
   const std::size_t rows = static_cast<std::size_t>(count) * p;
   const DotFn dot = DotFor(level);
@@ -227,7 +225,10 @@ void EmbedImages(const HeadModel& model, const float* features, int count, const
       }
       if (!finite) {
         for (std::size_t i = 0; i < n; ++i)
-          if (!FeatureInRange(x[i])) { bad[img] = static_cast<long long>(img * c_total * p + i); break; }
+          if (!FeatureInRange(x[i])) {
+            bad[img] = static_cast<long long>(img * c_total * p + i);
+            break;
+          }
         continue;
       }
       for (int l = 0; l < taps; ++l) {
@@ -268,8 +269,8 @@ void EmbedImages(const HeadModel& model, const float* features, int count, const
         float* h1 = scratch.hidden.data();
         GemmABt(out.centered[l].data(), static_cast<int>(rows), cl, model.PackedW1(l, level), h1, hidden,
                 GemmEpilogue::kRelu, threads, &scratch.pack);
-        GemmABt(h1, static_cast<int>(rows), hidden, model.PackedW2(l, level), h.data(), cl,
-                GemmEpilogue::kRelu, threads, &scratch.pack);
+        GemmABt(h1, static_cast<int>(rows), hidden, model.PackedW2(l, level), h.data(), cl, GemmEpilogue::kRelu,
+                threads, &scratch.pack);
         AddAndNormalizeRows(h.data(), out.centered[l].data(), rows, cl, dot, level, threads);
       } else {
         std::copy(out.centered[l].begin(), out.centered[l].end(), h.begin());

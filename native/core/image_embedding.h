@@ -1,4 +1,4 @@
-// Per-image work of SPEC §3.1 and §4, done once per image and reused by every pair:
+// Per-image work of docs/computation.md §3.1 and §4, done once per image and reused by every pair:
 // centring, unit pixel vectors, the matcher MLP on centred pixel vectors (valid for every pair
 // because g is positively homogeneous and the attention weights are positive), and the
 // within-image Gram matrices the pooled global term needs.
@@ -44,13 +44,14 @@ struct EmbedScratch {
 };
 
 // Fills `out` (whose vectors are reused: same-shape calls allocate nothing).
-// features: count x C x P (SPEC layout). Throws std::range_error naming the first non-finite
+// features: count x C x P (docs/computation.md layout). Throws std::range_error naming the first non-finite
 // value as "<name> ... at index i (image, channel, pixel)".
 void EmbedImages(const HeadModel& model, const float* features, int count, const char* name,
-                 const EmbedRequest& request, SimdLevel level, int threads, EmbedTimings* timings,
-                 EmbeddedImages& out, EmbedScratch& scratch);
+                 const EmbedRequest& request, SimdLevel level, int threads, EmbedTimings* timings, EmbeddedImages& out,
+                 EmbedScratch& scratch);
 
 // z rows of a tap: a . b over C_l channels, as used for Gram entries.
-double CenteredDot(const EmbeddedImages& images, int tap, int channels, std::size_t row_a, std::size_t row_b, DotFn dot);
+double CenteredDot(const EmbeddedImages& images, int tap, int channels, std::size_t row_a, std::size_t row_b,
+                   DotFn dot);
 
 }  // namespace lwfm

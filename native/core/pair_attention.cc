@@ -80,8 +80,10 @@ __attribute__((always_inline)) inline void PairAttentionBody(const float* r, int
 }
 
 void PairAttentionScalar(const float* r, int p, float inv_t_attn, float* scratch, float* a_s, float* a_q) {
-  if (p == 9) PairAttentionBody<9>(r, p, inv_t_attn, ExpFor(SimdLevel::kScalar), scratch, a_s, a_q);
-  else PairAttentionBody<0>(r, p, inv_t_attn, ExpFor(SimdLevel::kScalar), scratch, a_s, a_q);
+  if (p == 9)
+    PairAttentionBody<9>(r, p, inv_t_attn, ExpFor(SimdLevel::kScalar), scratch, a_s, a_q);
+  else
+    PairAttentionBody<0>(r, p, inv_t_attn, ExpFor(SimdLevel::kScalar), scratch, a_s, a_q);
 }
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -114,7 +116,7 @@ __attribute__((target("avx2,fma"))) inline float HorizontalSum(__m256 v) {
 // ColumnSoftmaxRowSums for p <= 16 with every row held as two 8-lane registers (columns 0-7
 // and 8-15; lanes >= p masked), so all p column reductions run as whole-vector operations.
 __attribute__((target("avx2,fma"))) inline void ColumnSoftmaxRowSums16(const float* m, int p, float inv_t_attn,
-                                                                      float* out) {
+                                                                       float* out) {
   const __m256i lanes_lo = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   const __m256i lanes_hi = _mm256_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15);
   const __m256i p_vec = _mm256_set1_epi32(p);
@@ -159,8 +161,7 @@ __attribute__((target("avx2,fma"))) inline void ColumnSoftmaxRowSums16(const flo
   const __m256 one = _mm256_set1_ps(1.0f);
   const __m256 inv_lo = _mm256_and_ps(_mm256_div_ps(one, sum_lo), _mm256_castsi256_ps(mask_lo));
   const __m256 inv_hi = _mm256_and_ps(_mm256_div_ps(one, sum_hi), _mm256_castsi256_ps(mask_hi));
-  for (int i = 0; i < p; ++i)
-    out[i] = HorizontalSum(_mm256_fmadd_ps(lo[i], inv_lo, _mm256_mul_ps(hi[i], inv_hi)));
+  for (int i = 0; i < p; ++i) out[i] = HorizontalSum(_mm256_fmadd_ps(lo[i], inv_lo, _mm256_mul_ps(hi[i], inv_hi)));
 }
 
 __attribute__((target("avx2,fma"))) void PairAttentionAvx2(const float* r, int p, float inv_t_attn, float* scratch,
@@ -174,8 +175,10 @@ __attribute__((target("avx2,fma"))) void PairAttentionAvx2(const float* r, int p
     return;
   }
   static const ExpFn exp_avx2 = ExpFor(SimdLevel::kAvx2);
-  if (p == 9) PairAttentionBody<9>(r, p, inv_t_attn, exp_avx2, scratch, a_s, a_q);
-  else PairAttentionBody<0>(r, p, inv_t_attn, exp_avx2, scratch, a_s, a_q);
+  if (p == 9)
+    PairAttentionBody<9>(r, p, inv_t_attn, exp_avx2, scratch, a_s, a_q);
+  else
+    PairAttentionBody<0>(r, p, inv_t_attn, exp_avx2, scratch, a_s, a_q);
 }
 #endif
 

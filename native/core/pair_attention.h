@@ -1,4 +1,4 @@
-// Layer-wise embedding attention of one (query, support) pair and tap (SPEC §3.2), from the
+// Layer-wise embedding attention of one (query, support) pair and tap (docs/computation.md §3.2), from the
 // P x P block of correlations R[i, j] (support pixel i, query pixel j).
 #pragma once
 

@@ -1,4 +1,4 @@
-// SPEC §1 image preprocessing after decoding: Pillow's BILINEAR resize (what torchvision's
+// docs/computation.md §1 image preprocessing after decoding: Pillow's BILINEAR resize (what torchvision's
 // Resize does to PIL images), center crop, scale to [0, 1], normalize, HWC uint8 -> CHW float.
 #pragma once
 
@@ -7,9 +7,9 @@
 namespace lwfm {
 
 struct PreprocessSpec {
-  int resize;    // R: the image is resized to R x R, ignoring aspect
-  int crop;      // S <= R
-  int offset;    // crop offset round((R - S) / 2), Python's rounding (computed by the caller)
+  int resize;  // R: the image is resized to R x R, ignoring aspect
+  int crop;    // S <= R
+  int offset;  // crop offset round((R - S) / 2), Python's rounding (computed by the caller)
   double mean[3], std[3];
 };
 

@@ -1,4 +1,4 @@
-// Semantic-pixel matching of one pair and tap (SPEC §3.3): the assignment sigma minimising
+// Semantic-pixel matching of one pair and tap (docs/computation.md §3.3): the assignment sigma minimising
 // sum_i K[i, sigma(i)] for a square cost matrix.
 #pragma once
 

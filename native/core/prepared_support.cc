@@ -57,7 +57,8 @@ PreparedSupport PrepareSupport(const HeadModel& model, const float* features, in
     }
   });
   for (int l = 0; l < taps; ++l)
-    out.packed_unit.push_back(PackB(out.images.unit[l].data(), size * p, model.channels(l), model.channels(l), level, threads));
+    out.packed_unit.push_back(
+        PackB(out.images.unit[l].data(), size * p, model.channels(l), model.channels(l), level, threads));
   // Centred vectors were only needed for the Grams; queries use unit/match vectors and norms.
   out.images.centered.clear();
   out.images.centered.shrink_to_fit();

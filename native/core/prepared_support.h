@@ -1,4 +1,4 @@
-// A support set with everything every query reuses (SPEC §4): embedded images and, per class and
+// A support set with everything every query reuses (docs/computation.md §4): embedded images and, per class and
 // tap, the Gram matrix of its shots' centred pixel vectors for the pooled global term.
 #pragma once
 

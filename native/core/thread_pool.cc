@@ -57,7 +57,10 @@ class Pool {
       std::lock_guard<std::mutex> lock(mutex_);
       for (int i = 0; i < helpers; ++i) queue_.push_back(job);
     }
-    if (helpers == 1) wake_.notify_one(); else wake_.notify_all();
+    if (helpers == 1)
+      wake_.notify_one();
+    else
+      wake_.notify_all();
   }
 
   int size() const { return static_cast<int>(threads_.size()); }
@@ -101,9 +104,8 @@ void ParallelFor(std::size_t count, int threads, std::size_t grain,
   if (threads <= 0) threads = HardwareThreads();
   const std::size_t chunks = (count + grain - 1) / grain;
   Pool& pool = Pool::Instance();
-  const int helpers = static_cast<int>(
-      std::min<std::size_t>({static_cast<std::size_t>(threads - 1), chunks - 1,
-                             static_cast<std::size_t>(pool.size())}));
+  const int helpers = static_cast<int>(std::min<std::size_t>(
+      {static_cast<std::size_t>(threads - 1), chunks - 1, static_cast<std::size_t>(pool.size())}));
   if (helpers <= 0) {
     body(0, count);  // stays on the calling thread: no queue, no locks
     return;

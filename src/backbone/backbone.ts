@@ -1,5 +1,5 @@
 /**
- * The Backbone: turns images into SPEC.md §2 embeddings with ONNX Runtime, in a pool of
+ * The Backbone: turns images into docs/computation.md §2 embeddings with ONNX Runtime, in a pool of
  * worker threads so the event loop stays free while images decode and the graph runs.
  */
 import { availableParallelism } from 'node:os';
@@ -99,7 +99,8 @@ export class Backbone {
       try {
         return new Backbone(c, 'cpu', await WorkerPool.start(workers, init('cpu')));
       } catch (e) {
-        if (e instanceof WorkerInitError) throw new ModelBundleError(b.backbonePath, `ONNX Runtime cannot load it (${e.message})`, { cause: e });
+        if (e instanceof WorkerInitError)
+          throw new ModelBundleError(b.backbonePath, `ONNX Runtime cannot load it (${e.message})`, { cause: e });
         throw e;
       }
     };
@@ -133,8 +134,11 @@ export class Backbone {
   async embed(inputs: readonly ImageInput[] | ImageTensor, options?: { jobImages?: number }): Promise<EmbedBatch> {
     if (this.disposed) throw new DisposedError('Backbone');
     const t0 = performance.now();
-    const jobImages = options?.jobImages === undefined ? MAX_JOB_IMAGES : expectPositiveInteger(options.jobImages, 'options.jobImages', 4096);
-    const task = Array.isArray(inputs) ? this.embedImages(inputs as readonly ImageInput[], jobImages) : this.embedTensor(inputs as ImageTensor);
+    const jobImages =
+      options?.jobImages === undefined ? MAX_JOB_IMAGES : expectPositiveInteger(options.jobImages, 'options.jobImages', 4096);
+    const task = Array.isArray(inputs)
+      ? this.embedImages(inputs as readonly ImageInput[], jobImages)
+      : this.embedTensor(inputs as ImageTensor);
     this.inFlight.add(task);
     try {
       const batch = await task;
@@ -148,7 +152,12 @@ export class Backbone {
   private newBatch(n: number): EmbedBatch {
     const c = this.config.channels.reduce((a, b) => a + b, 0);
     const p = this.config.featureSize * this.config.featureSize;
-    return { data: new Float32Array(0), dims: [n, c, p], errors: new Array<Error | null>(n).fill(null), timings: { decode: 0, backbone: 0, total: 0 } };
+    return {
+      data: new Float32Array(0),
+      dims: [n, c, p],
+      errors: new Array<Error | null>(n).fill(null),
+      timings: { decode: 0, backbone: 0, total: 0 },
+    };
   }
 
   /** Job ranges: one per worker, images further capped at MAX_JOB_IMAGES so decoding overlaps inference. */
@@ -165,7 +174,11 @@ export class Backbone {
    * filling and copying it at once blocked the event loop for 15-30 ms. A single job that
    * decoded every image hands over its transferred buffer as is.
    */
-  private async assemble(batch: EmbedBatch, jobs: { start: number; end: number; result: Promise<JobResult> }[], describe: (i: number) => string): Promise<EmbedBatch> {
+  private async assemble(
+    batch: EmbedBatch,
+    jobs: { start: number; end: number; result: Promise<JobResult> }[],
+    describe: (i: number) => string,
+  ): Promise<EmbedBatch> {
     const n = batch.dims[0];
     const len = this.featureLength;
     let out: Float32Array | undefined;
@@ -209,7 +222,8 @@ export class Backbone {
 
   private embedImages(inputs: readonly ImageInput[], jobImages: number): Promise<EmbedBatch> {
     inputs.forEach((x, i) => {
-      if (typeof x !== 'string' && !(x instanceof Uint8Array)) throw new TypeError(expectedMessage('image path string or Uint8Array of encoded image bytes', `inputs[${i}]`, x));
+      if (typeof x !== 'string' && !(x instanceof Uint8Array))
+        throw new TypeError(expectedMessage('image path string or Uint8Array of encoded image bytes', `inputs[${i}]`, x));
       if (typeof x === 'string' && x.length === 0) throw new TypeError(expectedMessage('non-empty image path', `inputs[${i}]`, x));
     });
     const batch = this.newBatch(inputs.length);
@@ -234,7 +248,8 @@ export class Backbone {
     }
     const n = d[0];
     const per = 3 * s * s;
-    if (t.data.length !== n * per) throw new RangeError(expectedMessage(`Float32Array of length ${n * per} (N x 3 x ${s} x ${s})`, 'inputs.data', t.data));
+    if (t.data.length !== n * per)
+      throw new RangeError(expectedMessage(`Float32Array of length ${n * per} (N x 3 x ${s} x ${s})`, 'inputs.data', t.data));
     const batch = this.newBatch(n);
     if (n === 0) return Promise.resolve(batch);
     // Each job gets its own copy of its rows (transferred to the worker, the caller keeps its

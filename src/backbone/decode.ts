@@ -5,7 +5,7 @@
  * read only if they are regular files of a plausible size (src/regular_file.ts). Very
  * large images within the limit are reduced while they load (JPEG/WebP shrink-on-load,
  * libvips streaming for the rest) to a size still far above the model's resize, so the
- * SPEC §1 resize that follows sees enough pixels; smaller images decode exactly. Every
+ * docs/computation.md §1 resize that follows sees enough pixels; smaller images decode exactly. Every
  * failure carries a stable reason (ImageDecodeReason).
  */
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
@@ -17,9 +17,9 @@ import { DEFAULT_MAX_IMAGE_PIXELS } from './image_limits.js';
 export { DEFAULT_MAX_IMAGE_PIXELS };
 
 /**
- * Images up to this many pixels decode at full resolution, exactly as SPEC §1 says.
+ * Images up to this many pixels decode at full resolution, exactly as docs/computation.md §1 says.
  * Larger ones are reduced while loading to at most PRE_REDUCE_SIDE_FACTOR x R per side:
- * SPEC §1's antialiased resize to R then averages 8+ source pixels per output pixel, so
+ * docs/computation.md §1's antialiased resize to R then averages 8+ source pixels per output pixel, so
  * the pre-reduction changes results by a fraction of a gray level (test/decode_limits.test.ts
  * measures it) while a 40 MP decode would hold 120 MB per image.
  */

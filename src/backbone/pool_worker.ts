@@ -33,9 +33,11 @@ async function runSession(input: Float32Array, count: number): Promise<{ feature
   const out = await s.run({ images: new ort.Tensor('float32', input, [count, 3, init.spec.crop, init.spec.crop]) });
   const t = out.features!;
   const data = t.data as Float32Array;
-  if (data.length !== count * init.featureLength) throw new Error(`backbone returned ${data.length} floats for ${count} images, expected ${count * init.featureLength}`);
+  if (data.length !== count * init.featureLength)
+    throw new Error(`backbone returned ${data.length} floats for ${count} images, expected ${count * init.featureLength}`);
   // Transfer needs a buffer of exactly this view; copy only if ORT handed out a shared one.
-  const features = data.byteOffset === 0 && data.buffer.byteLength === data.byteLength && data.buffer instanceof ArrayBuffer ? data : data.slice();
+  const features =
+    data.byteOffset === 0 && data.buffer.byteLength === data.byteLength && data.buffer instanceof ArrayBuffer ? data : data.slice();
   if (typeof (t as { dispose?: () => void }).dispose === 'function' && features !== data) (t as { dispose: () => void }).dispose();
   return { features, ms: performance.now() - t0 };
 }

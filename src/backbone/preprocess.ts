@@ -1,5 +1,5 @@
 /**
- * SPEC.md §1 preprocessing: sharp decodes (first frame, within the limits of decode.ts) and applies EXIF orientation,
+ * docs/computation.md §1 preprocessing: sharp decodes (first frame, within the limits of decode.ts) and applies EXIF orientation,
  * then the native addon (native/core/pil_resize.cc) does Pillow's antialiased bilinear
  * resize to R x R ignoring aspect, the S x S center crop, scaling to [0, 1] and
  * normalization to NCHW float32 (measured 0.6 ms per 96 x 96 image in JavaScript, a few
@@ -32,7 +32,14 @@ export function centerCropOffset(resize: number, crop: number): number {
  * out[offset .. offset + 3*S*S).
  * @example writePreprocessed(rgb, width, height, spec, batch, i * 3 * spec.crop * spec.crop);
  */
-export function writePreprocessed(rgb: Uint8Array, width: number, height: number, spec: PreprocessSpec, out: Float32Array, offset: number): void {
+export function writePreprocessed(
+  rgb: Uint8Array,
+  width: number,
+  height: number,
+  spec: PreprocessSpec,
+  out: Float32Array,
+  offset: number,
+): void {
   native.preprocessRgb(rgb, width, height, { ...spec, offset: centerCropOffset(spec.resize, spec.crop) }, out, offset);
 }
 

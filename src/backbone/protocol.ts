@@ -14,8 +14,7 @@ export interface WorkerInit {
 }
 
 export type JobMessage =
-  | { type: 'images'; id: number; images: (string | Uint8Array)[] }
-  | { type: 'tensor'; id: number; count: number; data: Float32Array };
+  { type: 'images'; id: number; images: (string | Uint8Array)[] } | { type: 'tensor'; id: number; count: number; data: Float32Array };
 
 export interface JobResult {
   type: 'result';

@@ -16,7 +16,7 @@ export interface ImageTensor {
 }
 
 /**
- * Embeddings of a batch (SPEC.md §2): image i's C x P tensor is data[i*C*P .. (i+1)*C*P),
+ * Embeddings of a batch (docs/computation.md §2): image i's C x P tensor is data[i*C*P .. (i+1)*C*P),
  * channel-major, pixel p = row * F + col.
  * @example
  * const batch = await backbone.embed(['a.jpg', 'missing.jpg']);

@@ -1,6 +1,6 @@
 /**
  * FewShotClassifier: from images to few-shot predictions with LWFM-SPM. It owns a
- * backbone (images -> C x P embeddings) and a head (embeddings -> logits, SPEC §3)
+ * backbone (images -> C x P embeddings) and a head (embeddings -> logits, docs/computation.md §3)
  * built from one model bundle, keeps a prepared support set for repeated queries,
  * and samples evaluation episodes from ImageFolder datasets.
  *
@@ -84,7 +84,7 @@ export class FewShotClassifier {
   }
 
   /**
-   * Runs the backbone: C x P embeddings per image (SPEC §1-2). Inputs are file
+   * Runs the backbone: C x P embeddings per image (docs/computation.md §1-2). Inputs are file
    * paths, Buffers of encoded images, or a tensor `{ data, dims: [N, 3, S, S] }`
    * already preprocessed. A failed image gets NaN features and its error; the
    * others are unaffected.

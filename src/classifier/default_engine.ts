@@ -15,13 +15,21 @@ import type { NativeInfoProvider } from './types.js';
 
 /** Loads the bundle (or the default model) and builds backbone + head from it. */
 export async function createDefaultEngine(bundleDir: string | undefined, options: LoadOptions): Promise<Engine> {
-  const bundle = bundleDir === undefined ? await (options.precision === 'int8' ? defaultInt8Bundle() : defaultBundle()) : await loadBundle(bundleDir);
+  const bundle =
+    bundleDir === undefined ? await (options.precision === 'int8' ? defaultInt8Bundle() : defaultBundle()) : await loadBundle(bundleDir);
   const { config } = bundle;
   const precision = config.precision ?? 'fp32';
   if (options.precision !== undefined && options.precision !== precision) {
-    throw new RangeError(`Expected a ${options.precision} bundle for options.precision but received ${bundle.dir}, which is ${precision} (make an int8 one with \`lwfm-spm quantize\`)`);
+    throw new RangeError(
+      `Expected a ${options.precision} bundle for options.precision but received ${bundle.dir}, which is ${precision} (make an int8 one with \`lwfm-spm quantize\`)`,
+    );
   }
-  const backbone = await Backbone.create(bundle, { device: options.device ?? 'auto', workers: options.workers, threads: options.threads, maxImagePixels: options.maxImagePixels });
+  const backbone = await Backbone.create(bundle, {
+    device: options.device ?? 'auto',
+    workers: options.workers,
+    threads: options.threads,
+    maxImagePixels: options.maxImagePixels,
+  });
   try {
     const headOptions = { ...headOptionsOf(bundle), threads: options.threads };
     const head = new Head({ ...headOptions, device: classifierHeadDevice(options.device ?? 'auto', headOptions) });

@@ -106,16 +106,21 @@ export class EpisodeSampler {
     const need = shot + query;
     const total = this.#folder.classes.length;
     if (total < way) {
-      throw new DatasetError(this.#folder.root, `has ${total} class director${total === 1 ? 'y' : 'ies'} but way = ${way} needs at least ${way}`);
+      throw new DatasetError(
+        this.#folder.root,
+        `has ${total} class director${total === 1 ? 'y' : 'ies'} but way = ${way} needs at least ${way}`,
+      );
     }
-    const small = this.#folder.classes
-      .map((c, i) => ({ name: c.name, count: this.#pools[i]!.length }))
-      .filter((c) => c.count < need);
+    const small = this.#folder.classes.map((c, i) => ({ name: c.name, count: this.#pools[i]!.length })).filter((c) => c.count < need);
     if (small.length > 0) {
       // Every class must be usable: silently sampling from a subset would change what
       // the reported accuracy means.
-      const excludedNote = this.#excluded.size > 0 ? ` (after skipping ${this.#excluded.size} unreadable image${this.#excluded.size === 1 ? '' : 's'})` : '';
-      const list = small.slice(0, 10).map((c) => `${c.name} (${c.count})`).join(', ');
+      const excludedNote =
+        this.#excluded.size > 0 ? ` (after skipping ${this.#excluded.size} unreadable image${this.#excluded.size === 1 ? '' : 's'})` : '';
+      const list = small
+        .slice(0, 10)
+        .map((c) => `${c.name} (${c.count})`)
+        .join(', ');
       const more = small.length > 10 ? ` and ${small.length - 10} more` : '';
       throw new DatasetError(
         this.#folder.root,

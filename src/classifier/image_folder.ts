@@ -41,11 +41,13 @@ function byCodeUnit(a: string, b: string): number {
 /** Throws DatasetError unless `dir` exists and is a directory; returns its absolute path. */
 export function expectDirectory(dir: string, what = 'directory'): string {
   const abs = resolve(dir);
-  let isDir = false;
+  let isDir: boolean;
   try {
     isDir = statSync(abs).isDirectory();
   } catch (err) {
-    throw new DatasetError(abs, `${what} does not exist or cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+    throw new DatasetError(abs, `${what} does not exist or cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, {
+      cause: err,
+    });
   }
   if (!isDir) throw new DatasetError(abs, `${what} is not a directory`);
   return abs;

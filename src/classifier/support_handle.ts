@@ -80,7 +80,10 @@ export class SupportSetHandle {
    * @example
    * for await (const r of handle.classifyStream(files)) console.log(r.inputIndex, r.label);
    */
-  classifyStream(inputs: Iterable<ImageInput> | AsyncIterable<ImageInput>, options?: ClassifyStreamOptions): AsyncGenerator<StreamedResult, void, undefined> {
+  classifyStream(
+    inputs: Iterable<ImageInput> | AsyncIterable<ImageInput>,
+    options?: ClassifyStreamOptions,
+  ): AsyncGenerator<StreamedResult, void, undefined> {
     this.#alive();
     return streamClassify(this.#rt, this.#set, inputs, options);
   }

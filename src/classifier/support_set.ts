@@ -13,7 +13,7 @@
  * later GPU copy instead of a copy of its own), and the head's prepared form (native
  * memory; on a GPU also the device copy). addSupport prepares the whole, grown set again rather than
  * appending to the prepared one: the native prepared support packs all images' unit
- * vectors into one GEMM operand and holds per-class Gram matrices over all shots (SPEC §4),
+ * vectors into one GEMM operand and holds per-class Gram matrices over all shots (docs/computation.md §4),
  * and it is read by classify calls in flight, so it is immutable; an append needs a native
  * "extend" that copies it and adds only the new images' rows (not there yet). The cost of
  * re-preparing grows with shots per class (the Gram is (K P)^2 per class): 5-way on the

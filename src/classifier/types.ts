@@ -38,7 +38,7 @@ export interface Prediction {
   index: number;
   /** Softmax of the logits, one per class, in class-index order. */
   probabilities: number[];
-  /** The head's logits (SPEC §3.4), one per class. */
+  /** The head's logits (docs/computation.md §3.4), one per class. */
   logits: number[];
   error?: undefined;
 }

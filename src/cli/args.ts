@@ -158,7 +158,13 @@ export function modelOptions(args: ParsedArgs): {
   model: string | undefined;
   load: { device: 'auto' | 'cpu' | 'cuda'; threads?: number; workers?: number; precision?: 'fp32' | 'int8'; maxImagePixels?: number };
 } {
-  const load: { device: 'auto' | 'cpu' | 'cuda'; threads?: number; workers?: number; precision?: 'fp32' | 'int8'; maxImagePixels?: number } = {
+  const load: {
+    device: 'auto' | 'cpu' | 'cuda';
+    threads?: number;
+    workers?: number;
+    precision?: 'fp32' | 'int8';
+    maxImagePixels?: number;
+  } = {
     device: choiceOption(args, 'device', ['auto', 'cpu', 'cuda'] as const, 'auto'),
   };
   const threads = optionalInt(args, 'threads', 1, MAX_THREADS);
@@ -180,6 +186,7 @@ export function seedOption(args: ParsedArgs, fallback = 0): number | string {
   if (/^\d+$/.test(raw) && Number.isSafeInteger(Number(raw))) return Number(raw);
   if (raw.length === 0) throw new UsageError('--seed must not be empty');
   // A number that is not a valid integer seed is a mistake, not a string seed to hash.
-  if (/^[-+]?(\d|\.\d)/.test(raw.trim())) throw new UsageError(`--seed must be an integer between 0 and ${Number.MAX_SAFE_INTEGER} (or a word), got '${raw}'`);
+  if (/^[-+]?(\d|\.\d)/.test(raw.trim()))
+    throw new UsageError(`--seed must be an integer between 0 and ${Number.MAX_SAFE_INTEGER} (or a word), got '${raw}'`);
   return raw;
 }

@@ -224,7 +224,13 @@ ${EXIT_CODES}`,
 export const benchMatchSpec: CommandSpec = {
   name: 'bench match',
   summary: 'exact assignment microbenchmark',
-  options: { sizes: { type: 'string' }, batch: { type: 'string' }, threads: { type: 'string' }, repeats: { type: 'string' }, json: { type: 'boolean' } },
+  options: {
+    sizes: { type: 'string' },
+    batch: { type: 'string' },
+    threads: { type: 'string' },
+    repeats: { type: 'string' },
+    json: { type: 'boolean' },
+  },
   help: `Usage: lwfm-spm bench match [--sizes 9,25,49,100] [--batch N] [--threads T] [--json]
 
 Times the exact batched assignment (solveAssignmentsSync on one thread, solveAssignments
@@ -366,7 +372,20 @@ ${MODEL_OPTIONS_HELP}
 ${EXIT_CODES}`,
 };
 
-export const COMMANDS: readonly CommandSpec[] = [demoSpec, classifySpec, explainSpec, evalSpec, convertSpec, pretrainedSpec, quantizeSpec, infoSpec, benchSpec, workerSpec, queueSpec, serveSpec];
+export const COMMANDS: readonly CommandSpec[] = [
+  demoSpec,
+  classifySpec,
+  explainSpec,
+  evalSpec,
+  convertSpec,
+  pretrainedSpec,
+  quantizeSpec,
+  infoSpec,
+  benchSpec,
+  workerSpec,
+  queueSpec,
+  serveSpec,
+];
 
 /** Top-level help. */
 export function mainHelp(version: string): string {

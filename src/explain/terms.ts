@@ -1,5 +1,5 @@
 /**
- * The terms of one query's logits, as the native head computed them (SPEC §3.2-3.4): the
+ * The terms of one query's logits, as the native head computed them (docs/computation.md §3.2-3.4): the
  * engine records them while it scores (HeadTrace in native/core/head.h), and this module only
  * arranges its flat arrays by class, support image and tap. No LWFM-SPM arithmetic happens
  * here; only the selection of which matched pixels were the top-k (for display).
@@ -54,7 +54,7 @@ export interface ClassTerms {
   /** Class index (position in the support set's labels). */
   index: number;
   logit: number;
-  /** g(q, k): cosine of the pooled attended support and query maps (SPEC §3.4). */
+  /** g(q, k): cosine of the pooled attended support and query maps (docs/computation.md §3.4). */
   global: number;
   /** M(q, k): mean over the class's shots of m(q, s). */
   matching: number;

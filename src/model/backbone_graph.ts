@@ -69,7 +69,8 @@ export function buildBackboneGraph(opts: BackboneGraphOptions): OnnxGraph {
   const tapName = (t: number): string => `tap${t}`;
 
   for (const t of opts.taps) {
-    if (!Number.isInteger(t) || t < 0 || t > layout.maxTap) throw new RangeError(`tap ${t} is not in 0..${layout.maxTap} for ${layout.arch}`);
+    if (!Number.isInteger(t) || t < 0 || t > layout.maxTap)
+      throw new RangeError(`tap ${t} is not in 0..${layout.maxTap} for ${layout.arch}`);
   }
   convNode(layout.stem, 'images', 'stem.conv');
   nodes.push({ op: 'Relu', inputs: ['stem.conv'], outputs: ['stem.relu'] });

@@ -40,7 +40,9 @@ export interface ModelBundle {
  * @example
  * const head = new Head({ ...headOptionsOf(bundle), device: 'cpu' });
  */
-export function headOptionsOf(bundle: ModelBundle): Pick<HeadOptions, 'channels' | 'featureSize' | 'temperatureAttn' | 'temperature' | 'matcherWeight' | 'topK' | 'matcher'> {
+export function headOptionsOf(
+  bundle: ModelBundle,
+): Pick<HeadOptions, 'channels' | 'featureSize' | 'temperatureAttn' | 'temperature' | 'matcherWeight' | 'topK' | 'matcher'> {
   const { config } = bundle;
   return {
     channels: config.channels,
@@ -77,11 +79,19 @@ function checkOnnx(file: string, bytes: Uint8Array, config: ModelConfig): void {
   const s = config.crop;
   const want = (d: readonly (number | string)[], exp: number[]): boolean =>
     d.length === exp.length + 1 && typeof d[0] === 'string' && exp.every((e, i) => d[i + 1] === e);
-  if (!input) throw new ModelBundleError(file, `has no graph input named 'images' (inputs: ${sig.inputs.map((i) => i.name).join(', ') || 'none'})`);
+  if (!input)
+    throw new ModelBundleError(file, `has no graph input named 'images' (inputs: ${sig.inputs.map((i) => i.name).join(', ') || 'none'})`);
   if (input.elemType !== DataType.FLOAT || !want(input.dims, [3, s, s])) {
-    throw new ModelBundleError(file, `input 'images' is ${dimsText(input.dims)} (type ${input.elemType}), model.json needs float32 [N, 3, ${s}, ${s}]`);
+    throw new ModelBundleError(
+      file,
+      `input 'images' is ${dimsText(input.dims)} (type ${input.elemType}), model.json needs float32 [N, 3, ${s}, ${s}]`,
+    );
   }
-  if (!output) throw new ModelBundleError(file, `has no graph output named 'features' (outputs: ${sig.outputs.map((o) => o.name).join(', ') || 'none'})`);
+  if (!output)
+    throw new ModelBundleError(
+      file,
+      `has no graph output named 'features' (outputs: ${sig.outputs.map((o) => o.name).join(', ') || 'none'})`,
+    );
   if (output.elemType !== DataType.FLOAT || !want(output.dims, [c, f, f])) {
     throw new ModelBundleError(
       file,
@@ -103,7 +113,10 @@ function loadMatcher(file: string, bytes: Uint8Array, config: ModelConfig): { w1
       const x = tensors.get(name);
       if (!x) throw new ModelBundleError(file, `lacks tensor ${name} (tap ${config.taps[t]}, expected shape [${shape.join(', ')}])`);
       if (x.shape.length !== 2 || x.shape[0] !== shape[0] || x.shape[1] !== shape[1]) {
-        throw new ModelBundleError(file, `tensor ${name} has shape [${x.shape.join(', ')}], expected [${shape.join(', ')}] for tap ${config.taps[t]} with ${c} channels`);
+        throw new ModelBundleError(
+          file,
+          `tensor ${name} has shape [${x.shape.join(', ')}], expected [${shape.join(', ')}] for tap ${config.taps[t]} with ${c} channels`,
+        );
       }
       for (let i = 0; i < x.data.length; i++) {
         if (!Number.isFinite(x.data[i]!)) throw new ModelBundleError(file, `tensor ${name} has a non-finite value at index ${i}`);
@@ -113,7 +126,11 @@ function loadMatcher(file: string, bytes: Uint8Array, config: ModelConfig): { w1
     out.push({ w1: pick(`matcher.${t}.w1`, [c / 2, c]), w2: pick(`matcher.${t}.w2`, [c, c / 2]) });
   });
   const extra = [...tensors.keys()].filter((k) => !/^matcher\.\d+\.w[12]$/.test(k) || Number(k.split('.')[1]) >= config.taps.length);
-  if (extra.length) throw new ModelBundleError(file, `has tensors that model.json's ${config.taps.length} taps do not use: ${extra.slice(0, 4).join(', ')}`);
+  if (extra.length)
+    throw new ModelBundleError(
+      file,
+      `has tensors that model.json's ${config.taps.length} taps do not use: ${extra.slice(0, 4).join(', ')}`,
+    );
   return out;
 }
 
@@ -143,6 +160,7 @@ export async function loadBundle(dir: string): Promise<ModelBundle> {
   checkOnnx(backbonePath, onnx, config);
   const bundle: ModelBundle = { dir: root, config, backbonePath, fingerprint: await backboneFingerprint(onnx, config) };
   const matcherPath = join(root, MATCHER_SAFETENSORS);
-  if (await bundleEntryExists(matcherPath)) bundle.matcher = loadMatcher(matcherPath, await readBundleFile(matcherPath, maxMatcherBytes(config)), config);
+  if (await bundleEntryExists(matcherPath))
+    bundle.matcher = loadMatcher(matcherPath, await readBundleFile(matcherPath, maxMatcherBytes(config)), config);
   return bundle;
 }

@@ -1,6 +1,6 @@
 /**
  * model.json: the versioned description of a model bundle (every hyperparameter of
- * SPEC.md plus provenance), and its validation.
+ * docs/computation.md plus provenance), and its validation.
  */
 import { ModelBundleError } from '../errors.js';
 import { describeValue } from '../validate.js';
@@ -21,7 +21,7 @@ export interface ModelConfig {
   schemaVersion: 1;
   /** Backbone architecture; model.json files written before ResNet-34/50 existed omit it and mean 'resnet18'. */
   arch: ResNetArch;
-  /** Tap ids (SPEC.md §2), strictly increasing, in 0..8 (ResNet-18) or 0..16 (ResNet-34/50). */
+  /** Tap ids (docs/computation.md §2), strictly increasing, in 0..8 (ResNet-18) or 0..16 (ResNet-34/50). */
   taps: number[];
   /** Channels of each tap, in tap order (must match the architecture's table). */
   channels: number[];
@@ -45,7 +45,7 @@ export interface ModelConfig {
   quantization?: QuantizationInfo;
 }
 
-/** SPEC.md defaults (miniImageNet normalisation). */
+/** docs/computation.md defaults (miniImageNet normalisation). */
 export const DEFAULT_HYPERPARAMETERS = {
   taps: [7, 8],
   featureSize: 3,
@@ -64,7 +64,8 @@ type Obj = Record<string, unknown>;
 
 /** Short arrays of numbers/strings are shown in full: "received [8, 7]" says more than "array of length 2". */
 function shown(value: unknown): string {
-  if (Array.isArray(value) && value.length <= 16 && value.every((v) => typeof v === 'number' || typeof v === 'string')) return JSON.stringify(value);
+  if (Array.isArray(value) && value.length <= 16 && value.every((v) => typeof v === 'number' || typeof v === 'string'))
+    return JSON.stringify(value);
   return describeValue(value);
 }
 
@@ -80,7 +81,11 @@ export function validateModelConfig(raw: unknown, file: string): ModelConfig {
   const o = raw as Obj;
   if (o.schema !== MODEL_SCHEMA) fail('schema', `'${MODEL_SCHEMA}'`, o.schema);
   if (o.schemaVersion !== MODEL_SCHEMA_VERSION) {
-    fail('schemaVersion', `${MODEL_SCHEMA_VERSION} (this version of lwfm-spm reads schema version ${MODEL_SCHEMA_VERSION} only)`, o.schemaVersion);
+    fail(
+      'schemaVersion',
+      `${MODEL_SCHEMA_VERSION} (this version of lwfm-spm reads schema version ${MODEL_SCHEMA_VERSION} only)`,
+      o.schemaVersion,
+    );
   }
   const int = (k: string, lo: number, hi: number): number => {
     const v = o[k];
@@ -102,7 +107,8 @@ export function validateModelConfig(raw: unknown, file: string): ModelConfig {
     return [...(v as number[])] as [number, number, number];
   };
 
-  if (o.arch !== undefined && !RESNET_ARCHS.includes(o.arch as ResNetArch)) fail('arch', RESNET_ARCHS.map((a) => `'${a}'`).join(' or '), o.arch);
+  if (o.arch !== undefined && !RESNET_ARCHS.includes(o.arch as ResNetArch))
+    fail('arch', RESNET_ARCHS.map((a) => `'${a}'`).join(' or '), o.arch);
   const arch = (o.arch ?? 'resnet18') as ResNetArch;
   const layout = resnetLayout(arch);
   const taps = o.taps;

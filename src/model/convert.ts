@@ -37,7 +37,9 @@ const EXIT_NO_TORCH = 3;
  */
 export async function runConverter(args: string[]): Promise<number> {
   if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) {
-    throw new TypeError(`Expected array of strings for args but received ${Array.isArray(args) ? 'an array with non-strings' : typeof args}`);
+    throw new TypeError(
+      `Expected array of strings for args but received ${Array.isArray(args) ? 'an array with non-strings' : typeof args}`,
+    );
   }
   const candidates = pythonCandidates();
   for (const [i, python] of candidates.entries()) {

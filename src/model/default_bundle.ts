@@ -67,7 +67,10 @@ export async function writeDefaultBundle(dir: string): Promise<void> {
     producerVersion: DEFAULT_CONVERTER_VERSION,
   });
   if (!msg.ok) throw new ModelBundleError(dir, `building the default model failed: ${msg.message}`);
-  await writeFile(join(dir, MODEL_JSON), `${JSON.stringify({ ...defaultModelConfig(), provenance: { ...defaultModelConfig().provenance, createdAt: new Date().toISOString() } }, null, 2)}\n`);
+  await writeFile(
+    join(dir, MODEL_JSON),
+    `${JSON.stringify({ ...defaultModelConfig(), provenance: { ...defaultModelConfig().provenance, createdAt: new Date().toISOString() } }, null, 2)}\n`,
+  );
 }
 
 const inFlight = new Map<string, Promise<ModelBundle>>();

@@ -1,5 +1,5 @@
 /**
- * The two poolings of SPEC.md §2 as linear maps from an H x H map to F x F pixels.
+ * The two poolings of docs/computation.md §2 as linear maps from an H x H map to F x F pixels.
  * Both are separable; the 2-D matrix is the Kronecker product of the 1-D ones.
  */
 

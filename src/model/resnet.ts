@@ -1,5 +1,5 @@
 /**
- * The ResNet layouts of SPEC.md §2 (ResNet-18) and its extension to ResNet-34/50 in
+ * The ResNet layouts of docs/computation.md §2 (ResNet-18) and its extension to ResNet-34/50 in
  * torchvision's names: which convolutions exist, their shapes, the channels of each tap and
  * the spatial size of each tap's map. Tap 0 = after the stem's maxpool, tap t = after
  * residual block t (forward order over layer1..layer4).

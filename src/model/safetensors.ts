@@ -23,7 +23,10 @@ function checkLayout(spans: { name: string; begin: number; end: number }[], data
   spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
   let at = 0;
   for (const s of spans) {
-    if (s.begin < at) throw new SafetensorsError(`tensor ${s.name} at data_offsets [${s.begin}, ${s.end}] overlaps the tensor before it, which ends at ${at}`);
+    if (s.begin < at)
+      throw new SafetensorsError(
+        `tensor ${s.name} at data_offsets [${s.begin}, ${s.end}] overlaps the tensor before it, which ends at ${at}`,
+      );
     if (s.begin > at) throw new SafetensorsError(`data bytes [${at}, ${s.begin}) before tensor ${s.name} belong to no tensor`);
     at = s.end;
   }
@@ -44,7 +47,8 @@ export function readSafetensors(bytes: Uint8Array, opts?: { only?: (name: string
   if (bytes.length < 8) throw new SafetensorsError(`file is ${bytes.length} bytes, shorter than the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = Number(view.getBigUint64(0, true));
-  if (headerLen > MAX_SAFETENSORS_HEADER_BYTES) throw new SafetensorsError(`header length ${headerLen} exceeds the ${MAX_SAFETENSORS_HEADER_BYTES}-byte limit`);
+  if (headerLen > MAX_SAFETENSORS_HEADER_BYTES)
+    throw new SafetensorsError(`header length ${headerLen} exceeds the ${MAX_SAFETENSORS_HEADER_BYTES}-byte limit`);
   if (headerLen > bytes.length - 8) throw new SafetensorsError(`header length ${headerLen} exceeds the file size ${bytes.length}`);
   let header: unknown;
   try {
@@ -66,7 +70,8 @@ export function readSafetensors(bytes: Uint8Array, opts?: { only?: (name: string
     const elementBytes = DTYPE_BYTES[String(i.dtype)];
     if (elementBytes === undefined) throw new SafetensorsError(`tensor ${name} has unknown dtype ${String(i.dtype)}`);
     const shape = i.shape;
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw new SafetensorsError(`tensor ${name} has an invalid shape`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0))
+      throw new SafetensorsError(`tensor ${name} has an invalid shape`);
     const offsets = i.data_offsets;
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((d) => Number.isInteger(d) && d >= 0)) {
       throw new SafetensorsError(`tensor ${name} has invalid data_offsets`);
@@ -74,7 +79,9 @@ export function readSafetensors(bytes: Uint8Array, opts?: { only?: (name: string
     const [begin, end] = offsets as [number, number];
     const count = (shape as number[]).reduce((a, b) => a * b, 1);
     if (end < begin || end > dataLen || end - begin !== count * elementBytes) {
-      throw new SafetensorsError(`tensor ${name}: data_offsets [${begin}, ${end}] do not fit shape [${shape.join(', ')}] within ${dataLen} data bytes`);
+      throw new SafetensorsError(
+        `tensor ${name}: data_offsets [${begin}, ${end}] do not fit shape [${shape.join(', ')}] within ${dataLen} data bytes`,
+      );
     }
     spans.push({ name, begin, end });
     if (!wanted) continue;

@@ -1,4 +1,4 @@
-// A literal, per-pair implementation of SPEC.md §3 in double precision (attended maps,
+// A literal, per-pair implementation of docs/computation.md §3 in double precision (attended maps,
 // cost matrix, Hungarian assignment, matcher MLP per pair, pooled global term), written
 // independently of the native code so it can check the GPU head's shared math.
 
@@ -16,7 +16,8 @@ function image(features: Float32Array, n: number, C: number, P: number): Mat {
 }
 
 function center(x: Mat): Mat {
-  const C = x.length, P = x[0]!.length;
+  const C = x.length,
+    P = x[0]!.length;
   const mean = Array.from({ length: P }, (_, p) => x.reduce((s, row) => s + row[p]!, 0) / C);
   return x.map((row) => row.map((v, p) => v - mean[p]!));
 }
@@ -36,15 +37,18 @@ function cosEps(a: number[], b: number[]): number {
 }
 
 function cosNoEps(a: number[], b: number[]): number {
-  const na = Math.sqrt(dot(a, a)), nb = Math.sqrt(dot(b, b));
+  const na = Math.sqrt(dot(a, a)),
+    nb = Math.sqrt(dot(b, b));
   return na === 0 || nb === 0 ? 0 : dot(a, b) / (na * nb);
 }
 
 /** Minimum-cost assignment of a square matrix (Hungarian with potentials); result[i] = column. */
 export function hungarian(cost: number[][]): number[] {
   const n = cost.length;
-  const u = new Array<number>(n + 1).fill(0), v = new Array<number>(n + 1).fill(0);
-  const p = new Array<number>(n + 1).fill(0), way = new Array<number>(n + 1).fill(0);
+  const u = new Array<number>(n + 1).fill(0),
+    v = new Array<number>(n + 1).fill(0);
+  const p = new Array<number>(n + 1).fill(0),
+    way = new Array<number>(n + 1).fill(0);
   for (let i = 1; i <= n; i++) {
     p[0] = i;
     let j0 = 0;
@@ -53,7 +57,8 @@ export function hungarian(cost: number[][]): number[] {
     do {
       used[j0] = true;
       const i0 = p[j0]!;
-      let delta = Infinity, j1 = 0;
+      let delta = Infinity,
+        j1 = 0;
       for (let j = 1; j <= n; j++) {
         if (used[j]) continue;
         const cur = cost[i0 - 1]![j - 1]! - u[i0]! - v[j]!;
@@ -86,7 +91,8 @@ export function hungarian(cost: number[][]): number[] {
 }
 
 function mlp(z: number[], w1: Float32Array, w2: Float32Array): number[] {
-  const C = z.length, H = C / 2;
+  const C = z.length,
+    H = C / 2;
   const h = Array.from({ length: H }, (_, r) => {
     let s = 0;
     for (let c = 0; c < C; c++) s += w1[r * C + c]! * z[c]!;
@@ -116,10 +122,16 @@ function attention(R: number[][], tAttn: number, byRow: boolean): number[] {
   return out;
 }
 
-export function referenceLogits(cfg: ReferenceConfig, support: Float32Array, labels: ArrayLike<number>, queries: Float32Array): Float64Array {
+export function referenceLogits(
+  cfg: ReferenceConfig,
+  support: Float32Array,
+  labels: ArrayLike<number>,
+  queries: Float32Array,
+): Float64Array {
   const P = cfg.featureSize ** 2;
   const C = cfg.channels.reduce((a, b) => a + b, 0);
-  const S = support.length / (C * P), Q = queries.length / (C * P);
+  const S = support.length / (C * P),
+    Q = queries.length / (C * P);
   const sup = Array.from({ length: S }, (_, n) => center(image(support, n, C, P)));
   const qry = Array.from({ length: Q }, (_, n) => center(image(queries, n, C, P)));
   const offsets: number[] = [];
@@ -131,8 +143,10 @@ export function referenceLogits(cfg: ReferenceConfig, support: Float32Array, lab
   };
   const logits = new Float64Array(Q * cfg.way);
   for (let q = 0; q < Q; q++) {
-    const A = new Array<Float64Array>(cfg.way), B = new Array<Float64Array>(cfg.way);
-    const M = new Array<number>(cfg.way).fill(0), shots = new Array<number>(cfg.way).fill(0);
+    const A = new Array<Float64Array>(cfg.way),
+      B = new Array<Float64Array>(cfg.way);
+    const M = new Array<number>(cfg.way).fill(0),
+      shots = new Array<number>(cfg.way).fill(0);
     for (let k = 0; k < cfg.way; k++) {
       A[k] = new Float64Array(C);
       B[k] = new Float64Array(C);
@@ -142,14 +156,18 @@ export function referenceLogits(cfg: ReferenceConfig, support: Float32Array, lab
       shots[k]!++;
       let best = -Infinity;
       for (let l = 0; l < cfg.channels.length; l++) {
-        const xs = tapOf(sup[s]!, l), xq = tapOf(qry[q]!, l);
-        const ns = unit(xs), nq = unit(xq);
+        const xs = tapOf(sup[s]!, l),
+          xq = tapOf(qry[q]!, l);
+        const ns = unit(xs),
+          nq = unit(xq);
         const R = Array.from({ length: P }, (_, i) => Array.from({ length: P }, (_, j) => dot(column(ns, i), column(nq, j))));
         const as = attention(R, cfg.temperatureAttn, false);
         const aq = attention(R, cfg.temperatureAttn, true);
         const St = xs.map((row) => row.map((v, i) => v * as[i]!));
         const Qt = xq.map((row) => row.map((v, j) => v * aq[j]!));
-        const a = A[k]!, b = B[k]!, o = offsets[l]!;
+        const a = A[k]!,
+          b = B[k]!,
+          o = offsets[l]!;
         for (let c = 0; c < cfg.channels[l]!; c++)
           for (let p = 0; p < P; p++) {
             a[o + c] = a[o + c]! + St[c]![p]!;
@@ -159,7 +177,8 @@ export function referenceLogits(cfg: ReferenceConfig, support: Float32Array, lab
           const K = Array.from({ length: P }, (_, i) => Array.from({ length: P }, (_, j) => 1 - cosNoEps(column(St, i), column(Qt, j))));
           const sigma = hungarian(K);
           const cosines = sigma.map((j, i) => {
-            let u = column(St, i), v = column(Qt, j);
+            let u = column(St, i),
+              v = column(Qt, j);
             if (cfg.matcher) {
               u = mlp(u, cfg.matcher[l]!.w1, cfg.matcher[l]!.w2);
               v = mlp(v, cfg.matcher[l]!.w1, cfg.matcher[l]!.w2);
@@ -167,7 +186,10 @@ export function referenceLogits(cfg: ReferenceConfig, support: Float32Array, lab
             return cosEps(u, v);
           });
           cosines.sort((a, b) => b - a);
-          best = Math.max(best, cosines.slice(0, cfg.topK).reduce((a, b) => a + b, 0));
+          best = Math.max(
+            best,
+            cosines.slice(0, cfg.topK).reduce((a, b) => a + b, 0),
+          );
         }
       }
       M[k] = M[k]! + (cfg.matcherWeight !== 0 ? cfg.matcherWeight * best : 0);

@@ -19,7 +19,12 @@ export interface LargeCaseResult {
 }
 
 export async function runLargeCase(threads?: number, way = 1000, queries = 1000): Promise<LargeCaseResult> {
-  const c = standardEpisodeCase(`${way}-way 1-shot`, 4242, Array.from({ length: way }, (_, i) => i), queries);
+  const c = standardEpisodeCase(
+    `${way}-way 1-shot`,
+    4242,
+    Array.from({ length: way }, (_, i) => i),
+    queries,
+  );
   const ep = makeEpisode(c);
   const head = new Head({ channels: c.channels, matcher: ep.matcher, threads, device: 'cpu' }); // measures the CPU engine's memory
   const t0 = performance.now();

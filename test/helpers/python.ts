@@ -12,7 +12,10 @@ export function torchAvailable(): { ok: boolean; reason: string } {
   if (!existsSync(PYTHON)) cached = { ok: false, reason: `${PYTHON} does not exist (install python3-torch and python3-torchvision)` };
   else {
     const r = spawnSync(PYTHON, ['-c', 'import torch, torchvision, numpy'], { encoding: 'utf8' });
-    cached = r.status === 0 ? { ok: true, reason: '' } : { ok: false, reason: `${PYTHON} cannot import torch/torchvision/numpy: ${r.stderr.trim().split('\n').pop()}` };
+    cached =
+      r.status === 0
+        ? { ok: true, reason: '' }
+        : { ok: false, reason: `${PYTHON} cannot import torch/torchvision/numpy: ${r.stderr.trim().split('\n').pop()}` };
   }
   if (!cached.ok) console.warn(`[skip] PyTorch comparison tests skipped: ${cached.reason}`);
   return cached;

@@ -54,7 +54,10 @@ export class FakeBackbone {
     if (this.disposed) throw new DisposedError('Backbone');
     const names: (string | null)[] = Array.isArray(inputs)
       ? inputs.map((x) => (typeof x === 'string' ? basename(x).replace(/\.[a-z]+$/i, '') : Buffer.from(x).toString('utf8')))
-      : Array.from({ length: (inputs as ImageTensor).dims[0] }, (_, i) => `t${Math.round((inputs as ImageTensor).data[i * 3 * (inputs as ImageTensor).dims[2] ** 2]!)}-${i}`);
+      : Array.from(
+          { length: (inputs as ImageTensor).dims[0] },
+          (_, i) => `t${Math.round((inputs as ImageTensor).data[i * 3 * (inputs as ImageTensor).dims[2] ** 2]!)}-${i}`,
+        );
     const n = names.length;
     const data = new Float32Array(n * FAKE_C * FAKE_P);
     const errors: (Error | null)[] = names.map((name, i) => {
@@ -145,13 +148,28 @@ export class FakeHead implements EngineHead {
   }
 }
 
-export const fakeNativeInfo: NativeInfoProvider = () => ({ path: '/fake/lwfm_spm.node', origin: 'cpu-build', cuda: false, simd: 'avx2', cpuSimd: 'avx2', hardwareThreads: 2 });
+export const fakeNativeInfo: NativeInfoProvider = () => ({
+  path: '/fake/lwfm_spm.node',
+  origin: 'cpu-build',
+  cuda: false,
+  simd: 'avx2',
+  cpuSimd: 'avx2',
+  hardwareThreads: 2,
+});
 
 export function fakeEngine(noise = 0.6): Engine & { backbone: FakeBackbone; head: FakeHead } {
   return {
     backbone: new FakeBackbone(noise),
     head: new FakeHead(),
-    model: { dir: '/fake/model', crop: 84, channels: FAKE_CHANNELS, featureSize: 1, trained: false, source: 'fake', fingerprint: 'sha256:fake' },
+    model: {
+      dir: '/fake/model',
+      crop: 84,
+      channels: FAKE_CHANNELS,
+      featureSize: 1,
+      trained: false,
+      source: 'fake',
+      fingerprint: 'sha256:fake',
+    },
     threads: 2,
     workers: 1,
   };

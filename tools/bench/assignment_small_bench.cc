@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
     for (int m = 0; m < batch; ++m)
       for (int i = 0; i < n; ++i)
         checksum += costs[(static_cast<size_t>(m) * n + i) * n + out[static_cast<size_t>(m) * n + i]];
-    std::printf("n=%2d  median %.3f us/problem (min %.3f)  checksum %.17g\n", n, times[repeats / 2],
-                times[0], checksum);
+    std::printf("n=%2d  median %.3f us/problem (min %.3f)  checksum %.17g\n", n, times[repeats / 2], times[0],
+                checksum);
   }
 }

@@ -1,9 +1,9 @@
 // Test-and-benchmark executable for scripts/device-check.sh: runs on a GPU machine without
 // Node. Checks the GPU auction against the exact CPU solver (and against the same auction
-// code run on the host, Gauss-Seidel or Jacobi as the kernel: assignments must be identical), the GPU head against its CPU
-// emulation (head_host.h, itself checked against a literal SPEC implementation in npm test),
-// then times the issue-5 workloads and prints one table. Exits 0 with a message when no
-// device is usable, 1 when a correctness check fails.
+// code run on the host, Gauss-Seidel or Jacobi as the kernel: assignments must be identical), the GPU head against its
+// CPU emulation (head_host.h, itself checked against a literal docs/computation.md implementation in npm test), then
+// times the issue-5 workloads and prints one table. Exits 0 with a message when no device is usable, 1 when a
+// correctness check fails.
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -42,9 +42,7 @@ void AddRow(Row r) {
   table.push_back(std::move(r));
 }
 
-double Ms(Clock::time_point a, Clock::time_point b) {
-  return std::chrono::duration<double, std::milli>(b - a).count();
-}
+double Ms(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double, std::milli>(b - a).count(); }
 
 std::string Fmt(const char* f, double v) {
   char b[64];
@@ -122,8 +120,10 @@ void CheckAuction(const char* label, Kind kind, int64_t batch, int rows, int col
     bool ok = true;
     for (int i = 0; i < rows; ++i) {
       const int j = gpu[b * rows + i];
-      if (j < 0 || j >= cols || used[j]) ok = false;
-      else used[j] = true, tg += m[i * cols + j];
+      if (j < 0 || j >= cols || used[j])
+        ok = false;
+      else
+        used[j] = true, tg += m[i * cols + j];
       te += m[i * cols + exact[b * rows + i]];
     }
     if (!ok) {
@@ -136,8 +136,15 @@ void CheckAuction(const char* label, Kind kind, int64_t batch, int rows, int col
       std::vector<double> v(cols), sh(cols);
       std::vector<int32_t> path(cols), r4c(cols);
       std::vector<uint8_t> scanned(cols);
-      const exact::ExactState es{generated.data() + b * rows * cols, cols, maximize ? -1.0f : 1.0f, v.data(), sh.data(),
-                                 path.data(), scanned.data(), r4c.data(), host.data()};
+      const exact::ExactState es{generated.data() + b * rows * cols,
+                                 cols,
+                                 maximize ? -1.0f : 1.0f,
+                                 v.data(),
+                                 sh.data(),
+                                 path.data(),
+                                 scanned.data(),
+                                 r4c.data(),
+                                 host.data()};
       exact::SerialTeam team;
       exact::SolveExact(team, es, rows, cols);
       bound = 1e-9 * std::max(1.0, std::fabs(te)) * rows;
@@ -154,11 +161,12 @@ void CheckAuction(const char* label, Kind kind, int64_t batch, int rows, int col
   std::snprintf(res, sizeof res, "%s: max excess %.2e, unconverged %lld, invalid %lld, >bound %lld, !=host %lld",
                 good ? "PASS" : "FAIL", worst, (long long)unconverged, (long long)invalid, (long long)overBound,
                 (long long)differsFromHost);
-  AddRow({std::string(isExact ? "exact " : "auction ") + label + (maximize ? " maximize" : "") + " [" + kernel + "]", res,
-                   Fmt("%.3f ms kernel", t.kernelMs), ""});
+  AddRow({std::string(isExact ? "exact " : "auction ") + label + (maximize ? " maximize" : "") + " [" + kernel + "]",
+          res, Fmt("%.3f ms kernel", t.kernelMs), ""});
 }
 
-void BenchAuction(const char* label, int64_t batch, int n, const char* kernel, double targetMs, const char* targetText) {
+void BenchAuction(const char* label, int64_t batch, int n, const char* kernel, double targetMs,
+                  const char* targetText) {
   const std::vector<float> c = MakeCosts(Kind::kCosine, batch, n, n, 99);
   std::vector<int32_t> out(size_t(batch) * n);
   std::vector<uint8_t> conv(static_cast<size_t>(batch));
@@ -207,7 +215,7 @@ void BenchAuction(const char* label, int64_t batch, int n, const char* kernel, d
                 wrong == 0 && unconverged == 0 ? "PASS" : "FAIL", t.kernelMs * 1000.0 / batch, wall, HardwareThreads(),
                 cpu, (long long)unconverged, (long long)wrong);
   AddRow({std::string(label) + " [" + kernel + "]", res, Fmt("%.3f ms kernel", t.kernelMs),
-                   std::string(targetText) + (t.kernelMs <= targetMs ? " (met)" : " (missed)")});
+          std::string(targetText) + (t.kernelMs <= targetMs ? " (met)" : " (missed)")});
 }
 
 HeadConfig Config(const std::vector<int>& channels, int F, float weight, int topK, bool mlp, std::mt19937& g) {
@@ -264,7 +272,7 @@ struct Episode {
 };
 
 // Smallest gap, over taps, between the best and the second-best assignment total of one
-// (support, query) pair, with the costs of SPEC §3.3 computed in double from the features
+// (support, query) pair, with the costs of docs/computation.md §3.3 computed in double from the features
 // (brute force over all permutations; P = 9). A float32 engine computes the costs to about
 // 1e-7, so where this gap is that small it may take either assignment: the GPU and the CPU
 // engines can then both be right to float32 precision and still differ in the logit.
@@ -302,8 +310,10 @@ double AssignmentGap(const HeadConfig& cfg, const float* sup, const float* qry) 
     do {
       double t = 0;
       for (int i = 0; i < 9; ++i) t += K[i][perm[i]];
-      if (t < best) second = best, best = t;
-      else if (t < second) second = t;
+      if (t < best)
+        second = best, best = t;
+      else if (t < second)
+        second = t;
     } while (std::next_permutation(perm, perm + 9));
     gap = std::min(gap, second - best);
   }
@@ -365,7 +375,7 @@ void CheckHead(const char* label, const std::vector<int>& channels, int F, int w
                int topK, bool mlp) {
   const Episode ep(channels, F, way, shots, Q, weight, topK, mlp, 1234 + way);
   const HeadConfig& cfg = ep.cfg;
-  const std::vector<float> &sup = ep.sup, &qry = ep.qry;
+  const std::vector<float>&sup = ep.sup, &qry = ep.qry;
   const std::vector<int32_t>& labels = ep.labels;
   const std::vector<float> want = cuda::HeadScoreHost(cfg, way, sup.data(), labels.data(), way * shots, qry.data(), Q);
   cuda::CudaHead head(cfg, way, sup.data(), labels.data(), way * shots);
@@ -387,7 +397,7 @@ void BenchHead() {
   const int way = 1000, Q = 1000;
   const Episode ep({512, 512}, 3, way, 1, Q, 0.25f, 1, true, 77);
   const HeadConfig& cfg = ep.cfg;
-  const std::vector<float> &sup = ep.sup, &qry = ep.qry;
+  const std::vector<float>&sup = ep.sup, &qry = ep.qry;
   const std::vector<int32_t>& labels = ep.labels;
   const auto p0 = Clock::now();
   cuda::CudaHead head(cfg, way, sup.data(), labels.data(), way);
@@ -414,17 +424,16 @@ void BenchHead() {
                 "upload %.2f, prepare %.2f, gemm %.2f, pairs %.2f, classes %.2f, download %.2f ms; "
                 "%d chunk(s); support prepare %.1f ms; accuracy on the synthetic episode %d/%d",
                 t.uploadMs, t.prepareMs, t.gemmMs, t.pairMs, t.classMs, t.downloadMs, t.chunks, prep, correct, Q);
-  AddRow({"head 1000-way 1-shot x 1000 queries [512,512] F=3 MLP",
-          res, Fmt("%.2f ms host-to-host (median of 5)", wall), std::string("< 20 ms") + (wall < 20 ? " (met)" : " (missed)")});
+  AddRow({"head 1000-way 1-shot x 1000 queries [512,512] F=3 MLP", res, Fmt("%.2f ms host-to-host (median of 5)", wall),
+          std::string("< 20 ms") + (wall < 20 ? " (met)" : " (missed)")});
 }
-
 
 // GPU head against the CPU engine (core/head.h) on the same episode: the measured crossover
 // behind CUDA_AUTO_MIN_PAIRS, and a direct GPU-vs-CPU-engine logits check.
 void Crossover(int way, int shots, int Q) {
   const Episode ep({512, 512}, 3, way, shots, Q, 0.25f, 1, true, 4242 + way * 7 + shots);
   const HeadConfig& cfg = ep.cfg;
-  const std::vector<float> &sup = ep.sup, &qry = ep.qry;
+  const std::vector<float>&sup = ep.sup, &qry = ep.qry;
   const std::vector<int32_t>& labels = ep.labels;
   const int S = way * shots;
 
@@ -482,8 +491,9 @@ int main(int argc, char** argv) {
   const bool quick = argc > 1 && std::string(argv[1]) == "--quick";
   const cuda::RuntimeStatus& s = cuda::QueryRuntime();
   if (!s.available) {
-    std::printf("lwfm_device_check: %s\nNothing to check on this machine (the GPU code is compiled; it needs a device).\n",
-                s.reason.c_str());
+    std::printf(
+        "lwfm_device_check: %s\nNothing to check on this machine (the GPU code is compiled; it needs a device).\n",
+        s.reason.c_str());
     return 0;
   }
   for (const auto& d : s.devices)

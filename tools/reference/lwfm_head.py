@@ -1,4 +1,4 @@
-"""Plain, literal PyTorch reference of the LWFM-SPM head (SPEC.md §3).
+"""Plain, literal PyTorch reference of the LWFM-SPM head (docs/computation.md §3).
 
 Deliberately naive: it loops over every (query, support) pair and every tap, materialises the
 attended maps S~ and Q~, solves each assignment with scipy.optimize.linear_sum_assignment and runs
@@ -17,7 +17,7 @@ from scipy.optimize import linear_sum_assignment
 
 
 def _center(x: torch.Tensor) -> torch.Tensor:
-    # One mean per pixel over ALL channels of the concatenated taps (SPEC §3.1).
+    # One mean per pixel over ALL channels of the concatenated taps (docs/computation.md §3.1).
     return x - x.mean(dim=0, keepdim=True)
 
 
@@ -26,14 +26,14 @@ def _unit(x: torch.Tensor) -> torch.Tensor:
 
 
 def _cos_eps(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Column-wise cosine with SPEC's max(|.|, 1e-8) on each norm."""
+    """Column-wise cosine with docs/computation.md's max(|.|, 1e-8) on each norm."""
     na = torch.clamp(torch.sqrt((a * a).sum(dim=0)), min=1e-8)
     nb = torch.clamp(torch.sqrt((b * b).sum(dim=0)), min=1e-8)
     return (a * b).sum(dim=0) / (na * nb)
 
 
 def _cos_matrix_no_eps(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """cos(a[:, i], b[:, j]) without epsilon; a zero vector gives cosine 0 (SPEC §3.3)."""
+    """cos(a[:, i], b[:, j]) without epsilon; a zero vector gives cosine 0 (docs/computation.md §3.3)."""
     na = torch.sqrt((a * a).sum(dim=0))
     nb = torch.sqrt((b * b).sum(dim=0))
     dots = a.T @ b
@@ -61,7 +61,7 @@ def _mlp(z: torch.Tensor, w1: torch.Tensor, w2: torch.Tensor) -> torch.Tensor:
 def head_logits(support, labels, query, channels, feature_size=3, temperature_attn=5.0,
                 temperature=0.2, matcher_weight=0.25, top_k=1, matcher=None,
                 dtype=torch.float64) -> np.ndarray:
-    """Q x way logits of SPEC §3. support: S x C x P (or flat), query: Q x C x P, labels: S ints,
+    """Q x way logits of docs/computation.md §3. support: S x C x P (or flat), query: Q x C x P, labels: S ints,
     matcher: None or one (w1, w2) per tap with w1 (C_l/2, C_l), w2 (C_l, C_l/2)."""
     p = feature_size * feature_size
     c = int(sum(channels))

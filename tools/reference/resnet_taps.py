@@ -1,4 +1,4 @@
-"""Independent PyTorch reference of SPEC.md section 2 (backbone taps + pooling).
+"""Independent PyTorch reference of docs/computation.md §2 (backbone taps + pooling).
 
 Uses torchvision's resnet18/34/50 modules with unfolded BatchNorm in eval mode and torch's own
 pooling functions, so it shares no code with the ONNX writers it checks.

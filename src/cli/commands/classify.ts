@@ -74,7 +74,14 @@ async function classifyWithProgress(classifier: FewShotClassifier, queries: Quer
       all.push(...results);
       const elapsedMs = performance.now() - start;
       const rate = all.length / (elapsedMs / 1000);
-      progress.update({ done: all.length, total: queries.length, rate, etaMs: ((queries.length - all.length) / rate) * 1000, unit: 'images', accuracy: known > 0 ? correct / known : undefined });
+      progress.update({
+        done: all.length,
+        total: queries.length,
+        rate,
+        etaMs: ((queries.length - all.length) / rate) * 1000,
+        unit: 'images',
+        accuracy: known > 0 ? correct / known : undefined,
+      });
     }
   } finally {
     progress.finish();
@@ -138,7 +145,9 @@ export async function run(argv: string[]): Promise<number> {
         ? { file: q.file, truth: q.truth ?? null, error: r.error.message }
         : { file: q.file, truth: q.truth ?? null, label: r.label, index: r.index, probabilities: r.probabilities, logits: r.logits };
     });
-    process.stdout.write(`${JSON.stringify({ untrained: !info.model.trained, model: info.model, labels: results.labels, shotsPerClass: support.shotsPerClass, results: entries, accuracy: accuracy ?? null, timings }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ untrained: !info.model.trained, model: info.model, labels: results.labels, shotsPerClass: support.shotsPerClass, results: entries, accuracy: accuracy ?? null, timings }, null, 2)}\n`,
+    );
   } else {
     const out: string[] = [];
     if (!info.model.trained) out.push(UNTRAINED_NOTE, '');
@@ -160,7 +169,9 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${out.join('\n')}\n`);
   }
   if (failed > 0) {
-    process.stderr.write(`lwfm-spm: ${failed} of ${queries.length} query image${queries.length === 1 ? '' : 's'} could not be read (see above)\n`);
+    process.stderr.write(
+      `lwfm-spm: ${failed} of ${queries.length} query image${queries.length === 1 ? '' : 's'} could not be read (see above)\n`,
+    );
     return 1;
   }
   return 0;

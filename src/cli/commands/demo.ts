@@ -32,7 +32,13 @@ export async function run(argv: string[]): Promise<number> {
   const rows = episode.query.map((q, i) => {
     const r = results[i]!;
     const truth = episode.classes[q.label]!;
-    return { file: relative(packageRoot, q.file), truth, predicted: r.error ? null : r.label, probability: r.error ? null : r.probabilities[r.index], error: r.error?.message ?? null };
+    return {
+      file: relative(packageRoot, q.file),
+      truth,
+      predicted: r.error ? null : r.label,
+      probability: r.error ? null : r.probabilities[r.index],
+      error: r.error?.message ?? null,
+    };
   });
   const correct = rows.filter((r) => r.predicted === r.truth).length;
   const accuracy = correct / rows.length;
@@ -45,12 +51,20 @@ export async function run(argv: string[]): Promise<number> {
   }
   const out: string[] = [];
   if (untrained) out.push(UNTRAINED_NOTE, '');
-  out.push(`5-way ${shot}-shot episode on the bundled samples (seed ${String(seed)}), ${info.devices.backbone.toUpperCase()} backbone, ${info.devices.head.toUpperCase()} head`);
+  out.push(
+    `5-way ${shot}-shot episode on the bundled samples (seed ${String(seed)}), ${info.devices.backbone.toUpperCase()} backbone, ${info.devices.head.toUpperCase()} head`,
+  );
   out.push(`Support: ${episode.support.map((x) => relative(samplesDir, x.file)).join(', ')}`, '');
   out.push(
     table(
       ['query', 'truth', 'predicted', 'p', ''],
-      rows.map((r) => [r.file, r.truth, r.error ? `error: ${r.error}` : String(r.predicted), r.probability === null ? '' : r.probability!.toFixed(3), r.predicted === r.truth ? 'ok' : 'x']),
+      rows.map((r) => [
+        r.file,
+        r.truth,
+        r.error ? `error: ${r.error}` : String(r.predicted),
+        r.probability === null ? '' : r.probability!.toFixed(3),
+        r.predicted === r.truth ? 'ok' : 'x',
+      ]),
     ),
   );
   const t = results.timings;

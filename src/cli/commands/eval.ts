@@ -29,7 +29,9 @@ export async function run(argv: string[]): Promise<number> {
   new EpisodeSampler(folder, shape, seed);
   if (folder.skipped.length > 0) process.stderr.write(`lwfm-spm: warning: ${describeSkipped(folder.skipped)}\n`);
   if (shape.way === 1) {
-    process.stderr.write('lwfm-spm: warning: --way 1 gives every query the only class of its episode: accuracy is 100% by construction and says nothing about the model\n');
+    process.stderr.write(
+      'lwfm-spm: warning: --way 1 gives every query the only class of its episode: accuracy is 100% by construction and says nothing about the model\n',
+    );
   }
 
   await using classifier = await loadClassifier(model, json || quiet);

@@ -103,7 +103,9 @@ export async function run(argv: string[]): Promise<number> {
   const { buildPretrainedBundle } = await import('../../model/pretrained.js');
   const started = Date.now();
   const dir = await buildPretrainedBundle(opts);
-  process.stdout.write(`wrote ${dir} (${arch}, ImageNet-pretrained${opts.precision === 'int8' ? ', int8' : ''}, ${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+  process.stdout.write(
+    `wrote ${dir} (${arch}, ImageNet-pretrained${opts.precision === 'int8' ? ', int8' : ''}, ${((Date.now() - started) / 1000).toFixed(1)} s)\n`,
+  );
   if (args.values.quiet !== true)
     process.stdout.write(`classify with: lwfm-spm classify --model ${out} --support SUPPORT_DIR --query IMAGES\n`);
   return 0;

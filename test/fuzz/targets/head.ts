@@ -1,6 +1,6 @@
 /**
  * Head construction, prepareSupport(Sync) and score(Sync) on random configurations and
- * features: valid calls must match the literal double-precision SPEC implementation
+ * features: valid calls must match the literal double-precision docs/computation.md implementation
  * (test/helpers/head_reference.ts), invalid ones must fail with documented errors.
  */
 import fc from 'fast-check';
@@ -16,9 +16,9 @@ const config = fc.record({
     { weight: 1, arbitrary: odd },
   ),
   featureSize: fc.oneof({ weight: 10, arbitrary: fc.constantFrom(2, 3) }, { weight: 1, arbitrary: odd }),
-  // From 0.5: below it attention weights underflow past 1e-8, where SPEC §3.3's cosine epsilon
-  // and the native engine's scale-free cosine (the SPEC §4 identity) part ways (found by this
-  // fuzzer: temperatureAttn 0.05 gives weights of 1e-17, and SPEC's epsilon turns +-1 into 0).
+  // From 0.5: below it attention weights underflow past 1e-8, where docs/computation.md §3.3's cosine epsilon
+  // and the native engine's scale-free cosine (the docs/computation.md §4 identity) part ways (found by this
+  // fuzzer: temperatureAttn 0.05 gives weights of 1e-17, and docs/computation.md's epsilon turns +-1 into 0).
   temperatureAttn: fc.oneof({ weight: 10, arbitrary: fc.double({ min: 0.5, max: 20, noNaN: true }) }, { weight: 1, arbitrary: odd }),
   temperature: fc.oneof(
     { weight: 10, arbitrary: fc.double({ min: 0.01, max: 5, noNaN: true }) },

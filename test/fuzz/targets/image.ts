@@ -1,5 +1,5 @@
 /**
- * The image decoder (decodeRgb + the native SPEC §1 preprocessing) on mutated JPEG, PNG,
+ * The image decoder (decodeRgb + the native docs/computation.md §1 preprocessing) on mutated JPEG, PNG,
  * WebP and GIF bytes: each must decode to a consistent RGB image or fail with a
  * DecodeFailure whose reason is one of ImageDecodeReason; a crash kills this process,
  * which the parent test sees.
