@@ -3,9 +3,9 @@
  * the query and the class's best-matching support image as the model saw them (resized and
  * center-cropped), each with the best tap's attention as a translucent heat map on its F x F
  * grid, lines between matched pixel cells (top-k in yellow, thickness by similarity), and bars
- * of the class's global and matching terms. Composed with sharp from an SVG overlay.
+ * of the class's global and matching terms. One SVG (the images embedded) rasterised by sharp.
  */
-import sharp, { type OverlayOptions } from 'sharp';
+import sharp from 'sharp';
 import { expectOptions, expectPositiveInteger } from '../validate.js';
 import type { ClassExplanation, ExplainedImage, Explanation } from './explanation.js';
 
@@ -41,17 +41,13 @@ function layoutFor(width: number, rows: number): Layout {
 const escapeXml = (s: string): string => s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 const fmt = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(3));
 
-/** A tile as raw RGB pixels (composited without a PNG round trip). */
-interface Tile {
-  input: Buffer;
-  raw: { width: number; height: number; channels: 3 };
-}
-
-/** The image as the model saw it (resized, center-cropped), tile x tile; grey when unknown or unreadable. */
-async function tileOf(source: ExplainedImage, geometry: Explanation['geometry'], tile: number): Promise<Tile> {
-  const raw = { width: tile, height: tile, channels: 3 as const };
-  const grey = (): Tile => ({ input: Buffer.alloc(tile * tile * 3, 0x9a), raw });
-  if (source === undefined) return grey();
+/**
+ * The image as the model saw it (resized, then center-cropped), as a PNG data URI at the model's
+ * own resolution (crop x crop): the SVG scales it to the tile, so the picture is rasterised once.
+ * Undefined when the image is unknown or unreadable (a grey tile is drawn instead).
+ */
+async function tileOf(source: ExplainedImage, geometry: Explanation['geometry']): Promise<string | undefined> {
+  if (source === undefined) return undefined;
   try {
     const offset = Math.round((geometry.resize - geometry.crop) / 2);
     const resized = await sharp(source, { limitInputPixels: 64_000_000 })
@@ -60,16 +56,22 @@ async function tileOf(source: ExplainedImage, geometry: Explanation['geometry'],
       .removeAlpha()
       .raw()
       .toBuffer({ resolveWithObject: true });
-    const input = await sharp(resized.data, { raw: { width: geometry.resize, height: geometry.resize, channels: resized.info.channels } })
+    const png = await sharp(resized.data, { raw: { width: geometry.resize, height: geometry.resize, channels: resized.info.channels } })
       .extract({ left: offset, top: offset, width: geometry.crop, height: geometry.crop })
-      .resize(tile, tile, { kernel: 'nearest' })
       .toColourspace('srgb')
-      .raw()
+      .png({ compressionLevel: 1 })
       .toBuffer();
-    return input.length === tile * tile * 3 ? { input, raw } : grey();
+    return `data:image/png;base64,${png.toString('base64')}`;
   } catch {
-    return grey();
+    return undefined;
   }
+}
+
+/** One tile: the image scaled to tile x tile, or a grey square. */
+function tileSvg(uri: string | undefined, x: number, y: number, tile: number): string {
+  return uri === undefined
+    ? `<rect x="${x}" y="${y}" width="${tile}" height="${tile}" fill="#9a9a9a"/>`
+    : `<image x="${x}" y="${y}" width="${tile}" height="${tile}" preserveAspectRatio="none" href="${uri}"/>`;
 }
 
 /**
@@ -179,25 +181,26 @@ export async function renderExplanation(explanation: Explanation, options: Rende
   const values = ex.classes.flatMap((c) => [c.global, c.matching]);
   const range = { min: Math.min(...values), max: Math.max(...values) };
   const [queryTile, ...supportTiles] = await Promise.all([
-    tileOf(ex.query.source, ex.geometry, l.tile),
-    ...ex.classes.map((c) => tileOf(c.supports[0]?.source, ex.geometry, l.tile)),
+    tileOf(ex.query.source, ex.geometry),
+    ...ex.classes.map((c) => tileOf(c.supports[0]?.source, ex.geometry)),
   ]);
-  const composites: OverlayOptions[] = [];
   const rows: string[] = [];
   for (let r = 0; r < ex.classes.length; r++) {
     const top = l.header + r * l.row + Math.round(width * 0.03);
-    composites.push({ ...queryTile!, left: l.pad, top });
-    composites.push({ ...supportTiles[r]!, left: l.pad + l.tile + l.gap, top });
-    rows.push(classRow(ex, ex.classes[r]!, top, l, range));
+    rows.push(
+      tileSvg(queryTile, l.pad, top, l.tile),
+      tileSvg(supportTiles[r], l.pad + l.tile + l.gap, top, l.tile),
+      classRow(ex, ex.classes[r]!, top, l, range),
+    );
   }
   const font = Math.max(12, Math.round(width / 55));
   const header =
     `<text x="${l.pad}" y="${font * 1.4}" font-family="DejaVu Sans, sans-serif" font-size="${font}" font-weight="bold" fill="#111">` +
     `Prediction: ${escapeXml(String(ex.prediction.label))} (p = ${ex.prediction.probability.toFixed(3)}); left: query, right: best-matching support image</text>`;
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${l.width}" height="${l.height}">${header}${rows.join('')}</svg>`;
-  composites.push({ input: Buffer.from(svg), left: 0, top: 0 });
-  return sharp({ create: { width: l.width, height: l.height, channels: 3, background: '#ffffff' } })
-    .composite(composites)
-    .png({ compressionLevel: 3 }) // a picture to look at, not to archive: faster than the default 6
-    .toBuffer();
+  const svg =
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${l.width}" height="${l.height}">` +
+    `<rect width="${l.width}" height="${l.height}" fill="#ffffff"/>${header}${rows.join('')}</svg>`;
+  // One rasterisation of one SVG (images included), then PNG at a fast compression level: the
+  // picture is for looking at, not archiving.
+  return sharp(Buffer.from(svg)).removeAlpha().png({ compressionLevel: 1, adaptiveFiltering: false }).toBuffer();
 }
