@@ -102,3 +102,15 @@ describe('the packed tarball', () => {
     },
   );
 });
+
+describe('package scripts', () => {
+  it('no script is an accidental npm pre/post hook of another (prebuild:cuda once re-ran build:cuda forever)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const scripts = Object.keys(
+      (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts,
+    );
+    const intended = new Set(['pretest', 'prepack', 'prepare']);
+    const hooks = scripts.filter((s) => /^(pre|post)/.test(s) && !intended.has(s) && scripts.includes(s.replace(/^(pre|post)/, '')));
+    expect(hooks).toEqual([]);
+  });
+});
