@@ -132,6 +132,10 @@ export function choiceOption<T extends string>(args: ParsedArgs, name: string, c
   return raw as T;
 }
 
+/** The exit-code sentence every command's help ends with. */
+export const EXIT_CODES = `Exit codes: 0 success, 1 failure (missing or unusable data, unreadable image, bad model
+bundle, ...), 2 usage error.`;
+
 /** The model options shared by every command that loads a model. */
 export const MODEL_OPTIONS: OptionSpec = {
   model: { type: 'string', short: 'm' },

@@ -7,7 +7,7 @@ import { renderExplanation } from '../../explain/render.js';
 import { UsageError, intOption, modelOptions, parseCommandArgs, stringOption } from '../args.js';
 import { table, UNTRAINED_NOTE } from '../format.js';
 import { loadClassifier } from '../load_model.js';
-import { explainSpec } from '../specs.js';
+import { explainSpec } from '../explain_spec.js';
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseCommandArgs(explainSpec, argv);
