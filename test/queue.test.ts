@@ -44,7 +44,7 @@ function expectSame(actual: Classification, expected: Classification): void {
   expect([...actual.labels]).toEqual([...expected.labels]);
 }
 
-describe.skipIf(unavailable !== undefined)('ClassificationQueue with an in-process worker', () => {
+describe.skipIf(unavailable !== undefined /* reason printed above */)('ClassificationQueue with an in-process worker', () => {
   beforeAll(async () => {
     redis = await startRedis();
     dir = mkdtempSync(join(tmpdir(), 'lwfm-queue-'));

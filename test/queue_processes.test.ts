@@ -101,7 +101,7 @@ async function expectAllExactlyOnce(
   return results;
 }
 
-describe.skipIf(unavailable !== undefined)('queue with worker processes', () => {
+describe.skipIf(unavailable !== undefined /* reason printed above */)('queue with worker processes', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'lwfm-queue-proc-'));
     model = writeSmallBundle(join(dir, 'model'));

@@ -3,7 +3,7 @@
  * probabilities and the images involved, for the classes that matter most.
  */
 import type { Label } from '../classifier/labels.js';
-import type { ClassTerms, SupportTerms } from './terms.js';
+import type { ClassTerms, HeadExplanation, SupportTerms } from './terms.js';
 
 /**
  * An image as the explanation refers to it: a file path or the encoded bytes that were
@@ -38,23 +38,17 @@ export interface ClassExplanation extends Omit<ClassTerms, 'supports'> {
 /**
  * Why a query got its prediction: per class (sorted by logit, best first, `topClasses` of
  * them) logit = (global + matching) / temperature, and per support image and tap the
- * attention weights, the pixel assignment and the matched similarities.
+ * attention weights, the pixel assignment and the matched similarities. The head's settings
+ * (way = every class of the support set, featureSize, temperature, ...) come with it.
  * @example
  * const ex = await classifier.explain('query.jpg', { topClasses: 3 });
  * console.log(ex.prediction.label, ex.classes.map((c) => [c.label, c.global, c.matching]));
  */
-export interface Explanation {
+export interface Explanation extends Omit<HeadExplanation, 'classes'> {
   prediction: { label: Label; index: number; logit: number; probability: number };
   query: { source: ExplainedImage };
   /** Classes sorted by logit, best first. */
   classes: ClassExplanation[];
-  /** Number of classes in the support set (classes may hold fewer: `topClasses`). */
-  way: number;
-  featureSize: number;
-  temperature: number;
-  matcherWeight: number;
-  topK: number;
-  channels: readonly number[];
   /** What the model sees of an image: resized to resize x resize, then center-cropped to crop. */
   geometry: { resize: number; crop: number };
 }
