@@ -6,7 +6,11 @@
  */
 import { createDeflate, crc32 } from 'node:zlib';
 
-function chunk(type: string, data: Uint8Array): Buffer {
+/**
+ * One PNG chunk: length, type, data and CRC.
+ * @example const iend = pngChunk('IEND', new Uint8Array(0));
+ */
+export function pngChunk(type: string, data: Uint8Array): Buffer {
   const head = Buffer.alloc(8);
   head.writeUInt32BE(data.length, 0);
   head.write(type, 4, 'latin1');
@@ -41,5 +45,5 @@ export async function pngBomb(side: number): Promise<Buffer> {
   deflate.end();
   await done;
   const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([signature, chunk('IHDR', ihdr), chunk('IDAT', Buffer.concat(parts)), chunk('IEND', new Uint8Array(0))]);
+  return Buffer.concat([signature, pngChunk('IHDR', ihdr), pngChunk('IDAT', Buffer.concat(parts)), pngChunk('IEND', new Uint8Array(0))]);
 }
