@@ -8,7 +8,6 @@
 #include <memory>
 #include <mutex>
 #include <thread>
-#include <vector>
 
 namespace lwfm {
 namespace {
@@ -48,7 +47,7 @@ class Pool {
   static Pool& Instance() {
     // Leaked on purpose: joining threads from a static destructor at process exit can
     // deadlock inside Node's teardown.
-    static Pool* pool = new Pool(HardwareThreads() - 1);
+    static Pool* pool = new Pool();
     return *pool;
   }
 
@@ -63,14 +62,27 @@ class Pool {
       wake_.notify_all();
   }
 
-  int size() const { return static_cast<int>(threads_.size()); }
-
- private:
-  explicit Pool(int n) {
-    for (int i = 0; i < n; ++i) threads_.emplace_back([this] { Loop(); });
-    for (auto& t : threads_) t.detach();
+  // Starts threads until there are `wanted` (or the system refuses one) and returns how many
+  // there are. Threads start on demand, and a refusal (std::system_error, EAGAIN when the
+  // process is out of threads or address space for their stacks) only means fewer helpers for
+  // now: ParallelFor's caller works on its own job, so every job still finishes, and a later
+  // call tries again. Never throws, so a job never fails (or aborts) for want of threads.
+  int Grow(int wanted) {
+    if (size_.load(std::memory_order_acquire) >= wanted) return wanted;
+    std::lock_guard<std::mutex> lock(grow_mutex_);
+    int size = size_.load(std::memory_order_relaxed);
+    for (; size < wanted; ++size) {
+      try {
+        std::thread([this] { Loop(); }).detach();
+      } catch (...) {
+        break;
+      }
+    }
+    size_.store(size, std::memory_order_release);
+    return size;
   }
 
+ private:
   void Loop() {
     for (;;) {
       std::shared_ptr<Job> job;
@@ -87,7 +99,8 @@ class Pool {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::shared_ptr<Job>> queue_;
-  std::vector<std::thread> threads_;
+  std::mutex grow_mutex_;
+  std::atomic<int> size_{0};  // threads started (detached; they live as long as the process)
 };
 
 }  // namespace
@@ -103,9 +116,12 @@ void ParallelFor(std::size_t count, int threads, std::size_t grain,
   if (grain == 0) grain = 1;
   if (threads <= 0) threads = HardwareThreads();
   const std::size_t chunks = (count + grain - 1) / grain;
+  static const int kPoolThreads = HardwareThreads() - 1;
   Pool& pool = Pool::Instance();
-  const int helpers = static_cast<int>(std::min<std::size_t>(
-      {static_cast<std::size_t>(threads - 1), chunks - 1, static_cast<std::size_t>(pool.size())}));
+  const std::size_t wanted = std::min<std::size_t>(static_cast<std::size_t>(threads - 1), chunks - 1);
+  const int helpers =
+      wanted == 0 ? 0
+                  : static_cast<int>(std::min<std::size_t>(wanted, static_cast<std::size_t>(pool.Grow(kPoolThreads))));
   if (helpers <= 0) {
     body(0, count);  // stays on the calling thread: no queue, no locks
     return;
