@@ -5,12 +5,12 @@
 
 #include <cmath>
 #include <cstdint>
-#include <exception>
 #include <string>
 #include <vector>
 
 #include "bindings/arg_readers.h"
 #include "bindings/registry.h"
+#include "bindings/safe_call.h"
 #include "core/assignment.h"
 
 namespace lwfm {
@@ -85,13 +85,8 @@ Napi::Value SolveSync(const Napi::CallbackInfo& info) {
   const Shape shape = ParseShape(info, "solveAssignmentsSync", Copy::kIfShared, &costs);
   Napi::Int32Array out = Napi::Int32Array::New(env, shape.batch * shape.rows);
   AssignStatus status = AssignStatus::kOk;
-  std::int64_t first = -1;
-  try {
-    first = SolveInto(costs.data(), shape, 1, out.Data(), &status);
-  } catch (const std::exception& e) {
-    // e.g. std::bad_alloc for a huge matrix: a JS error, never a terminated process.
-    throw Napi::Error::New(env, std::string("solveAssignmentsSync failed: ") + e.what());
-  }
+  // An exception (std::bad_alloc for a huge matrix) becomes a coded error in Export's wrapper.
+  const std::int64_t first = SolveInto(costs.data(), shape, 1, out.Data(), &status);
   if (first >= 0) throw FailureError(env, shape, first, status, out);
   return out;
 }
@@ -99,41 +94,24 @@ Napi::Value SolveSync(const Napi::CallbackInfo& info) {
 // Owns its costs (copied at submission, so nothing the caller does to its array while the
 // pool threads run can reach them) and its result array, which JavaScript cannot see before
 // OnOK hands it over.
-class SolveWorker : public Napi::AsyncWorker {
+class SolveWorker : public PromiseWorker {
  public:
   SolveWorker(Napi::Env env, ArrayArg<float> costs, Shape shape, int threads)
-      : Napi::AsyncWorker(env, "lwfm:solveAssignments"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        shape_(shape),
-        threads_(threads),
-        costs_(std::move(costs)) {
+      : PromiseWorker(env, "lwfm:solveAssignments"), shape_(shape), threads_(threads), costs_(std::move(costs)) {
     Napi::Int32Array out = Napi::Int32Array::New(env, shape.batch * shape.rows);
     out_data_ = out.Data();
     out_ref_ = Napi::Persistent(static_cast<Napi::Object>(out));
   }
 
-  Napi::Promise Promise() const { return deferred_.Promise(); }
-
  protected:
-  void Execute() override {
-    try {
-      first_ = SolveInto(costs_.data(), shape_, threads_, out_data_, &status_);
-    } catch (const std::exception& e) {
-      SetError(e.what());
-    }
-  }
-  void OnOK() override {
-    Napi::Env env = Env();
+  void Run() override { first_ = SolveInto(costs_.data(), shape_, threads_, out_data_, &status_); }
+  Napi::Value Settle(Napi::Env env) override {
     Napi::Int32Array out = out_ref_.Value().As<Napi::Int32Array>();
-    if (first_ >= 0)
-      deferred_.Reject(FailureError(env, shape_, first_, status_, out).Value());
-    else
-      deferred_.Resolve(out);
+    if (first_ >= 0) throw FailureError(env, shape_, first_, status_, out);
+    return out;
   }
-  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
 
  private:
-  Napi::Promise::Deferred deferred_;
   Shape shape_;
   int threads_;
   ArrayArg<float> costs_;
@@ -156,8 +134,8 @@ Napi::Value SolveAsync(const Napi::CallbackInfo& info) {
 }
 
 const RegisterExports kRegister([](Napi::Env env, Napi::Object exports) {
-  exports.Set("solveAssignmentsSync", Napi::Function::New(env, SolveSync, "solveAssignmentsSync"));
-  exports.Set("solveAssignments", Napi::Function::New(env, SolveAsync, "solveAssignments"));
+  Export<SolveSync>(env, exports, "solveAssignmentsSync");
+  Export<SolveAsync>(env, exports, "solveAssignments");
 });
 
 }  // namespace

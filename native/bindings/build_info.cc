@@ -3,6 +3,7 @@
 
 #include "core/cpu_features.h"
 #include "bindings/registry.h"
+#include "bindings/safe_call.h"
 #include "core/thread_pool.h"
 
 namespace lwfm {
@@ -24,7 +25,7 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
 }
 
 const RegisterExports kRegister([](Napi::Env env, Napi::Object exports) {
-  exports.Set("buildInfo", Napi::Function::New(env, BuildInfo, "buildInfo"));
+  Export<BuildInfo>(env, exports, "buildInfo");
 });
 
 }  // namespace

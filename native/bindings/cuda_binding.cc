@@ -11,6 +11,7 @@
 
 #include "bindings/cuda_binding_util.h"
 #include "bindings/registry.h"
+#include "bindings/safe_call.h"
 #include "core/assignment.h"
 #ifdef LWFM_WITH_CUDA
 #include "cuda_engine.h"
@@ -47,20 +48,15 @@ Napi::Value CudaInfo(const Napi::CallbackInfo& info) {
 #ifdef LWFM_WITH_CUDA
 // solveAssignmentsCuda(costs, batch, rows, cols, maximize?, solver?): the GPU solver ('exact' by
 // default, or 'auction'), then the exact CPU solver for every problem the GPU did not finish.
-class SolveAssignmentsWorker : public Napi::AsyncWorker {
+class SolveAssignmentsWorker : public PromiseWorker {
  public:
   SolveAssignmentsWorker(Napi::Env env, BatchArgs a, bool maximize, cuda::GpuSolver solver)
-      : Napi::AsyncWorker(env),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        a_(std::move(a)),
-        maximize_(maximize),
-        solver_(solver) {
+      : PromiseWorker(env, "lwfm:solveAssignmentsCuda"), a_(std::move(a)), maximize_(maximize), solver_(solver) {
     out_.resize(size_t(a_.batch * a_.rows));
   }
-  Napi::Promise Promise() { return deferred_.Promise(); }
 
  protected:
-  void Execute() override {
+  void Run() override {
     try {
       std::vector<uint8_t> converged(size_t(a_.batch));
       cuda::SolveAssignmentsGpu(a_.costs.data(), a_.batch, a_.rows, a_.cols, out_.data(), converged.data(), nullptr,
@@ -72,35 +68,33 @@ class SolveAssignmentsWorker : public Napi::AsyncWorker {
         const AssignStatus st =
             SolveAssignment(a_.costs.data() + b * cells, a_.rows, a_.cols, maximize_, out_.data() + b * a_.rows, ws);
         if (st != AssignStatus::kOk) {
-          failure_ = DeviceFailure{false, false,
+          failure_ = DeviceFailure{false, true,
                                    "Expected finite costs with a finite assignment for costs of batch index " +
                                        std::to_string(b) + " but received " +
                                        (st == AssignStatus::kInvalid ? "NaN or -Infinity" : "no finite assignment")};
-          failure_.range = true;
-          SetError(failure_.message);
+          failed_ = true;
           return;
         }
       }
     } catch (const std::exception& e) {
       failure_ = FailureOf(e);
-      SetError(e.what());
+      failed_ = true;
     }
   }
-  void OnOK() override {
-    Napi::Env env = Env();
+  Napi::Value Settle(Napi::Env env) override {
+    if (failed_) throw MakeDeviceError(env, failure_);
     Napi::Int32Array result = Napi::Int32Array::New(env, out_.size());
     std::copy(out_.begin(), out_.end(), result.Data());
-    deferred_.Resolve(result);
+    return result;
   }
-  void OnError(const Napi::Error&) override { deferred_.Reject(MakeDeviceError(Env(), failure_).Value()); }
 
  private:
-  Napi::Promise::Deferred deferred_;
   BatchArgs a_;  // owns a copy of the costs, made at submission
   bool maximize_;
   cuda::GpuSolver solver_;
   std::vector<int32_t> out_;
   DeviceFailure failure_;
+  bool failed_ = false;
 };
 #endif
 
@@ -138,8 +132,8 @@ Napi::Value SolveAssignmentsCuda(const Napi::CallbackInfo& info) {
 }
 
 const RegisterExports kRegister([](Napi::Env env, Napi::Object exports) {
-  exports.Set("cudaInfo", Napi::Function::New(env, CudaInfo, "cudaInfo"));
-  exports.Set("solveAssignmentsCuda", Napi::Function::New(env, SolveAssignmentsCuda, "solveAssignmentsCuda"));
+  Export<CudaInfo>(env, exports, "cudaInfo");
+  Export<SolveAssignmentsCuda>(env, exports, "solveAssignmentsCuda");
 });
 
 }  // namespace

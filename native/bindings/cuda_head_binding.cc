@@ -11,6 +11,7 @@
 #include "bindings/cuda_binding_util.h"
 #include "bindings/cuda_head_args.h"
 #include "bindings/registry.h"
+#include "bindings/safe_call.h"
 #ifdef LWFM_WITH_CUDA
 #include "cuda_head.h"
 #endif
@@ -73,20 +74,15 @@ std::shared_ptr<cuda::CudaHead> HeadFrom(const Napi::CallbackInfo& info, const c
   return h->head;
 }
 
-class HeadScoreWorker : public Napi::AsyncWorker {
+class HeadScoreWorker : public PromiseWorker {
  public:
   HeadScoreWorker(Napi::Env env, std::shared_ptr<cuda::CudaHead> head, ArrayArg<float> queries, int Q)
-      : Napi::AsyncWorker(env),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        head_(std::move(head)),
-        queries_(std::move(queries)),
-        Q_(Q) {
+      : PromiseWorker(env, "lwfm:cudaHeadScore"), head_(std::move(head)), queries_(std::move(queries)), Q_(Q) {
     out_.resize(size_t(Q) * head_->way());
   }
-  Napi::Promise Promise() { return deferred_.Promise(); }
 
  protected:
-  void Execute() override {
+  void Run() override {
     const float* data_ = queries_.data();
     const size_t count = size_t(Q_) * size_t(head_->featureLength());
     for (size_t i = 0; i < count; ++i) {
@@ -94,7 +90,7 @@ class HeadScoreWorker : public Napi::AsyncWorker {
         failure_ = DeviceFailure{false, true,
                                  NonFiniteFeatureMessage("query features of cudaHeadScore", data_[i], (long long)i,
                                                          head_->featureLength() / head_->pixels(), head_->pixels())};
-        SetError(failure_.message);
+        failed_ = true;
         return;
       }
     }
@@ -102,52 +98,53 @@ class HeadScoreWorker : public Napi::AsyncWorker {
       head_->Score(data_, Q_, out_.data());
     } catch (const std::exception& e) {
       failure_ = FailureOf(e);
-      SetError(e.what());
+      failed_ = true;
     }
   }
-  void OnOK() override {
-    Napi::Float32Array result = Napi::Float32Array::New(Env(), out_.size());
+  Napi::Value Settle(Napi::Env env) override {
+    if (failed_) throw MakeDeviceError(env, failure_);
+    Napi::Float32Array result = Napi::Float32Array::New(env, out_.size());
     std::copy(out_.begin(), out_.end(), result.Data());
-    deferred_.Resolve(result);
+    return result;
   }
-  void OnError(const Napi::Error&) override { deferred_.Reject(MakeDeviceError(Env(), failure_).Value()); }
 
  private:
-  Napi::Promise::Deferred deferred_;
   std::shared_ptr<cuda::CudaHead> head_;
   ArrayArg<float> queries_;  // a copy made at submission
   int Q_;
   std::vector<float> out_;
   DeviceFailure failure_;
+  bool failed_ = false;
 };
 
 // Prepares a support on the GPU off the event loop: the first CUDA call of a process also
 // creates the context (tens to hundreds of ms), and a large support's upload and preparation
 // take milliseconds more. It owns copies of every array it reads (made at submission).
-class HeadPrepareWorker : public Napi::AsyncWorker {
+class HeadPrepareWorker : public PromiseWorker {
  public:
   HeadPrepareWorker(Napi::Env env, PrepareArgs args)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), args_(std::move(args)) {}
-  Napi::Promise Promise() { return deferred_.Promise(); }
+      : PromiseWorker(env, "lwfm:cudaHeadPrepare"), args_(std::move(args)) {}
 
  protected:
-  void Execute() override {
+  void Run() override {
     try {
       head_ =
           std::make_shared<cuda::CudaHead>(args_.cfg, args_.way, args_.support.data(), args_.labels.data(), args_.S);
     } catch (const std::exception& e) {
       failure_ = FailureOf(e);
-      SetError(e.what());
+      failed_ = true;
     }
   }
-  void OnOK() override { deferred_.Resolve(WrapHead(Env(), std::move(head_))); }
-  void OnError(const Napi::Error&) override { deferred_.Reject(MakeDeviceError(Env(), failure_).Value()); }
+  Napi::Value Settle(Napi::Env env) override {
+    if (failed_) throw MakeDeviceError(env, failure_);
+    return WrapHead(env, std::move(head_));
+  }
 
  private:
-  Napi::Promise::Deferred deferred_;
   PrepareArgs args_;  // owns copies of the matcher weights, support and labels
   std::shared_ptr<cuda::CudaHead> head_;
   DeviceFailure failure_;
+  bool failed_ = false;
 };
 #endif
 
@@ -218,10 +215,10 @@ Napi::Value CudaHeadDispose(const Napi::CallbackInfo& info) {
 }
 
 const RegisterExports kRegister([](Napi::Env env, Napi::Object exports) {
-  exports.Set("cudaHeadPrepare", Napi::Function::New(env, CudaHeadPrepare, "cudaHeadPrepare"));
-  exports.Set("cudaHeadPrepareAsync", Napi::Function::New(env, CudaHeadPrepareAsync, "cudaHeadPrepareAsync"));
-  exports.Set("cudaHeadScore", Napi::Function::New(env, CudaHeadScore, "cudaHeadScore"));
-  exports.Set("cudaHeadDispose", Napi::Function::New(env, CudaHeadDispose, "cudaHeadDispose"));
+  Export<CudaHeadPrepare>(env, exports, "cudaHeadPrepare");
+  Export<CudaHeadPrepareAsync>(env, exports, "cudaHeadPrepareAsync");
+  Export<CudaHeadScore>(env, exports, "cudaHeadScore");
+  Export<CudaHeadDispose>(env, exports, "cudaHeadDispose");
 });
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "bindings/arg_readers.h"
 #include "bindings/head_config_reader.h"
 #include "bindings/registry.h"
+#include "bindings/safe_call.h"
 #include "core/head.h"
 
 namespace lwfm {
@@ -36,40 +37,9 @@ struct SupportBox {
   const HeadState* owner = nullptr;
 };
 
-enum class ErrorKind { kNone, kType, kRange, kOther };
-
-Napi::Error MakeError(Napi::Env env, ErrorKind kind, const std::string& message) {
-  if (kind == ErrorKind::kType) return Napi::TypeError::New(env, message);
-  if (kind == ErrorKind::kRange) return Napi::RangeError::New(env, message);
-  // Anything else is a bug in the head, not in the caller's input: still a coded error.
-  Napi::Error e = Napi::Error::New(env, message);
-  e.Set("code", "ERR_LWFM_INTERNAL");
-  return e;
-}
-
-// Runs fn, turning C++ exceptions into (kind, message).
-template <typename Fn>
-ErrorKind Guard(std::string* message, Fn&& fn) {
-  try {
-    fn();
-    return ErrorKind::kNone;
-  } catch (const std::invalid_argument& e) {
-    *message = e.what();
-    return ErrorKind::kType;
-  } catch (const std::range_error& e) {
-    *message = e.what();
-    return ErrorKind::kRange;
-  } catch (const std::bad_alloc&) {
-    *message = "Out of memory in the lwfm-spm head";
-    return ErrorKind::kRange;
-  } catch (const std::exception& e) {
-    *message = e.what();
-    return ErrorKind::kOther;
-  }
-}
-
-void ThrowIf(Napi::Env env, ErrorKind kind, const std::string& message) {
-  if (kind != ErrorKind::kNone) throw MakeError(env, kind, message);
+// A handle whose object was disposed: src/native_errors.ts makes this a DisposedError.
+Napi::Error DisposedError(Napi::Env env, const char* what) {
+  return CodedError(env, std::string(what) + " was used after dispose()", "ERR_LWFM_DISPOSED");
 }
 
 std::shared_ptr<HeadState> HeadArg(const Napi::CallbackInfo& info, std::size_t index) {
@@ -78,7 +48,7 @@ std::shared_ptr<HeadState> HeadArg(const Napi::CallbackInfo& info, std::size_t i
       !info[index].As<Napi::External<HeadBox>>().CheckTypeTag(&kHeadTag))
     throw Napi::TypeError::New(env, "Expected a native head handle");
   auto state = info[index].As<Napi::External<HeadBox>>().Data()->state;
-  if (!state) throw Napi::Error::New(env, "Head was used after dispose()");
+  if (!state) throw DisposedError(env, "Head");
   return state;
 }
 
@@ -88,7 +58,7 @@ SupportBox SupportArg(const Napi::CallbackInfo& info, std::size_t index) {
       !info[index].As<Napi::External<SupportBox>>().CheckTypeTag(&kSupportTag))
     throw Napi::TypeError::New(env, "Expected a native prepared-support handle");
   SupportBox box = *info[index].As<Napi::External<SupportBox>>().Data();
-  if (!box.support) throw Napi::Error::New(env, "PreparedSupport was used after dispose()");
+  if (!box.support) throw DisposedError(env, "PreparedSupport");
   return box;
 }
 
@@ -118,9 +88,7 @@ Napi::Object TimingsObject(Napi::Env env, const HeadTimings& t) {
 Napi::Value HeadCreate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   HeadConfig options = ReadHeadConfig(info[0], "headCreate");
-  std::shared_ptr<HeadState> state;
-  std::string message;
-  ThrowIf(env, Guard(&message, [&] { state = std::make_shared<HeadState>(std::move(options)); }), message);
+  auto state = std::make_shared<HeadState>(std::move(options));
   auto handle = Napi::External<HeadBox>::New(env, new HeadBox{state}, [](Napi::Env, HeadBox* box) { delete box; });
   handle.TypeTag(&kHeadTag);
   return handle;
@@ -166,15 +134,9 @@ PrepareArgs ReadPrepareArgs(const Napi::CallbackInfo& info, const char* fn, Copy
 Napi::Value HeadPrepareSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   PrepareArgs args = ReadPrepareArgs(info, "headPrepareSupportSync", Copy::kIfShared);
-  std::shared_ptr<const PreparedSupport> support;
   HeadTimings timings;
-  std::string message;
-  ThrowIf(env,
-          Guard(&message,
-                [&] {
-                  support = args.state->engine.Prepare(args.features.data(), args.count, args.labels.data(), &timings);
-                }),
-          message);
+  std::shared_ptr<const PreparedSupport> support =
+      args.state->engine.Prepare(args.features.data(), args.count, args.labels.data(), &timings);
   {
     std::lock_guard<std::mutex> lock(args.state->timings_mutex);
     args.state->last_prepare = timings;
@@ -182,40 +144,27 @@ Napi::Value HeadPrepareSync(const Napi::CallbackInfo& info) {
   return WrapSupport(env, std::move(support), args.state.get());
 }
 
-class PrepareWorker : public Napi::AsyncWorker {
+class PrepareWorker : public PromiseWorker {
  public:
   PrepareWorker(Napi::Env env, PrepareArgs args)
-      : Napi::AsyncWorker(env, "lwfm.head.prepareSupport"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        args_(std::move(args)) {}
-  Napi::Promise Promise() { return deferred_.Promise(); }
+      : PromiseWorker(env, "lwfm.head.prepareSupport"), args_(std::move(args)) {}
 
-  void Execute() override {
-    kind_ = Guard(&message_, [&] {
-      support_ = args_.state->engine.Prepare(args_.features.data(), args_.count, args_.labels.data(), &timings_);
-    });
+ protected:
+  void Run() override {
+    support_ = args_.state->engine.Prepare(args_.features.data(), args_.count, args_.labels.data(), &timings_);
   }
-  void OnOK() override {
-    Napi::Env env = Env();
-    if (kind_ != ErrorKind::kNone) {
-      deferred_.Reject(MakeError(env, kind_, message_).Value());
-      return;
-    }
+  Napi::Value Settle(Napi::Env env) override {
     {
       std::lock_guard<std::mutex> lock(args_.state->timings_mutex);
       args_.state->last_prepare = timings_;
     }
-    deferred_.Resolve(WrapSupport(env, std::move(support_), args_.state.get()));
+    return WrapSupport(env, std::move(support_), args_.state.get());
   }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
  private:
-  Napi::Promise::Deferred deferred_;
   PrepareArgs args_;  // owns copies of the features and labels
   std::shared_ptr<const PreparedSupport> support_;
   HeadTimings timings_;
-  ErrorKind kind_ = ErrorKind::kNone;
-  std::string message_;
 };
 
 Napi::Value HeadPrepare(const Napi::CallbackInfo& info) {
@@ -248,55 +197,35 @@ Napi::Value HeadScoreSync(const Napi::CallbackInfo& info) {
   const int way = args.support.support->way;
   Napi::Float32Array out = Napi::Float32Array::New(env, static_cast<std::size_t>(args.count) * way);
   HeadTimings timings;
-  std::string message;
-  ThrowIf(env,
-          Guard(&message,
-                [&] {
-                  args.state->engine.Score(*args.support.support, args.query.data(), args.count, out.Data(), &timings);
-                }),
-          message);
+  args.state->engine.Score(*args.support.support, args.query.data(), args.count, out.Data(), &timings);
   std::lock_guard<std::mutex> lock(args.state->timings_mutex);
   args.state->last_score = timings;
   return out;
 }
 
-class ScoreWorker : public Napi::AsyncWorker {
+class ScoreWorker : public PromiseWorker {
  public:
-  ScoreWorker(Napi::Env env, ScoreArgs args)
-      : Napi::AsyncWorker(env, "lwfm.head.score"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        args_(std::move(args)) {}
-  Napi::Promise Promise() { return deferred_.Promise(); }
+  ScoreWorker(Napi::Env env, ScoreArgs args) : PromiseWorker(env, "lwfm.head.score"), args_(std::move(args)) {}
 
-  void Execute() override {
-    kind_ = Guard(&message_, [&] {
-      logits_.resize(static_cast<std::size_t>(args_.count) * args_.support.support->way);
-      args_.state->engine.Score(*args_.support.support, args_.query.data(), args_.count, logits_.data(), &timings_);
-    });
+ protected:
+  void Run() override {
+    logits_.resize(static_cast<std::size_t>(args_.count) * args_.support.support->way);
+    args_.state->engine.Score(*args_.support.support, args_.query.data(), args_.count, logits_.data(), &timings_);
   }
-  void OnOK() override {
-    Napi::Env env = Env();
-    if (kind_ != ErrorKind::kNone) {
-      deferred_.Reject(MakeError(env, kind_, message_).Value());
-      return;
-    }
+  Napi::Value Settle(Napi::Env env) override {
     {
       std::lock_guard<std::mutex> lock(args_.state->timings_mutex);
       args_.state->last_score = timings_;
     }
     Napi::Float32Array out = Napi::Float32Array::New(env, logits_.size());
     std::copy(logits_.begin(), logits_.end(), out.Data());
-    deferred_.Resolve(out);
+    return out;
   }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
  private:
-  Napi::Promise::Deferred deferred_;
   ScoreArgs args_;  // owns a copy of the query features
   std::vector<float> logits_;
   HeadTimings timings_;
-  ErrorKind kind_ = ErrorKind::kNone;
-  std::string message_;
 };
 
 Napi::Value HeadScore(const Napi::CallbackInfo& info) {
@@ -308,28 +237,20 @@ Napi::Value HeadScore(const Napi::CallbackInfo& info) {
 
 // explain: one query's score with every term recorded (HeadTrace). The query (C x P floats) is
 // copied at submission, so nothing the caller does to its array afterwards can reach the worker.
-class ExplainWorker : public Napi::AsyncWorker {
+class ExplainWorker : public PromiseWorker {
  public:
   ExplainWorker(Napi::Env env, ScoreArgs args)
-      : Napi::AsyncWorker(env, "lwfm.head.explain"),
-        deferred_(Napi::Promise::Deferred::New(env)),
+      : PromiseWorker(env, "lwfm.head.explain"),
         state_(args.state),
         support_(args.support.support),
         query_(std::move(args.query)) {}
-  Napi::Promise Promise() { return deferred_.Promise(); }
 
-  void Execute() override {
-    kind_ = Guard(&message_, [&] {
-      logits_.resize(support_->way);
-      state_->engine.Score(*support_, query_.data(), 1, logits_.data(), nullptr, &trace_);
-    });
+ protected:
+  void Run() override {
+    logits_.resize(support_->way);
+    state_->engine.Score(*support_, query_.data(), 1, logits_.data(), nullptr, &trace_);
   }
-  void OnOK() override {
-    Napi::Env env = Env();
-    if (kind_ != ErrorKind::kNone) {
-      deferred_.Reject(MakeError(env, kind_, message_).Value());
-      return;
-    }
+  Napi::Value Settle(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
     o.Set("logits", ToJs<Napi::Float32Array>(env, logits_));
     o.Set("attention", ToJs<Napi::Float32Array>(env, trace_.attention));
@@ -339,9 +260,8 @@ class ExplainWorker : public Napi::AsyncWorker {
     o.Set("pairMatch", ToJs<Napi::Float32Array>(env, trace_.pair_match));
     o.Set("global", ToJs<Napi::Float64Array>(env, trace_.global));
     o.Set("matching", ToJs<Napi::Float64Array>(env, trace_.matching));
-    deferred_.Resolve(o);
+    return o;
   }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
  private:
   template <typename Array, typename Vector>
@@ -351,14 +271,11 @@ class ExplainWorker : public Napi::AsyncWorker {
     return out;
   }
 
-  Napi::Promise::Deferred deferred_;
   std::shared_ptr<HeadState> state_;
   std::shared_ptr<const PreparedSupport> support_;
   ArrayArg<float> query_;  // copied at submission
   std::vector<float> logits_;
   HeadTrace trace_;
-  ErrorKind kind_ = ErrorKind::kNone;
-  std::string message_;
 };
 
 Napi::Value HeadExplain(const Napi::CallbackInfo& info) {
@@ -401,16 +318,16 @@ Napi::Value HeadTimingsOf(const Napi::CallbackInfo& info) {
 }
 
 const RegisterExports kRegister([](Napi::Env env, Napi::Object exports) {
-  exports.Set("headCreate", Napi::Function::New(env, HeadCreate, "headCreate"));
-  exports.Set("headDispose", Napi::Function::New(env, HeadDispose, "headDispose"));
-  exports.Set("headPrepareSupport", Napi::Function::New(env, HeadPrepare, "headPrepareSupport"));
-  exports.Set("headPrepareSupportSync", Napi::Function::New(env, HeadPrepareSync, "headPrepareSupportSync"));
-  exports.Set("headScore", Napi::Function::New(env, HeadScore, "headScore"));
-  exports.Set("headScoreSync", Napi::Function::New(env, HeadScoreSync, "headScoreSync"));
-  exports.Set("headExplain", Napi::Function::New(env, HeadExplain, "headExplain"));
-  exports.Set("headTimings", Napi::Function::New(env, HeadTimingsOf, "headTimings"));
-  exports.Set("supportInfo", Napi::Function::New(env, SupportInfo, "supportInfo"));
-  exports.Set("supportDispose", Napi::Function::New(env, SupportDispose, "supportDispose"));
+  Export<HeadCreate>(env, exports, "headCreate");
+  Export<HeadDispose>(env, exports, "headDispose");
+  Export<HeadPrepare>(env, exports, "headPrepareSupport");
+  Export<HeadPrepareSync>(env, exports, "headPrepareSupportSync");
+  Export<HeadScore>(env, exports, "headScore");
+  Export<HeadScoreSync>(env, exports, "headScoreSync");
+  Export<HeadExplain>(env, exports, "headExplain");
+  Export<HeadTimingsOf>(env, exports, "headTimings");
+  Export<SupportInfo>(env, exports, "supportInfo");
+  Export<SupportDispose>(env, exports, "supportDispose");
 });
 
 }  // namespace

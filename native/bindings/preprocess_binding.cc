@@ -8,6 +8,7 @@
 
 #include "bindings/arg_readers.h"
 #include "bindings/registry.h"
+#include "bindings/safe_call.h"
 #include "core/pil_resize.h"
 
 namespace lwfm {
@@ -64,7 +65,7 @@ Napi::Value PreprocessRgbBinding(const Napi::CallbackInfo& info) {
 }
 
 const RegisterExports kRegister([](Napi::Env env, Napi::Object exports) {
-  exports.Set(kFn, Napi::Function::New(env, PreprocessRgbBinding, kFn));
+  Export<PreprocessRgbBinding>(env, exports, kFn);
 });
 
 }  // namespace
