@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NativeLoadError } from './errors.js';
+import { withNamedErrors } from './native_errors.js';
 import { chooseVariant, cudaPrebuildPath, probeVariant, type VariantDecision, type VariantProbe } from './native_variant.js';
 import type { NativeTrace } from './explain/terms.js';
 
@@ -200,7 +201,8 @@ export function loadNative(
 const loaded = loadNative();
 
 /** The loaded addon. */
-export const native: NativeBinding = loaded.binding;
+// Every function's errors come out as the package's named errors (src/native_errors.ts).
+export const native: NativeBinding = withNamedErrors(loaded.binding);
 
 /** Where the addon came from. */
 export const nativeOrigin: NativeOrigin = loaded.origin;

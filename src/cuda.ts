@@ -3,7 +3,6 @@
  * batched assignment. Which device to use is decided in device.ts.
  */
 import { native } from './binding.js';
-import { CudaError, DeviceUnavailableError, LwfmError } from './errors.js';
 import { expectBoolean, expectFloat32Array, expectNonNegativeInteger, expectOptions, expectPositiveInteger } from './validate.js';
 
 /**
@@ -56,19 +55,6 @@ export function cudaInfo(): CudaInfo {
 }
 
 /**
- * @internal Turns the addon's coded CUDA errors (plain Errors with `code`) into the package's
- * named errors; input errors (TypeError, RangeError) pass through.
- */
-export function toDeviceError(err: unknown): unknown {
-  if (err instanceof LwfmError) return err;
-  const e = err as { code?: string; message?: string } | undefined;
-  if (e && e.code === 'ERR_LWFM_DEVICE_UNAVAILABLE')
-    return new DeviceUnavailableError(e.message ?? 'CUDA device unavailable', { cause: err });
-  if (e && e.code === 'ERR_LWFM_CUDA') return new CudaError(e.message ?? 'CUDA failure', { cause: err });
-  return err;
-}
-
-/**
  * Solves `batch` row-major `rows x cols` cost matrices (rows <= cols <= 128) on the GPU
  * exactly, minimizing total cost (maximizing with `maximize: true`): shortest augmenting
  * paths with double potentials, a thread per problem up to 9 columns and a warp per problem
@@ -99,9 +85,6 @@ export async function solveAssignmentsCuda(
   if (solver !== 'exact' && solver !== 'auction')
     throw new TypeError(`Expected 'exact' or 'auction' for solver but received ${JSON.stringify(solver)}`);
   expectFloat32Array(costs, 'costs', batch * rows * cols, 'batch * rows * cols');
-  try {
-    return await native.solveAssignmentsCuda(costs, batch, rows, cols, maximize, solver);
-  } catch (err) {
-    throw toDeviceError(err);
-  }
+  // The addon's coded errors arrive as DeviceUnavailableError / CudaError (src/native_errors.ts).
+  return native.solveAssignmentsCuda(costs, batch, rows, cols, maximize, solver);
 }

@@ -5,7 +5,6 @@
  * themselves. Also says which head configurations the GPU head can run.
  */
 import { native, type NativeCudaHeadConfig, type NativeCudaHeadHandle } from './binding.js';
-import { toDeviceError } from './cuda.js';
 import { DisposedError } from './errors.js';
 import { checkHeadOptions, checkImageRows, checkSupportLabels, type HeadConfig, type HeadOptions } from './head_options.js';
 import { expectFloat32Array, expectedMessage } from './validate.js';
@@ -103,11 +102,7 @@ export class CudaSupport {
         expectedMessage(`Float32Array of length a positive multiple of C * P = ${this.featureLength}`, 'queries', queries),
       );
     }
-    try {
-      return await native.cudaHeadScore(this.#handle, queries);
-    } catch (err) {
-      throw toDeviceError(err);
-    }
+    return native.cudaHeadScore(this.#handle, queries); // named device errors: src/native_errors.ts
   }
 
   /**
@@ -147,21 +142,13 @@ function wayOf(labels: Int32Array): number {
  */
 export async function prepareCheckedCudaSupport(config: HeadConfig, features: Float32Array, labels: Int32Array): Promise<CudaSupport> {
   const way = wayOf(labels);
-  try {
-    return new CudaSupport(await native.cudaHeadPrepareAsync(nativeConfig(config, way), features, labels), way, config.imageSize);
-  } catch (err) {
-    throw toDeviceError(err);
-  }
+  return new CudaSupport(await native.cudaHeadPrepareAsync(nativeConfig(config, way), features, labels), way, config.imageSize);
 }
 
 /** @internal Synchronous {@link prepareCheckedCudaSupport}. */
 export function prepareCheckedCudaSupportSync(config: HeadConfig, features: Float32Array, labels: Int32Array): CudaSupport {
   const way = wayOf(labels);
-  try {
-    return new CudaSupport(native.cudaHeadPrepare(nativeConfig(config, way), features, labels), way, config.imageSize);
-  } catch (err) {
-    throw toDeviceError(err);
-  }
+  return new CudaSupport(native.cudaHeadPrepare(nativeConfig(config, way), features, labels), way, config.imageSize);
 }
 
 /** The public entry points' one check: head options (as Head checks them), GPU limits, support. */

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { native, packageRoot, type NativeCudaHeadConfig, type NativeCudaHeadHandle } from '../src/binding.js';
 import { cudaInfo } from '../src/cuda.js';
 import { CUDA_AUTO_MIN_PAIRS, _resetCudaFallbackWarning } from '../src/device.js';
-import { DeviceUnavailableError, DisposedError, Head, nativeInfo, type HeadDevice } from '../src/index.js';
+import { CudaError, DeviceUnavailableError, DisposedError, Head, nativeInfo, type HeadDevice } from '../src/index.js';
 import { hooks } from './helpers/test_addon.js';
 import { headOptionsFor, makeEpisode, type EpisodeCase } from './helpers/episode_rng.js';
 import { argmaxRows, maxAbsDiff } from './helpers/logits.js';
@@ -287,7 +287,8 @@ describe('Head dispatch with a simulated GPU', () => {
     const head = headFor(big, ep.matcher, 'auto');
     const support = await head.prepareSupport(ep.support, big.labels);
     const cpu = head.scoreSync(support, ep.query);
-    const failure = Object.assign(new Error('simulated out of memory'), { code: 'ERR_LWFM_CUDA' });
+    // What `native` (src/binding.ts wraps the addon: src/native_errors.ts) rejects with for the addon's ERR_LWFM_CUDA.
+    const failure = new CudaError('simulated out of memory');
     vi.mocked(native.cudaHeadScore).mockRejectedValue(failure);
     let logits: Float32Array[] = [];
     const codes = await warningsDuring(async () => {
