@@ -10,6 +10,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { siblingModule, spawnModuleWorker } from './spawn_worker.js';
+import { createExitControl, EXIT_WAIT_MS, stopAndWaitAsync, unwatchExit, watchExit, type ExitControl } from './exit_guard.js';
 import type { JobMessage, JobResult, WorkerInit, WorkerReply } from './protocol.js';
 
 interface Pending {
@@ -19,6 +20,8 @@ interface Pending {
 
 interface Slot {
   worker: Worker;
+  /** Native calls in flight in the worker (exit_guard.ts): process exit waits for them. */
+  control: ExitControl;
   pending: Map<number, Pending>;
   alive: boolean;
   closed?: () => void;
@@ -28,8 +31,11 @@ interface Slot {
 export class WorkerInitError extends Error {}
 
 /** Starts one worker and resolves once its session is ready. */
-function startWorker(url: URL, init: WorkerInit): { worker: Worker; ready: Promise<void> } {
-  const worker = spawnModuleWorker(url, { workerData: init });
+function startWorker(url: URL, init: WorkerInit): { worker: Worker; control: ExitControl; ready: Promise<void> } {
+  const control = createExitControl();
+  const worker = spawnModuleWorker(url, { workerData: { ...init, exitControl: control } });
+  watchExit(control);
+  worker.once('exit', () => unwatchExit(control));
   const ready = new Promise<void>((resolve, reject) => {
     worker.on('message', (m: WorkerReply) => {
       if (m.type === 'ready') resolve();
@@ -38,7 +44,14 @@ function startWorker(url: URL, init: WorkerInit): { worker: Worker; ready: Promi
     worker.once('error', (e) => reject(e));
     worker.once('exit', (code) => reject(new WorkerInitError(`backbone worker exited with code ${code} while starting`)));
   });
-  return { worker, ready };
+  return { worker, control, ready };
+}
+
+/** Stops a worker once it has no native call in flight (exit_guard.ts: terminating one mid-call aborts the process). */
+async function stopWorker(worker: Worker, control: ExitControl): Promise<void> {
+  await stopAndWaitAsync([control], EXIT_WAIT_MS);
+  await worker.terminate();
+  unwatchExit(control);
 }
 
 export class WorkerPool {
@@ -61,7 +74,7 @@ export class WorkerPool {
    */
   static async start(size: number, init: WorkerInit, url: URL = siblingModule(import.meta.url, 'pool_worker')): Promise<WorkerPool> {
     const started = Array.from({ length: size }, () => startWorker(url, init));
-    const slots: Slot[] = started.map(({ worker }) => ({ worker, pending: new Map(), alive: true }));
+    const slots: Slot[] = started.map(({ worker, control }) => ({ worker, control, pending: new Map(), alive: true }));
     const pool = new WorkerPool(slots, url, init);
     try {
       await Promise.all(started.map((s) => s.ready));
@@ -97,6 +110,7 @@ export class WorkerPool {
   private died(slot: Slot, why: string): void {
     if (!slot.alive) return;
     slot.alive = false;
+    unwatchExit(slot.control);
     for (const p of slot.pending.values()) p.reject(new Error(`the worker stopped while running the job: ${why}`));
     slot.pending.clear();
     slot.closed?.();
@@ -105,15 +119,16 @@ export class WorkerPool {
 
   /** Starts a fresh worker in the dead one's place; jobs meanwhile go to the other workers. */
   private replace(slot: Slot): void {
-    const { worker, ready } = startWorker(this.url, this.init);
+    const { worker, control, ready } = startWorker(this.url, this.init);
     const started = ready.then(
       () => {
         this.starting.delete(started);
         if (this.closing) {
-          void worker.terminate();
+          void stopWorker(worker, control);
           return;
         }
         slot.worker = worker;
+        slot.control = control;
         slot.alive = true;
         this.#replaced++;
         this.attach(slot);
@@ -121,7 +136,7 @@ export class WorkerPool {
       () => {
         // It could not start either: leave the slot dead rather than loop on a broken setup.
         this.starting.delete(started);
-        void worker.terminate();
+        void stopWorker(worker, control);
       },
     );
     this.starting.add(started);
@@ -172,7 +187,7 @@ export class WorkerPool {
   }
 
   private async terminate(): Promise<void> {
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    await Promise.all(this.slots.map((s) => stopWorker(s.worker, s.control)));
     for (const s of this.slots) s.alive = false;
   }
 }

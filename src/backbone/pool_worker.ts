@@ -10,9 +10,12 @@ import sharp from 'sharp';
 import { preprocessInto } from './preprocess.js';
 import { DECODE_CONCURRENCY, DecodeFailure, Gate } from './decode.js';
 import { lowerCurrentThreadPriority, lowerThreadsNamed } from './thread_priority.js';
+import { duringNativeCall, type ExitControl } from './exit_guard.js';
 import type { JobMessage, JobResult, WorkerInit, WorkerReply } from './protocol.js';
 
-const init = workerData as WorkerInit;
+const init = workerData as WorkerInit & { exitControl: ExitControl };
+/** Every call into onnxruntime-node or sharp goes through this: see exit_guard.ts. */
+const native = <T>(fn: () => Promise<T>): Promise<T> => duringNativeCall(init.exitControl, fn);
 const port = parentPort!;
 const post = (msg: WorkerReply, transfer: ArrayBuffer[] = []): void => port.postMessage(msg, transfer);
 
@@ -30,7 +33,7 @@ let vipsLowered = false;
 async function runSession(input: Float32Array, count: number): Promise<{ features: Float32Array; ms: number }> {
   const s = session!;
   const t0 = performance.now();
-  const out = await s.run({ images: new ort.Tensor('float32', input, [count, 3, init.spec.crop, init.spec.crop]) });
+  const out = await native(() => s.run({ images: new ort.Tensor('float32', input, [count, 3, init.spec.crop, init.spec.crop]) }));
   const t = out.features!;
   const data = t.data as Float32Array;
   if (data.length !== count * init.featureLength)
@@ -54,7 +57,9 @@ async function handleImages(msg: Extract<JobMessage, { type: 'images' }>): Promi
   const t0 = performance.now();
   const staging = new Float32Array(n * imageFloats);
   const settled = await Promise.allSettled(
-    msg.images.map((img, i) => decodeGate.run(() => preprocessInto(img, init.spec, staging, i * imageFloats, init.maxImagePixels))),
+    msg.images.map((img, i) =>
+      decodeGate.run(() => native(() => preprocessInto(img, init.spec, staging, i * imageFloats, init.maxImagePixels))),
+    ),
   );
   const decodeMs = performance.now() - t0;
   // libvips starts its decode threads lazily (at normal priority): lower them once they exist.
@@ -92,18 +97,20 @@ async function handleTensor(msg: Extract<JobMessage, { type: 'tensor' }>): Promi
 async function start(): Promise<void> {
   try {
     lowerCurrentThreadPriority(); // before the session exists, so its intra-op threads inherit it
-    session = await ort.InferenceSession.create(init.modelPath, {
-      executionProviders: [init.device === 'cuda' ? 'cuda' : 'cpu'],
-      intraOpNumThreads: init.threads,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
-      executionMode: 'sequential',
-      // ONNX Runtime's default intra-op spinning stays on. These threads run at lowered
-      // priority, so a spinning thread yields to the event loop and to decoding. Three
-      // alternating runs of the backbone benchmark measured (ratio to the bare session, max
-      // loop delay): tensor 0.92-0.99x, files 1.22-1.28x, 8.5-11.9 ms with spinning, and
-      // 1.04-1.17x, 1.30-1.49x, 8.6-15.7 ms without it.
-    });
+    session = await native(() =>
+      ort.InferenceSession.create(init.modelPath, {
+        executionProviders: [init.device === 'cuda' ? 'cuda' : 'cpu'],
+        intraOpNumThreads: init.threads,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: 'all',
+        executionMode: 'sequential',
+        // ONNX Runtime's default intra-op spinning stays on. These threads run at lowered
+        // priority, so a spinning thread yields to the event loop and to decoding. Three
+        // alternating runs of the backbone benchmark measured (ratio to the bare session, max
+        // loop delay): tensor 0.92-0.99x, files 1.22-1.28x, 8.5-11.9 ms with spinning, and
+        // 1.04-1.17x, 1.30-1.49x, 8.6-15.7 ms without it.
+      }),
+    );
   } catch (e) {
     post({ type: 'initError', message: (e as Error).message ?? String(e) });
     return;
@@ -114,7 +121,8 @@ async function start(): Promise<void> {
 port.on('message', (msg: JobMessage | { type: 'close' }) => {
   if (msg.type === 'close') {
     void runChain.then(async () => {
-      await session?.release();
+      const s = session;
+      if (s) await native(() => s.release());
       post({ type: 'closed' });
     });
     return;
