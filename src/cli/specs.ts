@@ -312,8 +312,9 @@ POST /v1/classify-episode, POST /v1/embed, GET /healthz, /readyz, /metrics,
 /v1/info, /openapi.json. Images are multipart/form-data file parts named 'image'.
 Prints 'listening on http://HOST:PORT' on stdout once ready; logs go to stderr.
 SIGTERM/SIGINT: stop accepting, finish requests in flight (up to --grace-ms), flush
-the store, exit 0. A second signal, or the grace period running out, ends the
-process at once (it kills itself with SIGKILL: no native teardown mid-work).
+the store, exit 0. A second signal ends the process at once with exit code
+128 + the signal's number (130 for SIGINT, 143 for SIGTERM); the grace period
+running out ends it with exit code 1.
 
 Options:
       --host H                  address to bind (default 127.0.0.1)

@@ -3,6 +3,7 @@
  * process lifecycle a supervisor expects: a ready line on stdout, logs on stderr,
  * graceful shutdown on SIGTERM/SIGINT and immediate exit on a second signal.
  */
+import { constants } from 'node:os';
 import Fastify from 'fastify';
 import { readApiKeyFile } from '../../service/auth.js';
 import { lwfmSpmPlugin } from '../../service/plugin.js';
@@ -49,13 +50,14 @@ export async function run(argv: string[]): Promise<number> {
   const onSignal = (signal: NodeJS.Signals): void => {
     if (closing || !listening) {
       process.stderr.write(`lwfm-spm serve: ${signal} ${closing ? 'again, exiting now' : 'before the server was ready, exiting'}\n`);
-      hardExit();
+      // The shell's code for "ended by this signal" (130 for SIGINT, 143 for SIGTERM).
+      process.exit(128 + constants.signals[signal]);
     }
     closing = true;
     process.stderr.write(`lwfm-spm serve: ${signal}, finishing requests in flight (grace ${graceMs} ms)\n`);
     const timer = setTimeout(() => {
       process.stderr.write('lwfm-spm serve: grace period over, exiting with requests unfinished\n');
-      hardExit();
+      process.exit(1);
     }, graceMs);
     app.close().then(
       () => {
@@ -85,17 +87,6 @@ export async function run(argv: string[]): Promise<number> {
   }
   // The handlers stay: a signal during the last teardown still means "exit now".
   return done;
-}
-
-/**
- * Ends the process at once, skipping Node's teardown: process.exit() with backbone or
- * head work still running in native threads can abort in a native destructor
- * ("terminate called after throwing an instance of 'Napi::Error'", SIGABRT), which a
- * supervisor would report as a crash. SIGKILL is what "at once" means, and says so.
- */
-function hardExit(): never {
-  process.kill(process.pid, 'SIGKILL');
-  throw new Error('unreachable: SIGKILL did not end the process');
 }
 
 /** The plugin options that the command line sets. */
