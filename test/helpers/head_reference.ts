@@ -32,14 +32,34 @@ function dot(a: number[], b: number[]): number {
   return s;
 }
 
-function cosEps(a: number[], b: number[]): number {
-  return dot(a, b) / (Math.max(Math.sqrt(dot(a, a)), 1e-8) * Math.max(Math.sqrt(dot(b, b)), 1e-8));
+// The cosines below work on v / max|v| (the same value in real arithmetic) because attended
+// vectors a * x get tiny at small temperatureAttn: a reaches 1e-174 at 0.01, and the squares of
+// its entries would underflow double to 0, turning a defined cosine into 0.
+function maxAbs(a: number[]): number {
+  let m = 0;
+  for (const v of a) m = Math.max(m, Math.abs(v));
+  return m;
 }
 
+/** cos(a, b) = a.b / (max(|a|, 1e-8) max(|b|, 1e-8)) (docs/computation.md §3.3). */
+function cosEps(a: number[], b: number[]): number {
+  const ma = maxAbs(a),
+    mb = maxAbs(b);
+  if (ma === 0 || mb === 0) return 0;
+  const sa = a.map((v) => v / ma),
+    sb = b.map((v) => v / mb);
+  // |a| = ma |sa|, a.b = ma mb (sa.sb).
+  return dot(sa, sb) * (ma / Math.max(ma * Math.sqrt(dot(sa, sa)), 1e-8)) * (mb / Math.max(mb * Math.sqrt(dot(sb, sb)), 1e-8));
+}
+
+/** The cost matrix's cosine: no epsilon, a zero vector gives 0 (docs/computation.md §3.3). */
 function cosNoEps(a: number[], b: number[]): number {
-  const na = Math.sqrt(dot(a, a)),
-    nb = Math.sqrt(dot(b, b));
-  return na === 0 || nb === 0 ? 0 : dot(a, b) / (na * nb);
+  const ma = maxAbs(a),
+    mb = maxAbs(b);
+  if (ma === 0 || mb === 0) return 0;
+  const sa = a.map((v) => v / ma),
+    sb = b.map((v) => v / mb);
+  return dot(sa, sb) / (Math.sqrt(dot(sa, sa)) * Math.sqrt(dot(sb, sb)));
 }
 
 /** Minimum-cost assignment of a square matrix (Hungarian with potentials); result[i] = column. */
