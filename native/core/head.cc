@@ -9,6 +9,7 @@
 
 #include "core/assignment.h"
 #include "core/gemm.h"
+#include "core/matched_cosine.h"
 #include "core/pair_attention.h"
 #include "core/pixel_matching.h"
 #include "core/thread_pool.h"
@@ -126,7 +127,8 @@ struct HeadEngine::Workspace {
     std::size_t floats =
         embed.hidden.capacity() + embed.pack.capacity() + attention.capacity() + match_score.capacity();
     for (const auto& v : corr) floats += v.capacity();
-    for (const auto* group : {&query.centered, &query.unit, &query.match, &query.norm, &query.cos_scale})
+    for (const auto* group :
+         {&query.centered, &query.unit, &query.match, &query.match_norm, &query.norm, &query.cos_scale})
       for (const auto& v : *group) floats += v.capacity();
     for (const auto& v : query.gram) floats += 2 * v.capacity();
     return floats * sizeof(float);
@@ -244,6 +246,7 @@ void HeadEngine::Score(const PreparedSupport& sup, const float* queries, int cou
           const int cl = model_.channels(l);
           const float* fs = sup.images.cos_scale[l].data() + static_cast<std::size_t>(s) * p;
           const float* hs = matching ? sup.images.match[l].data() + static_cast<std::size_t>(s) * p * cl : nullptr;
+          const float* ns = matching ? sup.images.match_norm[l].data() + static_cast<std::size_t>(s) * p : nullptr;
           for (int qi = qa; qi < qz; ++qi) {
             LoadBlock(corr[l].data(), ld, p, qi, s, block.data());
             const float* r = block.data();
@@ -257,8 +260,15 @@ void HeadEngine::Score(const PreparedSupport& sup, const float* queries, int cou
             if (!MatchPixels(cost.data(), p, sigma.data(), assign_ws))
               throw std::runtime_error("internal error: assignment of a finite cost matrix failed");
             const float* hq = q.match[l].data() + static_cast<std::size_t>(qi) * p * cl;
+            const float* nq = q.match_norm[l].data() + static_cast<std::size_t>(qi) * p;
             for (int i = 0; i < p; ++i)
               cosines[i] = dot(hs + static_cast<std::size_t>(i) * cl, hq + static_cast<std::size_t>(sigma[i]) * cl, cl);
+            // docs/computation.md's 1e-8 guard on the attended norms: the attention-free cosine times
+            // one factor per side, all 1 unless some a |w| < 1e-8 (tiny attention weights).
+            if (!MatchedCosineFactorsAreOne(a, ns, p) || !MatchedCosineFactorsAreOne(a + p, nq, p))
+              for (int i = 0; i < p; ++i)
+                cosines[i] =
+                    cosines[i] * MatchedCosineFactor(a[i], ns[i]) * MatchedCosineFactor(a[p + sigma[i]], nq[sigma[i]]);
             if (trace) {  // before TopKSum, which reorders cosines
               const std::size_t at = (static_cast<std::size_t>(s) * taps + l) * p;
               std::copy(sigma.begin(), sigma.end(), trace->sigma.begin() + at);

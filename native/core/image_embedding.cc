@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/matched_cosine.h"
 #include "core/nonfinite_message.h"
 #include "core/thread_pool.h"
 
@@ -33,10 +34,12 @@ __attribute__((target("avx2,fma"))) void AddAvx2(float* h, const float* z, int n
 __attribute__((target("avx2,fma"))) void ScaleInPlaceAvx2(float* h, float s, int n) { ScaleInPlaceBody(h, s, n); }
 #endif
 
-// h <- (h + z) / max(|h + z|, 1e-8) per row (z may be null): the matched vector of docs/computation.md §3.3
-// up to the positive attention factor, which the cosine ignores. The element-wise steps are
-// the same float operations at every SIMD level.
-void AddAndNormalizeRows(float* h, const float* z, std::size_t rows, int c, DotFn dot, SimdLevel level, int threads) {
+// h <- (h + z) / max(|h + z|, 1e-8) per row (z may be null) and norm[row] = |h + z|: the matched
+// vector of docs/computation.md §3.3 without its positive attention factor, which each pair applies
+// through core/matched_cosine.h. The element-wise steps are the same float operations at every
+// SIMD level.
+void AddAndNormalizeRows(float* h, const float* z, std::size_t rows, int c, DotFn dot, SimdLevel level, int threads,
+                         float* norm) {
   void (*add)(float*, const float*, int) = AddScalar;
   void (*scale)(float*, float, int) = ScaleInPlaceScalar;
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -51,7 +54,8 @@ void AddAndNormalizeRows(float* h, const float* z, std::size_t rows, int c, DotF
       float* row = h + r * c;
       if (z) add(row, z + r * c, c);
       const float n = std::sqrt(dot(row, row, c));
-      scale(row, 1.0f / std::max(n, 1e-8f), c);
+      norm[r] = n;
+      scale(row, 1.0f / std::max(n, kCosineNormGuard), c);
     }
   });
 }
@@ -259,10 +263,12 @@ void EmbedImages(const HeadModel& model, const float* features, int count, const
 
   if (model.matching()) {
     out.match.resize(taps);
+    out.match_norm.resize(taps);
     for (int l = 0; l < taps; ++l) {
       const int cl = model.channels(l);
       auto& h = out.match[l];
       h.resize(rows * cl);
+      out.match_norm[l].resize(rows);
       if (model.has_matcher()) {
         const int hidden = cl / 2;
         if (scratch.hidden.size() < rows * hidden) scratch.hidden.resize(rows * hidden);
@@ -271,10 +277,10 @@ void EmbedImages(const HeadModel& model, const float* features, int count, const
                 GemmEpilogue::kRelu, threads, &scratch.pack);
         GemmABt(h1, static_cast<int>(rows), hidden, model.PackedW2(l, level), h.data(), cl, GemmEpilogue::kRelu,
                 threads, &scratch.pack);
-        AddAndNormalizeRows(h.data(), out.centered[l].data(), rows, cl, dot, level, threads);
+        AddAndNormalizeRows(h.data(), out.centered[l].data(), rows, cl, dot, level, threads, out.match_norm[l].data());
       } else {
         std::copy(out.centered[l].begin(), out.centered[l].end(), h.begin());
-        AddAndNormalizeRows(h.data(), nullptr, rows, cl, dot, level, threads);
+        AddAndNormalizeRows(h.data(), nullptr, rows, cl, dot, level, threads, out.match_norm[l].data());
       }
     }
   }

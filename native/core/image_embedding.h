@@ -18,6 +18,9 @@ struct EmbeddedImages {
   std::vector<std::vector<float>> centered;  // z; kept only when requested
   std::vector<std::vector<float>> unit;      // z / sqrt(|z|^2 + 1e-6)
   std::vector<std::vector<float>> match;     // (z + g(z)) / max(|z + g(z)|, 1e-8); empty when matching is off
+  // |z + g(z)| per row (same layout as norm): the matched cosine's attention factor needs it
+  // (core/matched_cosine.h); empty when matching is off.
+  std::vector<std::vector<float>> match_norm;
   // Per tap, per row: r = sqrt(|z|^2 + 1e-6) (so z.z' = unit.unit' * r * r'), and
   // cos_scale = r / |z| (0 for a zero vector: its cosine is defined as 0).
   std::vector<std::vector<float>> norm;
