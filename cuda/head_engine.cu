@@ -26,7 +26,9 @@ unsigned Blocks(int64_t threads, int per) { return unsigned((threads + per - 1) 
 struct DeviceSide {
   int count = 0;
   DeviceBuffer<float> Z[kMaxTaps], E[kMaxTaps], U[kMaxTaps], norm[kMaxTaps];
+  DeviceBuffer<float> matchNorm[kMaxTaps];  // |x + g(x)| per row, only with an MLP (else norm)
   const float* unit(int l) const { return U[l].get() ? U[l].get() : E[l].get(); }
+  const float* unitNorm(int l) const { return U[l].get() ? matchNorm[l].get() : norm[l].get(); }
 };
 
 }  // namespace
@@ -116,10 +118,11 @@ struct CudaHead::Impl {
         hidden.resize(size_t(rows * H));
         mlpOut.resize(size_t(rows * Cl));
         side.U[l].resize(size_t(rows * Cl));
+        side.matchNorm[l].resize(size_t(rows));
         Gemm(side.Z[l].get(), w1[l].get(), hidden.get(), int(rows), H, Cl, H, true);
         Gemm(hidden.get(), w2[l].get(), mlpOut.get(), int(rows), Cl, H, Cl, true);
         kernels::RowNormalize<<<Blocks(rows * 32, 256), 256, 0, stream>>>(side.Z[l].get(), mlpOut.get(), rows, Cl,
-                                                                          side.U[l].get(), nullptr);
+                                                                          side.U[l].get(), side.matchNorm[l].get());
         LWFM_CUDA_CHECK(cudaGetLastError());
       }
       offset += Cl;
@@ -286,6 +289,8 @@ void CudaHead::Score(const float* queries, int Q, float* hostLogits, HeadTimings
       pv.M[l] = separateM ? d.M[l].get() : d.G[l].get();
       pv.supNorm[l] = d.sup.norm[l].get();
       pv.qryNorm[l] = d.qry.norm[l].get() + int64_t(q0) * P;
+      pv.supMatchNorm[l] = separateM ? d.sup.unitNorm(l) : pv.supNorm[l];
+      pv.qryMatchNorm[l] = (separateM ? d.qry.unitNorm(l) : d.qry.norm[l].get()) + int64_t(q0) * P;
     }
     pv.aS = d.aS.get();
     pv.aQ = d.aQ.get();

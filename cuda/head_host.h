@@ -41,6 +41,7 @@ inline float RowDot(const float* x, const float* y, int k) {
 struct HostSide {
   int count = 0;
   std::vector<std::vector<float>> Z, E, U, norm;  // Z: centered (rows n*P + p, C_l cols)
+  std::vector<std::vector<float>> matchNorm;      // |z + g(z)| per row, with an MLP
 };
 
 inline HostSide PrepareSideHost(const HeadConfig& cfg, const float* feats, int count) {
@@ -51,6 +52,7 @@ inline HostSide PrepareSideHost(const HeadConfig& cfg, const float* feats, int c
   side.E.resize(L);
   side.U.resize(L);
   side.norm.resize(L);
+  side.matchNorm.resize(L);
   std::vector<double> mean(size_t(count) * P, 0.0);
   for (int n = 0; n < count; ++n)
     for (int c = 0; c < C; ++c)
@@ -86,13 +88,15 @@ inline HostSide PrepareSideHost(const HeadConfig& cfg, const float* feats, int c
       GemmNT(hidden.data(), cfg.w2[l].data(), g.data(), int(rows), Cl, H, Cl, true);
       auto& U = side.U[l];
       U.resize(rows * Cl);
+      side.matchNorm[l].resize(rows);
       for (size_t r = 0; r < rows; ++r) {
         double ss = 0;
         for (int c = 0; c < Cl; ++c) {
           const float u = Z[r * Cl + c] + g[r * Cl + c];
           ss += double(u) * u;
         }
-        const float inv = 1.0f / NormGuard(float(std::sqrt(ss)));
+        side.matchNorm[l][r] = float(std::sqrt(ss));
+        const float inv = 1.0f / NormGuard(side.matchNorm[l][r]);
         for (int c = 0; c < Cl; ++c) U[r * Cl + c] = (Z[r * Cl + c] + g[r * Cl + c]) * inv;
       }
     }
@@ -167,6 +171,8 @@ inline std::vector<float> HeadScoreHost(const HeadConfig& cfg, int way, const fl
     pv.M[l] = M[l].empty() ? G[l].data() : M[l].data();
     pv.supNorm[l] = sup.norm[l].data();
     pv.qryNorm[l] = qry.norm[l].data();
+    pv.supMatchNorm[l] = M[l].empty() ? sup.norm[l].data() : sup.matchNorm[l].data();
+    pv.qryMatchNorm[l] = M[l].empty() ? qry.norm[l].data() : qry.matchNorm[l].data();
   }
   pv.aS = aS.data();
   pv.aQ = aQ.data();

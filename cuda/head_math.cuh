@@ -7,9 +7,13 @@
 //   M_l[(s, i), (q, j)] = <û_s_i, û_q_j>, û = u / max(|u|, 1e-8), u = x + g_l(x),
 // and the centered pixel norms |x|. From these:
 //   - correlation R = <n_s_i, n_q_j> = G * f_s_i * f_q_j, f = max(|x|, 1e-8) / sqrt(|x|^2 + 1e-6);
-//   - cost K = 1 - G (cosine with the 1e-8 guard; a zero vector gives cos 0);
+//   - cost K = 1 - G * h_s_i * h_q_j, h = max(|x|, 1e-8) / |x| (0 for a zero vector): the cosine
+//     without epsilon of §3.3 (h = 1 unless 0 < |x| < 1e-8; a zero vector gives cos 0);
 //   - raw inner products <x_s_i, x_q_j> = G * max(|x_s_i|, 1e-8) * max(|x_q_j|, 1e-8);
-//   - matched cosine cos(u_i, v_i) = M[i, sigma(i)] (positive homogeneity of g_l, §4).
+//   - matched cosine cos(a_s u_i, a_q v_i) = M[i, sigma(i)] * MatchedCosineFactor(a_s[i], |u_i|) *
+//     MatchedCosineFactor(a_q[sigma(i)], |v_i|) (positive homogeneity of g_l, §4; the factors,
+//     core/matched_cosine.h, apply §3.3's 1e-8 guard to the attended norms and are 1 unless
+//     a |u| < 1e-8).
 // The global term never forms the C-vectors: with w_j = sum over shots of a_q[j],
 //   A.B = sum_s sum_i a_s[i] sum_j w_j <x_s_i, x_q_j>, |B|^2 = w' Gram(q) w,
 //   |A|^2 = sum_{s, s'} a_s' Gram(s, s') a_s', times the 1 / (K P) factors of the means.
@@ -19,6 +23,7 @@
 #include <cstdint>
 
 #include "auction.cuh"
+#include "core/matched_cosine.h"
 #include "exact_assignment.cuh"
 #include "gpu_head_limits.h"
 #include "hd.cuh"
@@ -35,11 +40,13 @@ struct PairViews {
   const float* G[kMaxTaps] = {};  // (S*P) x (Qc*P), row stride ld
   const float* M[kMaxTaps] = {};  // same layout; equals G when there is no MLP
   int64_t ld = 0;
-  const float* supNorm[kMaxTaps] = {};  // [s*P + i]
-  const float* qryNorm[kMaxTaps] = {};  // [q*P + j]
-  float* aS = nullptr;                  // [((l*S + s)*Qc + q)*P + i]
-  float* aQ = nullptr;                  // same layout, index j
-  float* m = nullptr;                   // [s*Qc + q]: matcherWeight * max_l m_l (0 without matching)
+  const float* supNorm[kMaxTaps] = {};       // [s*P + i]
+  const float* qryNorm[kMaxTaps] = {};       // [q*P + j]
+  const float* supMatchNorm[kMaxTaps] = {};  // |u| of M's rows, [s*P + i]; equals supNorm without an MLP
+  const float* qryMatchNorm[kMaxTaps] = {};  // [q*P + j]
+  float* aS = nullptr;                       // [((l*S + s)*Qc + q)*P + i]
+  float* aQ = nullptr;                       // same layout, index j
+  float* m = nullptr;                        // [s*Qc + q]: matcherWeight * max_l m_l (0 without matching)
 };
 
 // Per-thread scratch for one pair (local memory on the GPU).
@@ -76,8 +83,10 @@ LWFM_HD bool SolvePairAuction(const float* R, int P, int32_t* colForRow, Auction
   return auction::RunAuction(team, st, P, P, s) && auction::IsPermutationPrefix(colForRow, P, P);
 }
 
-LWFM_HD float NormGuard(float n) { return n > 1e-8f ? n : 1e-8f; }
+LWFM_HD float NormGuard(float n) { return n > kCosineNormGuard ? n : kCosineNormGuard; }
 LWFM_HD float CorrelationFactor(float n) { return NormGuard(n) / sqrtf(n * n + 1e-6f); }
+// G -> the cosine without epsilon: 1 for |x| >= 1e-8, 0 for a zero vector (whose G is 0 anyway).
+LWFM_HD float CostFactor(float n) { return n >= kCosineNormGuard ? 1.0f : n > 0.0f ? kCosineNormGuard / n : 0.0f; }
 
 // Standardize each column of R over rows (or each row over columns when byRow), divide by
 // T_attn, softmax along the standardized axis, sum the softmaxes over the other axis.
@@ -141,9 +150,11 @@ LWFM_HD_NOINLINE void ProcessPair(const PairViews& v, int q, int s, PairScratch<
     AttentionSums(w.R, P, v.temperatureAttn, false, v.aS + base);
     AttentionSums(w.R, P, v.temperatureAttn, true, v.aQ + base);
     if (!v.matching) continue;
-    // Cost K = 1 - G (reuse R as the float cost matrix).
-    for (int i = 0; i < P; ++i)
-      for (int j = 0; j < P; ++j) w.R[i * P + j] = 1.0f - g[int64_t(i) * v.ld + j];
+    // Cost K = 1 - cos without epsilon (reuse R as the float cost matrix); attention-free (§4).
+    for (int i = 0; i < P; ++i) {
+      const float hs = CostFactor(ns[i]);
+      for (int j = 0; j < P; ++j) w.R[i * P + j] = 1.0f - g[int64_t(i) * v.ld + j] * hs * CostFactor(nq[j]);
+    }
     // Exact optimum (not the auction): the matched cosines below are not bounded by the
     // costs, so only the optimum itself reproduces the CPU's scores. Finite features can
     // still overflow to inf / NaN on the way (values near the float range): such a pair
@@ -163,7 +174,13 @@ LWFM_HD_NOINLINE void ProcessPair(const PairViews& v, int q, int s, PairScratch<
       continue;  // the attention sums of the other taps are still needed
     }
     const float* mm = v.M[l] + int64_t(s) * P * v.ld + int64_t(q) * P;
-    for (int i = 0; i < P; ++i) w.cosv[i] = mm[int64_t(i) * v.ld + w.colForRow[i]];
+    const float* mns = v.supMatchNorm[l] + int64_t(s) * P;
+    const float* mnq = v.qryMatchNorm[l] + int64_t(q) * P;
+    for (int i = 0; i < P; ++i) {
+      const int j = w.colForRow[i];
+      w.cosv[i] = mm[int64_t(i) * v.ld + j] * MatchedCosineFactor(v.aS[base + i], mns[i]) *
+                  MatchedCosineFactor(v.aQ[base + j], mnq[j]);
+    }
     const float ml = TopKSum(w.cosv, P, v.topK);
     best = ml > best ? ml : best;
   }

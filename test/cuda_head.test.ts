@@ -63,6 +63,16 @@ const cases: [string, Episode][] = [
   ['4 taps', episode(5, { shots: [1, 2, 1], queries: 3, mlp: true, channels: [4, 6, 4, 8] })],
   ['featureSize 2', episode(6, { shots: [1, 1], queries: 2, mlp: true, featureSize: 2 })],
   ['featureSize 5', episode(7, { shots: [2, 1], queries: 2, mlp: false, featureSize: 5, channels: [6, 10] })],
+  // Attention weights of 1e-17 and less: docs/computation.md §3.3's 1e-8 guard on the attended norms
+  // shrinks the matched cosines of those pixels (issue 11's fuzzer finding).
+  [
+    'temperatureAttn 0.05, matcher MLP, topK 9',
+    episode(10, { shots: [1, 2, 1], queries: 4, mlp: true, temperatureAttn: 0.05, topK: 9, matcherWeight: 1 }),
+  ],
+  [
+    'temperatureAttn 0.02, no MLP, topK 5',
+    episode(11, { shots: [1, 2, 1], queries: 4, mlp: false, temperatureAttn: 0.02, topK: 5, matcherWeight: 1 }),
+  ],
 ];
 
 describe('GPU tiled matrix product steps on the CPU (_gemmNTHost)', () => {
@@ -130,6 +140,17 @@ describe('GPU head math on the CPU (_cudaHeadScoreHost) vs a literal docs/comput
     const got = hooks._cudaHeadScoreHost(e.cfg, e.support, e.labels, e.queries);
     const want = referenceLogits(e.cfg, e.support, e.labels, e.queries);
     for (let k = 0; k < got.length; k++) expect(Math.abs(got[k]! - want[k]!)).toBeLessThan(1e-4);
+  });
+
+  it('treats a pixel of norm below 1e-8 like the reference (cost cosine without epsilon)', () => {
+    const e = episode(12, { shots: [1, 1], queries: 2, mlp: false, matcherWeight: 1, topK: 9 });
+    const C = 20,
+      P = 9;
+    // Pixel 3 of support 0: centered, about 1e-9 long (not zero), so max(|x|, 1e-8) != |x|.
+    for (let c = 0; c < C; c++) e.support[c * P + 3] = c === 0 ? 2e-9 : 0;
+    const got = hooks._cudaHeadScoreHost(e.cfg, e.support, e.labels, e.queries);
+    const want = referenceLogits(e.cfg, e.support, e.labels, e.queries);
+    for (let k = 0; k < got.length; k++) expect(Math.abs(got[k]! - want[k]!), `logit ${k}: ${got[k]} vs ${want[k]}`).toBeLessThan(1e-4);
   });
 
   it('rejects finite features too large for float32 sums, naming the value (issue 11)', () => {
