@@ -2,9 +2,9 @@
 // normally, with the code given to process.exit, never SIGABRT ("terminate called after throwing
 // an instance of 'Napi::Error'"). Causes and fixes: native/bindings/safe_call.h (this addon's
 // async work finishing while a worker thread is torn down) and src/backbone/exit_guard.ts
-// (onnxruntime-node's session run returning into a stopping backbone worker). Each case runs in
-// a child process (test/helpers/exit_in_flight_case.ts), which says whether its work was still
-// running when it exited.
+// (onnxruntime-node's session run returning into a stopping backbone or quantizer worker).
+// Each case runs in a child process (test/helpers/exit_in_flight_case.ts), which says whether
+// its work was still running when it exited.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -56,6 +56,18 @@ describe('process.exit() with native work in flight exits normally', () => {
 
     it(`exit code ${EXIT_CODE}, no signal`, () => {
       expect(runCase('classify', dir)).toContain('in flight: classify');
+    }, 130_000);
+  });
+
+  describe("quantizeBundle (the quantizer's worker calibrating with ONNX Runtime)", () => {
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'lwfm-exit-q-'));
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it(`exit code ${EXIT_CODE}, no signal`, () => {
+      expect(runCase('quantizeBundle', dir)).toContain('in flight: quantizeBundle');
     }, 130_000);
   });
 });

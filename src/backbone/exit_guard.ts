@@ -13,8 +13,8 @@
  * callback: std::terminate, SIGABRT, "terminate called after throwing an instance of
  * 'Napi::Error'". worker.terminate() during a run does the same.
  *
- * So a worker counts the native calls it has in flight (session create/run/release, image
- * decodes) in a SharedArrayBuffer it shares with the main thread, and starts none once the
+ * So a worker (the backbone pool's, the quantizer's) counts the native calls it has in flight
+ * (session create/run/release, image decodes) in a SharedArrayBuffer it shares with the main thread, and starts none once the
  * main thread says the process is exiting. A process 'exit' listener (it runs before Node
  * stops the workers) raises that flag and blocks until the calls in flight have returned,
  * at most EXIT_WAIT_MS; usually one session run, well under a second.

@@ -110,6 +110,22 @@ async function classifyDuringExit(data: string): Promise<void> {
   );
 }
 
+/** The quantizer's worker calibrating with ONNX Runtime while the process exits. */
+async function quantizeDuringExit(out: string): Promise<void> {
+  const { defaultBundle } = await import('../../src/model/default_bundle.js');
+  const { quantizeBundle } = await import('../../src/model/quantize/quantize_bundle.js');
+  const fp32 = await defaultBundle();
+  await exitDuring(
+    'quantizeBundle',
+    async (started) => {
+      const done = quantizeBundle(fp32.dir, join(out, 'int8'), { threads: 1 });
+      started();
+      return done;
+    },
+    2000, // decoding done, calibration running (the whole quantization takes about 5 s)
+  );
+}
+
 if (!isMainThread) {
   // Loops the work so that some of it is always in flight, and says when it began.
   const kind = (workerData as { kind: string }).kind;
@@ -125,6 +141,7 @@ if (!isMainThread) {
 } else {
   const [name = '', arg = ''] = process.argv.slice(2);
   if (name === 'classify') await classifyDuringExit(arg);
+  else if (name === 'quantizeBundle') await quantizeDuringExit(arg);
   else if (name.startsWith('worker:')) inWorker(name.slice(7), 'exit');
   else if (name.startsWith('terminate:')) inWorker(name.slice(10), 'terminate');
   else if (work[name]) await exitDuring(name, work[name], 50);

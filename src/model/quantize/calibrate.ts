@@ -23,6 +23,12 @@ import type { QuantPlan } from './plan.js';
 import type { Range } from './qdq.js';
 
 /** Default percentile of the calibration histogram. */
+/**
+ * Runs one call into onnxruntime-node; in a worker thread, src/backbone/exit_guard.ts's
+ * duringNativeCall, so that process exit waits for it instead of aborting.
+ */
+export type NativeCall = <T>(fn: () => Promise<T>) => Promise<T>;
+
 export const DEFAULT_PERCENTILE = 99.99;
 const BINS = 2048;
 /** Images per calibration run: bounds the memory of the exposed intermediate tensors. */
@@ -88,9 +94,10 @@ export async function calibrateRanges(
   images: Float32Array,
   count: number,
   crop: number,
-  opts: { percentile?: number; threads?: number } = {},
+  opts: { percentile?: number; threads?: number; nativeCall?: NativeCall } = {},
 ): Promise<Map<string, Range>> {
   const percentile = opts.percentile ?? DEFAULT_PERCENTILE;
+  const native = opts.nativeCall ?? ((fn) => fn());
   const input = fp32.inputs[0]!.name;
   const names = plan.points.filter((p) => !p.tiedTo).map((p) => p.tensor);
   const exposed = names.filter((n) => n !== input && !fp32.outputs.some((o) => o.name === n));
@@ -98,11 +105,10 @@ export async function calibrateRanges(
     ...fp32,
     outputs: [...fp32.outputs, ...exposed.map((name) => ({ name, elemType: DataType.FLOAT, dims: ['N', 'C', 'H', 'W'] }))],
   };
-  const session = await ort.InferenceSession.create(encodeModel(graph, { producer: 'lwfm-spm-calibration', version: '1' }), {
-    intraOpNumThreads: opts.threads ?? 1,
-    interOpNumThreads: 1,
-    graphOptimizationLevel: 'all',
-  });
+  const model = encodeModel(graph, { producer: 'lwfm-spm-calibration', version: '1' });
+  const session = await native(() =>
+    ort.InferenceSession.create(model, { intraOpNumThreads: opts.threads ?? 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' }),
+  );
   const stats = new Map<string, Stat>(names.map((n) => [n, { min: Infinity, max: -Infinity, counts: new Float64Array(BINS) }]));
   const per = 3 * crop * crop;
   try {
@@ -111,9 +117,11 @@ export async function calibrateRanges(
         const n = Math.min(CALIBRATION_BATCH, count - start);
         const x = images.subarray(start * per, (start + n) * per);
         pass(x, stats.get(input)!);
-        const out = await session.run(
-          { [input]: new ort.Tensor('float32', x, [n, 3, crop, crop]) },
-          names.filter((t) => t !== input),
+        const out = await native(() =>
+          session.run(
+            { [input]: new ort.Tensor('float32', x, [n, 3, crop, crop]) },
+            names.filter((t) => t !== input),
+          ),
         );
         for (const [name, t] of Object.entries(out)) {
           pass(t.data as Float32Array, stats.get(name)!);
@@ -122,7 +130,7 @@ export async function calibrateRanges(
       }
     }
   } finally {
-    await session.release();
+    await native(() => session.release());
   }
   const ranges = new Map<string, Range>();
   for (const [name, s] of stats) ranges.set(name, percentileRange(s.counts, s.min, s.max, percentile));

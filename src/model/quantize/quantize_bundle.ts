@@ -15,6 +15,7 @@ import { isImageFile } from '../../classifier/image_folder.js';
 import { ModelBundleError } from '../../errors.js';
 import { expectOptions, expectPositiveInteger, expectedMessage } from '../../validate.js';
 import { siblingModule, spawnModuleWorker } from '../../backbone/spawn_worker.js';
+import { createExitControl, unwatchExit, watchExit } from '../../backbone/exit_guard.js';
 import { BACKBONE_ONNX, MATCHER_SAFETENSORS, MODEL_JSON, loadBundle, type ModelBundle } from '../bundle.js';
 import { DEFAULT_PERCENTILE } from './calibrate.js';
 import type { QuantizationInfo } from './info.js';
@@ -151,11 +152,18 @@ export async function quantizeBundle(from: string, out: string, opts?: QuantizeO
     producerVersion: c.provenance.converterVersion,
   };
   try {
-    const worker = spawnModuleWorker(siblingModule(import.meta.url, 'quantize_worker'), { workerData: job });
-    const [msg] = (await Promise.race([once(worker, 'message'), once(worker, 'error').then(([e]) => Promise.reject(e))])) as [
-      { ok: boolean; error?: string; sha256?: string },
-    ];
-    await worker.terminate();
+    // Process exit waits for the worker's ONNX Runtime calls (src/backbone/exit_guard.ts).
+    const exitControl = createExitControl();
+    const worker = spawnModuleWorker(siblingModule(import.meta.url, 'quantize_worker'), { workerData: { ...job, exitControl } });
+    watchExit(exitControl);
+    let msg: { ok: boolean; error?: string; sha256?: string };
+    try {
+      [msg] = (await Promise.race([once(worker, 'message'), once(worker, 'error').then(([e]) => Promise.reject(e))])) as [typeof msg];
+    } finally {
+      // It has replied or died: no native call of it is in flight.
+      await worker.terminate();
+      unwatchExit(exitControl);
+    }
     if (!msg.ok) throw new ModelBundleError(source.backbonePath, `cannot be quantized: ${msg.error}`);
     const quantization: QuantizationInfo = {
       weights: 'int8-symmetric-per-channel',

@@ -12,6 +12,7 @@ import { decodeModel } from '../onnx/inspect.js';
 import { planQuantization } from './plan.js';
 import { calibrateRanges } from './calibrate.js';
 import { buildQdqGraph } from './qdq.js';
+import { duringNativeCall, type ExitControl } from '../../backbone/exit_guard.js';
 
 export interface QuantizeJob {
   fp32Path: string;
@@ -27,7 +28,9 @@ export interface QuantizeJob {
 /** Images decoded at once: sharp runs each on libuv's pool. */
 const DECODE_CONCURRENCY = 4;
 
-async function run(job: QuantizeJob): Promise<{ sha256: string }> {
+async function run(job: QuantizeJob & { exitControl: ExitControl }): Promise<{ sha256: string }> {
+  // Every onnxruntime-node / sharp call: process exit waits for it (src/backbone/exit_guard.ts).
+  const native = <T>(fn: () => Promise<T>): Promise<T> => duringNativeCall(job.exitControl, fn);
   const { graph } = decodeModel(await readFile(job.fp32Path));
   // Some writers list the initializers among the graph inputs too; the real input is the rest.
   const initNames = new Set(graph.initializers.map((i) => i.name));
@@ -43,7 +46,7 @@ async function run(job: QuantizeJob): Promise<{ sha256: string }> {
       const bytes = await readFile(job.files[i]!);
       digests[i] = createHash('sha256').update(bytes).digest();
       try {
-        await preprocessInto(bytes, job.spec, images, i * per);
+        await native(() => preprocessInto(bytes, job.spec, images, i * per));
       } catch (e) {
         throw new Error(`calibration image ${job.files[i]} cannot be decoded: ${(e as Error).message}`, { cause: e });
       }
@@ -55,13 +58,14 @@ async function run(job: QuantizeJob): Promise<{ sha256: string }> {
   const ranges = await calibrateRanges(fp32, plan, images, job.files.length, job.spec.crop, {
     percentile: job.percentile,
     threads: job.threads,
+    nativeCall: native,
   });
   const qdq = buildQdqGraph(plan, ranges, 'uint8');
   await writeFile(job.outPath, encodeModel(qdq, { producer: 'lwfm-spm', version: job.producerVersion }));
   return { sha256: hash.digest('hex') };
 }
 
-run(workerData as QuantizeJob).then(
+run(workerData as QuantizeJob & { exitControl: ExitControl }).then(
   (r) => parentPort!.postMessage({ ok: true, ...r }),
   (e: unknown) => parentPort!.postMessage({ ok: false, error: (e as Error)?.message ?? String(e) }),
 );
