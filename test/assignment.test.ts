@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { solveAssignments, solveAssignmentsSync, type AssignmentRangeError } from '../src/assignment.js';
 import { native } from '../src/binding.js';
 import { bruteForceTotal, rng } from './helpers/assignment_reference.js';
+import { hungarianAssign } from './helpers/hungarian.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -252,55 +253,11 @@ describe('solveAssignmentsSync batches and views', () => {
   });
 });
 
-/**
- * Independent oracle for sizes brute force cannot reach: the textbook O(n^2 m) Hungarian
- * method with potentials (rows <= cols), in double. Returns the optimal total.
- */
+/** Independent oracle for sizes brute force cannot reach: the optimal total by test/helpers/hungarian.ts. */
 function hungarianTotal(costs: Float32Array, offset: number, rows: number, cols: number, maximize: boolean): number {
-  const a = (i: number, j: number): number => (maximize ? -1 : 1) * costs[offset + i * cols + j]!;
-  const u = new Float64Array(rows + 1),
-    v = new Float64Array(cols + 1);
-  const p = new Int32Array(cols + 1),
-    way = new Int32Array(cols + 1);
-  for (let i = 1; i <= rows; i++) {
-    p[0] = i;
-    let j0 = 0;
-    const minv = new Float64Array(cols + 1).fill(Infinity);
-    const used = new Uint8Array(cols + 1);
-    do {
-      used[j0] = 1;
-      const i0 = p[j0]!;
-      let delta = Infinity,
-        j1 = 0;
-      for (let j = 1; j <= cols; j++) {
-        if (used[j]) continue;
-        const cur = a(i0 - 1, j - 1) - u[i0]! - v[j]!;
-        if (cur < minv[j]!) {
-          minv[j] = cur;
-          way[j] = j0;
-        }
-        if (minv[j]! < delta) {
-          delta = minv[j]!;
-          j1 = j;
-        }
-      }
-      for (let j = 0; j <= cols; j++) {
-        if (used[j]) {
-          u[p[j]!]! += delta;
-          v[j]! -= delta;
-        } else minv[j]! -= delta;
-      }
-      j0 = j1;
-    } while (p[j0] !== 0);
-    do {
-      const j1 = way[j0]!;
-      p[j0] = p[j1]!;
-      j0 = j1;
-    } while (j0);
-  }
-  let total = 0;
-  for (let j = 1; j <= cols; j++) if (p[j]) total += costs[offset + (p[j]! - 1) * cols + (j - 1)]!;
-  return total;
+  const at = (i: number, j: number): number => costs[offset + i * cols + j]!;
+  const assigned = hungarianAssign((i, j) => (maximize ? -1 : 1) * at(i, j), rows, cols);
+  return assigned.reduce((total, j, i) => total + at(i, j), 0);
 }
 
 describe.each(SIMD_LEVELS)('larger problems against an independent Hungarian, LWFM_SPM_SIMD=%s', (level) => {

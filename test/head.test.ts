@@ -179,6 +179,7 @@ describe('Head API surface', () => {
     head.dispose();
   });
 
+  if (cudaInfo().available) console.log('[skip] the no-device DeviceUnavailableError test: a usable GPU exists here');
   it.skipIf(cudaInfo().available /* a usable GPU exists: this checks the no-device path */)(
     "device 'cuda' without a usable GPU throws DeviceUnavailableError with the reason",
     () => {

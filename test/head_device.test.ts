@@ -78,6 +78,7 @@ describe(`Head device resolution (loaded: ${build.origin}, CUDA compiled in: ${b
     expect(argmaxRows(logits, 5)).toEqual(c.argmax);
   });
 
+  if (cuda.available) console.log('[skip] the no-device DeviceUnavailableError test: a usable GPU exists here');
   it.skipIf(cuda.available /* a usable GPU exists: this checks the no-device path */)(
     "'cuda' without a usable GPU throws DeviceUnavailableError with this build's reason",
     () => {

@@ -3,6 +3,7 @@
 // independently of the native code so it can check the GPU head's shared math.
 
 import type { NativeCudaHeadConfig } from '../../src/binding.js';
+import { hungarianAssign } from './hungarian.js';
 
 /** The head's hyperparameters and matcher weights: the same fields the GPU head takes. */
 export type ReferenceConfig = NativeCudaHeadConfig;
@@ -62,52 +63,9 @@ function cosNoEps(a: number[], b: number[]): number {
   return dot(sa, sb) / (Math.sqrt(dot(sa, sa)) * Math.sqrt(dot(sb, sb)));
 }
 
-/** Minimum-cost assignment of a square matrix (Hungarian with potentials); result[i] = column. */
+/** Minimum-cost assignment of a square matrix; result[i] = column. */
 export function hungarian(cost: number[][]): number[] {
-  const n = cost.length;
-  const u = new Array<number>(n + 1).fill(0),
-    v = new Array<number>(n + 1).fill(0);
-  const p = new Array<number>(n + 1).fill(0),
-    way = new Array<number>(n + 1).fill(0);
-  for (let i = 1; i <= n; i++) {
-    p[0] = i;
-    let j0 = 0;
-    const minv = new Array<number>(n + 1).fill(Infinity);
-    const used = new Array<boolean>(n + 1).fill(false);
-    do {
-      used[j0] = true;
-      const i0 = p[j0]!;
-      let delta = Infinity,
-        j1 = 0;
-      for (let j = 1; j <= n; j++) {
-        if (used[j]) continue;
-        const cur = cost[i0 - 1]![j - 1]! - u[i0]! - v[j]!;
-        if (cur < minv[j]!) {
-          minv[j] = cur;
-          way[j] = j0;
-        }
-        if (minv[j]! < delta) {
-          delta = minv[j]!;
-          j1 = j;
-        }
-      }
-      for (let j = 0; j <= n; j++) {
-        if (used[j]) {
-          u[p[j]!] = u[p[j]!]! + delta;
-          v[j] = v[j]! - delta;
-        } else minv[j] = minv[j]! - delta;
-      }
-      j0 = j1;
-    } while (p[j0] !== 0);
-    do {
-      const j1 = way[j0]!;
-      p[j0] = p[j1]!;
-      j0 = j1;
-    } while (j0);
-  }
-  const out = new Array<number>(n).fill(-1);
-  for (let j = 1; j <= n; j++) out[p[j]! - 1] = j - 1;
-  return out;
+  return hungarianAssign((i, j) => cost[i]![j]!, cost.length, cost.length);
 }
 
 function mlp(z: number[], w1: Float32Array, w2: Float32Array): number[] {
