@@ -50,8 +50,12 @@ function ascii(b: Uint8Array, at: number): string {
   return String.fromCharCode(b[at]!, b[at + 1]!, b[at + 2]!, b[at + 3]!);
 }
 
-/** Reads the chunk list (not the data) and says whether the fast path applies. */
-function eligibleHeader(b: Uint8Array): PngHeader | undefined {
+/**
+ * Width and height from a PNG's header when the fast path can decode it exactly as sharp
+ * would, else undefined. Reads the chunk list, not the image data.
+ * @example const size = fastPngSize(bytes); if (size && size.width * size.height > limit) reject();
+ */
+export function fastPngSize(b: Uint8Array): PngHeader | undefined {
   if (b.length < 33 || SIGNATURE.some((v, i) => b[i] !== v) || ascii(b, 12) !== 'IHDR') return undefined;
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const width = view.getUint32(16);
@@ -75,14 +79,6 @@ function eligibleHeader(b: Uint8Array): PngHeader | undefined {
     at = end + 4;
   }
   return { width, height };
-}
-
-/**
- * Width and height from a PNG's header, or undefined when the bytes are no PNG the fast path takes.
- * @example const size = fastPngSize(bytes); if (size && size.width * size.height > limit) reject();
- */
-export function fastPngSize(bytes: Uint8Array): PngHeader | undefined {
-  return eligibleHeader(bytes);
 }
 
 /**
