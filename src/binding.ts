@@ -91,6 +91,20 @@ export interface NativeBinding {
     maximize?: boolean,
     solver?: 'exact' | 'auction',
   ): Promise<Int32Array>;
+  /**
+   * Decodes a plain PNG (native/image/png_decode.h) to RGB on libuv's pool; undefined when the
+   * decoder declines it (outside its subset, malformed, or over maxPixels): sharp's then.
+   */
+  decodePng(bytes: Uint8Array, maxPixels: number): Promise<{ rgb: Uint8Array; width: number; height: number } | undefined>;
+  /**
+   * decodePng and preprocessRgb's work for a batch, on every core: image i's 3 x S x S floats at
+   * i * 3 * S * S, decoded[i] 1, or 0 (floats left zero) where declined or null.
+   */
+  decodePngBatch(
+    images: (Uint8Array | null)[],
+    maxPixels: number,
+    spec: { resize: number; crop: number; offset: number; mean: readonly number[]; std: readonly number[] },
+  ): Promise<{ floats: Float32Array; decoded: Uint8Array }>;
   /** Resize / center-crop / normalize of one decoded RGB image into `out` (backbone workers; native/core/pil_resize.h). */
   preprocessRgb(
     src: Uint8Array,

@@ -1,14 +1,16 @@
 /**
- * One backbone worker: owns an ONNX Runtime session, decodes images with sharp and runs
- * the graph. Jobs are decoded as soon as they arrive (sharp works on libuv's pool) while
- * session runs are serialised, so decoding of the next job overlaps inference of this one.
+ * One backbone worker: owns an ONNX Runtime session, decodes images (batch_decode.ts) and
+ * runs the graph. Jobs are decoded as soon as they arrive while session runs are serialised.
+ * onnxruntime-node runs a session synchronously on this thread, so a job's decoding proceeds
+ * between runs: it is kept short rather than overlapped (on a machine whose cores ONNX
+ * Runtime's threads all use, work overlapping a run slows the run about as much).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import ort from 'onnxruntime-node';
 import sharp from 'sharp';
-import { preprocessInto } from './preprocess.js';
-import { DECODE_CONCURRENCY, DecodeFailure, Gate } from './decode.js';
+import { BatchDecoder } from './batch_decode.js';
+import { DecodeFailure } from './decode.js';
 import { lowerCurrentThreadPriority, lowerThreadsNamed } from './thread_priority.js';
 import { duringNativeCall, type ExitControl } from './exit_guard.js';
 import type { JobMessage, JobResult, WorkerInit, WorkerReply } from './protocol.js';
@@ -26,8 +28,8 @@ sharp.cache(false);
 let session: ort.InferenceSession | undefined;
 let runChain: Promise<unknown> = Promise.resolve();
 const imageFloats = 3 * init.spec.crop * init.spec.crop;
-// One gate for all jobs of this worker: peak decode memory depends on it, not on batch size.
-const decodeGate = new Gate(DECODE_CONCURRENCY);
+// One decoder for all jobs of this worker: its read and decode limits bound peak memory, not the batch size.
+const decoder = new BatchDecoder(init.spec, init.maxImagePixels, native);
 let vipsLowered = false;
 
 async function runSession(input: Float32Array, count: number): Promise<{ features: Float32Array; ms: number }> {
@@ -55,21 +57,16 @@ function serialised<T>(fn: () => Promise<T>): Promise<T> {
 async function handleImages(msg: Extract<JobMessage, { type: 'images' }>): Promise<void> {
   const n = msg.images.length;
   const t0 = performance.now();
-  const staging = new Float32Array(n * imageFloats);
-  const settled = await Promise.allSettled(
-    msg.images.map((img, i) =>
-      decodeGate.run(() => native(() => preprocessInto(img, init.spec, staging, i * imageFloats, init.maxImagePixels))),
-    ),
-  );
+  const { floats: staging, failures } = await decoder.decode(msg.images);
   const decodeMs = performance.now() - t0;
   // libvips starts its decode threads lazily (at normal priority): lower them once they exist.
   if (!vipsLowered) vipsLowered = lowerThreadsNamed('libvips worker') > 0;
   const ok: number[] = [];
   const errors: JobResult['errors'] = [];
-  settled.forEach((s, i) => {
-    if (s.status === 'fulfilled') ok.push(i);
-    else if (s.reason instanceof DecodeFailure) errors.push({ index: i, message: s.reason.message, reason: s.reason.reason });
-    else errors.push({ index: i, message: (s.reason as Error)?.message ?? String(s.reason), reason: 'corrupt' });
+  failures.forEach((reason, i) => {
+    if (reason === undefined) ok.push(i);
+    else if (reason instanceof DecodeFailure) errors.push({ index: i, message: reason.message, reason: reason.reason });
+    else errors.push({ index: i, message: (reason as Error)?.message ?? String(reason), reason: 'corrupt' });
   });
   let input = staging;
   if (ok.length !== n && ok.length > 0) {

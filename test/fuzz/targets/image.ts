@@ -1,6 +1,6 @@
 /**
  * The image decoder (decodeRgb + the native docs/computation.md §1 preprocessing) on mutated JPEG, PNG,
- * WebP and GIF bytes: each must decode to a consistent RGB image (a PNG that the pngjs fast
+ * WebP and GIF bytes: each must decode to a consistent RGB image (a PNG that the native fast
  * path takes: to sharp's pixels, exactly) or fail with a
  * DecodeFailure whose reason is one of ImageDecodeReason; a crash kills this process,
  * which the parent test sees.
@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import sharp from 'sharp';
 import { DecodeFailure, decodeRgb } from '../../../src/backbone/decode.js';
-import { fastPngSize } from '../../../src/backbone/png_decode.js';
+import { decodePngFast } from '../../../src/backbone/png_decode.js';
 import { writePreprocessed } from '../../../src/backbone/preprocess.js';
 import { check, runsFor } from '../contract.js';
 
@@ -78,13 +78,13 @@ export default async function fuzzImage(seed: number): Promise<number> {
         const { rgb, width, height } = await decodeRgb(bytes, { maxPixels: m.maxPixels, resize: spec.resize });
         check(width > 0 && height > 0 && rgb.length === width * height * 3, `decoded ${width}x${height} into ${rgb.length} bytes`);
         check(width * height <= m.maxPixels, 'an image over the pixel limit was decoded');
-        if (fastPngSize(bytes)) {
-          // The pngjs path must agree with sharp's decode of the same bytes, pixel for pixel.
+        if (await decodePngFast(bytes, m.maxPixels)) {
+          // The native fast path must agree with sharp's decode of the same bytes, pixel for pixel.
           const viaSharp = await decodeRgb(bytes, { maxPixels: m.maxPixels, resize: spec.resize, fastPng: false }).catch((e: Error) => e);
-          check(!(viaSharp instanceof Error), `pngjs decoded a PNG that sharp rejects: ${(viaSharp as Error).message}`);
+          check(!(viaSharp instanceof Error), `the fast path decoded a PNG that sharp rejects: ${(viaSharp as Error).message}`);
           check(
             viaSharp.width === width && viaSharp.height === height && Buffer.from(viaSharp.rgb).equals(Buffer.from(rgb)),
-            'pngjs and sharp decoded the same PNG to different pixels',
+            'the fast path and sharp decoded the same PNG to different pixels',
           );
         }
         writePreprocessed(rgb, width, height, spec, out, 0);
