@@ -105,7 +105,11 @@ async function start(): Promise<void> {
         // priority, so a spinning thread yields to the event loop and to decoding. Three
         // alternating runs of the backbone benchmark measured (ratio to the bare session, max
         // loop delay): tensor 0.92-0.99x, files 1.22-1.28x, 8.5-11.9 ms with spinning, and
-        // 1.04-1.17x, 1.30-1.49x, 8.6-15.7 ms without it.
+        // 1.04-1.17x, 1.30-1.49x, 8.6-15.7 ms without it. session.force_spinning_stop (spin
+        // during a run only) was measured too (issue 13): the stream benchmark gained 2-7%
+        // (its decoding runs between two runs), but Backbone.embed(tensor) took 1.24-1.31x the
+        // bare session's time instead of 1.09-1.17x, and embed(files) 1.59-1.62x instead of
+        // 1.51-1.53x (benchmarks/backbone.bench.ts, alternating runs), so it stays off.
       }),
     );
   } catch (e) {
