@@ -12,6 +12,9 @@
 #include <napi.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <new>
 #include <cstdint>
 #include <vector>
 
@@ -54,6 +57,35 @@ class DecodePngWorker : public PromiseWorker {
   bool decoded_ = false;
 };
 
+// Estimated decode memory one batch job has in flight at most: its images decode on every core,
+// so without it the peak would grow with the core count (a 16-image job of 16 MP PNGs on 32
+// cores: 2.5 GB). An image estimated above the budget decodes alone.
+constexpr uint64_t kBatchDecodeBudgetBytes = uint64_t(256) << 20;
+
+// Admits work while the estimated bytes in flight stay within `cap` (or nothing else is in flight).
+class MemoryBudget {
+ public:
+  explicit MemoryBudget(uint64_t cap) : cap_(cap) {}
+  void Acquire(uint64_t bytes) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    freed_.wait(lock, [&] { return in_flight_ == 0 || in_flight_ + bytes <= cap_; });
+    in_flight_ += bytes;
+  }
+  void Release(uint64_t bytes) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      in_flight_ -= bytes;
+    }
+    freed_.notify_all();
+  }
+
+ private:
+  const uint64_t cap_;
+  uint64_t in_flight_ = 0;
+  std::mutex mutex_;
+  std::condition_variable freed_;
+};
+
 class DecodePngBatchWorker : public PromiseWorker {
  public:
   DecodePngBatchWorker(Napi::Env env, std::vector<ArrayArg<uint8_t>> images, uint64_t max_pixels, PreprocessSpec spec)
@@ -72,10 +104,23 @@ class DecodePngBatchWorker : public PromiseWorker {
     ParallelFor(images_.size(), 0, 1, [this](size_t begin, size_t end) {
       for (size_t i = begin; i < end; ++i) {
         const ArrayArg<uint8_t>& bytes = images_[i];
-        DecodedRgb image;
-        if (bytes.size() == 0 || !DecodePlainPng(bytes.data(), bytes.size(), max_pixels_, &image)) continue;
-        PreprocessRgb(image.rgb.data(), image.width, image.height, spec_, floats_ + i * PerImage());
-        decoded_[i] = 1;
+        if (bytes.size() == 0) continue;
+        const uint64_t cost = EstimatedBytes(bytes);
+        budget_.Acquire(cost);
+        try {
+          DecodedRgb image;
+          if (DecodePlainPng(bytes.data(), bytes.size(), max_pixels_, &image)) {
+            PreprocessRgb(image.rgb.data(), image.width, image.height, spec_, floats_ + i * PerImage());
+            decoded_[i] = 1;
+          }
+        } catch (const std::bad_alloc&) {
+          // This image alone did not fit: it is left to sharp (one at a time there), the others
+          // of the batch keep their results.
+        } catch (...) {
+          budget_.Release(cost);
+          throw;
+        }
+        budget_.Release(cost);
       }
     });
   }
@@ -89,9 +134,23 @@ class DecodePngBatchWorker : public PromiseWorker {
  private:
   size_t PerImage() const { return size_t(3) * spec_.crop * spec_.crop; }
 
+  // Upper bound of what decoding and preprocessing one image allocates, from its header: the
+  // inflated rows (at most 4 bytes per pixel plus a filter byte per row), the RGB image, and
+  // PreprocessRgb's filter weights and intermediate rows. Tiny for dataset images; for a large
+  // or oddly shaped one it is what the budget below must count (a 2 KB PNG may declare
+  // 16,000,000 x 1 pixels: 250 MB of weights and buffers).
+  uint64_t EstimatedBytes(const ArrayArg<uint8_t>& bytes) const {
+    uint32_t w = 0, h = 0;
+    if (!PngHeaderSize(bytes.data(), bytes.size(), &w, &h) || uint64_t(w) * h > max_pixels_) return 0;
+    const uint64_t pixels = uint64_t(w) * h, S = uint64_t(spec_.crop), R = uint64_t(spec_.resize);
+    const uint64_t taps = (2 * ((w + R - 1) / R) + 1) + (2 * ((h + R - 1) / R) + 1);
+    return pixels * 7 + h + taps * S * 16 + uint64_t(h) * S * 3;
+  }
+
   std::vector<ArrayArg<uint8_t>> images_;
   uint64_t max_pixels_;
   PreprocessSpec spec_;
+  MemoryBudget budget_{kBatchDecodeBudgetBytes};
   float* floats_ = nullptr;
   uint8_t* decoded_ = nullptr;
   Napi::ObjectReference floats_ref_, decoded_ref_;

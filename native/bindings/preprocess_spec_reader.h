@@ -1,4 +1,4 @@
-// Reads the `spec` argument of the preprocessing exports (preprocessRgb, decodePngInto):
+// Reads the `spec` argument of the preprocessing exports (preprocessRgb, decodePngBatch):
 // { resize, crop, offset, mean: [3], std: [3] }, every field range-checked, std non-zero.
 #pragma once
 #include <napi.h>
@@ -46,9 +46,9 @@ inline Napi::Float32Array ReadPreprocessOut(const Napi::CallbackInfo& info, size
   Napi::Float32Array out = v.As<Napi::Float32Array>();
   const double need = double(out_offset) + 3.0 * spec.crop * spec.crop;
   if (need > double(out.ElementLength()))
-    throw ArgRangeError(info.Env(),
-                        "Float32Array of at least outOffset + 3 * crop^2 = " + std::to_string(int64_t(need)) + " floats",
-                        "out", fn, "length " + std::to_string(out.ElementLength()));
+    throw ArgRangeError(
+        info.Env(), "Float32Array of at least outOffset + 3 * crop^2 = " + std::to_string(int64_t(need)) + " floats",
+        "out", fn, "length " + std::to_string(out.ElementLength()));
   return out;
 }
 

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <limits>
 #include <new>
+#include <stdexcept>
+#include <string>
 
 namespace lwfm {
 namespace {
@@ -24,6 +26,8 @@ bool Is(const uint8_t* type, const char* name) { return std::memcmp(type, name, 
 // about 1032-fold. Data too short for the image it declares is declined before allocating.
 constexpr uint64_t kMaxInflateRatio = 1032;
 
+constexpr uint32_t kMaxSide = uint32_t(1) << 20;
+
 struct Span {
   const uint8_t* data;
   uint32_t size;
@@ -33,6 +37,7 @@ struct Layout {
   uint32_t width = 0, height = 0;
   int depth = 0, color = 0, channels = 0;
   std::vector<Span> idat;
+  bool saw_idat = false;
   const uint8_t* palette = nullptr;  // RGB triplets
   int palette_entries = 0;
 };
@@ -76,10 +81,13 @@ bool ReadLayout(const uint8_t* png, size_t size, uint64_t max_pixels, Layout* l)
     const uint8_t* data = type + 4;
     for (int k = 0; k < 4; ++k)
       if (!IsLetter(type[k])) return false;
+    // The third letter's case is a reserved bit that must be clear: libpng rejects such a chunk
+    // before the image data (sharp then fails the file) and skips it after.
+    if (type[2] & 0x20) return false;
     if (uint32_t(crc32(crc32(0L, Z_NULL, 0), type, length + 4)) != Be32(data + length)) return false;
     const bool critical = (type[0] & 0x20) == 0;
     if (at == 8 && !Is(type, "IHDR")) return false;
-    if (!l->idat.empty() && !Is(type, "IDAT")) idat_ended = true;
+    if (l->saw_idat && !Is(type, "IDAT")) idat_ended = true;
     if (Is(type, "IHDR")) {
       if (at != 8 || length != 13) return false;
       l->width = Be32(data);
@@ -88,12 +96,14 @@ bool ReadLayout(const uint8_t* png, size_t size, uint64_t max_pixels, Layout* l)
       l->color = data[9];
       // Compression 0 (deflate), filter method 0, no interlacing: the only ones decoded here.
       if (data[10] != 0 || data[11] != 0 || data[12] != 0) return false;
-      if (l->width == 0 || l->height == 0 || l->width > 0x7fffffffu || l->height > 0x7fffffffu) return false;
+      // Sides up to 2^20, as the preprocessing takes (preprocess_binding.cc): the sharp path
+      // reports a longer side, and the two paths must agree.
+      if (l->width == 0 || l->height == 0 || l->width > kMaxSide || l->height > kMaxSide) return false;
       if (uint64_t(l->width) * l->height > max_pixels) return false;
       l->channels = ChannelsOf(l->color, l->depth);
       if (l->channels == 0) return false;
     } else if (Is(type, "PLTE")) {
-      if (l->palette || !l->idat.empty() || length == 0 || length % 3 != 0 || length > 768) return false;
+      if (l->palette || l->saw_idat || length == 0 || length % 3 != 0 || length > 768) return false;
       if (l->color == 0 || l->color == 4) return false;  // forbidden for gray
       if (l->color == 3) {
         if (int(length / 3) > (1 << l->depth)) return false;
@@ -102,12 +112,13 @@ bool ReadLayout(const uint8_t* png, size_t size, uint64_t max_pixels, Layout* l)
       }
     } else if (Is(type, "tRNS")) {
       // Palette alpha only (dropped with the alpha channel); a gray or RGB colour key is sharp's.
-      if (l->color != 3 || !l->palette || !l->idat.empty() || int(length) > l->palette_entries) return false;
+      if (l->color != 3 || !l->palette || l->saw_idat || int(length) > l->palette_entries) return false;
     } else if (Is(type, "IDAT")) {
       if (idat_ended || (l->color == 3 && !l->palette)) return false;
-      l->idat.push_back({data, length});
+      if (length > 0) l->idat.push_back({data, length});  // empty IDATs add nothing to the stream
+      l->saw_idat = true;
     } else if (Is(type, "IEND")) {
-      return !l->idat.empty();
+      return !l->idat.empty();  // no image data at all: sharp's to report
     } else if (critical || SharpOnly(type)) {
       return false;
     }
@@ -121,7 +132,9 @@ bool Inflate(const std::vector<Span>& idat, uint8_t* out, uint64_t out_size) {
   if (out_size > std::numeric_limits<uInt>::max()) return false;
   z_stream z;
   std::memset(&z, 0, sizeof z);
-  if (inflateInit(&z) != Z_OK) throw std::bad_alloc();
+  const int init = inflateInit(&z);
+  if (init == Z_MEM_ERROR) throw std::bad_alloc();
+  if (init != Z_OK) throw std::runtime_error("zlib's inflateInit failed with code " + std::to_string(init));
   z.next_out = out;
   z.avail_out = uInt(out_size);
   bool ended = false, ok = true;
@@ -229,6 +242,14 @@ bool RowToRgb(const Layout& l, const uint8_t* row, uint8_t* rgb) {
 }
 
 }  // namespace
+
+bool PngHeaderSize(const uint8_t* png, size_t size, uint32_t* width, uint32_t* height) {
+  static const uint8_t kStart[16] = {0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 'I', 'H', 'D', 'R'};
+  if (png == nullptr || size < 24 || std::memcmp(png, kStart, 16) != 0) return false;
+  *width = Be32(png + 16);
+  *height = Be32(png + 20);
+  return true;
+}
 
 bool DecodePlainPng(const uint8_t* png, size_t size, uint64_t max_pixels, DecodedRgb* out) {
   Layout l;

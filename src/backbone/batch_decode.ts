@@ -11,8 +11,10 @@
  * Other images, and PNGs the fast decoder declines, are decoded one by one by sharp.
  *
  * Memory: files are read READ_AHEAD at a time; the PNGs waiting for the batch call hold at
- * most BATCH_DECODE_BYTES of encoded data (later ones are decoded one by one), so a job's
- * peak is bounded by these and the batch's floats, whatever its files weigh.
+ * most BATCH_DECODE_BYTES of encoded data (later ones are decoded one by one); the batch call
+ * admits images while their estimated decode memory stays within 256 MB (png_binding.cc), and
+ * an image it cannot allocate for is left to sharp alone. So a job's peak is bounded by these
+ * and the batch's floats, whatever its files weigh or declare.
  */
 import { native } from '../binding.js';
 import { DECODE_CONCURRENCY, EXACT_DECODE_MAX_PIXELS, Gate, READ_AHEAD, readImage } from './decode.js';

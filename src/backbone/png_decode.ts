@@ -2,17 +2,18 @@
  * The fast path for the PNGs that datasets are made of (issue 13). sharp spends about 0.3 ms
  * of fixed pipeline cost on every image plus libpng's decode, 0.7-1.0 ms of CPU for a
  * 96 x 96 PNG on this machine, while inflating its data costs 0.1 ms. The addon's decoder
- * (native/image/png_decode.h: Node's zlib, then row unfiltering) takes about 0.12 ms and
- * runs on libuv's pool, so a worker decodes two images at once between backbone runs; pngjs,
- * the decoder before it, took 0.3-0.4 ms on the worker's own JavaScript thread, with the
- * second core idle.
+ * (native/image/png_decode.h: Node's zlib, then row unfiltering) takes about 0.1 ms, off the
+ * JavaScript thread (a backbone job's PNGs in one native job on every core, batch_decode.ts);
+ * pngjs, the decoder before it, took 0.3-0.4 ms on the worker's own JavaScript thread, with
+ * the second core idle.
  *
  * Only PNGs whose pixels the fast path and sharp turn into the same RGB bytes take it
  * (test/png_decode.test.ts and the image fuzzer compare the two byte for byte): 8-bit RGB,
  * RGBA, gray and gray+alpha, and gray or palette images of 1-8 bits, not interlaced, without
  * colour management (iCCP, gAMA, cHRM: sharp converts with them), EXIF (eXIf: sharp rotates
- * by it), animation (acTL) or a transparent colour key for gray/RGB (tRNS). Everything else,
- * and every file the native decoder declines, goes to sharp, so errors keep sharp's wording.
+ * by it), animation (acTL) or a transparent colour key for gray/RGB (tRNS); the native
+ * decoder checks all of this itself. Everything else, and every file it declines, goes to
+ * sharp, so errors keep sharp's wording.
  */
 import { native } from '../binding.js';
 

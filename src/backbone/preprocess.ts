@@ -3,7 +3,7 @@
  * then the native addon (native/core/pil_resize.cc) does Pillow's antialiased bilinear
  * resize to R x R ignoring aspect, the S x S center crop, scaling to [0, 1] and
  * normalization to NCHW float32 (measured 0.6 ms per 96 x 96 image in JavaScript, 0.12 ms
- * natively). Runs inside the backbone workers.
+ * natively: 80 calls of writePreprocessed took 9.6-9.9 ms). Runs inside the backbone workers.
  */
 import { native } from '../binding.js';
 import { decodeRgb, EXACT_DECODE_MAX_PIXELS, readImage } from './decode.js';
