@@ -38,15 +38,15 @@ async function viaSharp(bytes: Uint8Array): Promise<Float32Array> {
   return row;
 }
 
-/** A valid 1-bit gray PNG of width x height with a sparse pattern: large images in few bytes. */
-function grayBits(width: number, height: number): Buffer {
-  const stride = 1 + Math.ceil(width / 8);
+/** A valid gray PNG of width x height (1 or 16 bits) with a sparse pattern: large images in few bytes. */
+function grayBits(width: number, height: number, depth: 1 | 16 = 1): Buffer {
+  const stride = 1 + Math.ceil((width * depth) / 8);
   const rows = Buffer.alloc(stride * height);
   for (let i = 1; i < rows.length; i += 997) if (i % stride !== 0) rows[i] = 0xa5;
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
-  ihdr.set([1, 0, 0, 0, 0], 8);
+  ihdr.set([depth, 0, 0, 0, 0], 8);
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     pngChunk('IHDR', ihdr),
@@ -225,13 +225,15 @@ describe('BatchDecoder', () => {
       join(dir, 'folder.png'),
       files[2]!,
     ];
+    // Wider than the resize takes (2^20): a 16-bit PNG, so sharp decodes it, and the image fails alone.
+    images.push(grayBits(1_100_000, 1, 16));
     for (const batchBytes of [undefined, 1]) {
       // With a budget of 1 byte no PNG joins the batch call: every image takes the one-by-one path.
       const decoder = new BatchDecoder(SPEC, DEFAULT_MAX_IMAGE_PIXELS, undefined, batchBytes);
       const { floats, failures } = await decoder.decode(images);
       const reasons = failures.map((f) => (f === undefined ? 'ok' : f instanceof DecodeFailure ? f.reason : `other: ${String(f)}`));
-      expect(reasons).toEqual(['ok', 'ok', 'missing', 'ok', 'ok', 'truncated', 'not-a-file', 'ok']);
-      const sources = [pngs[0]!, jpeg, undefined, pngs[1]!, pngs[2]!, undefined, undefined, pngs[2]!];
+      expect(reasons).toEqual(['ok', 'ok', 'missing', 'ok', 'ok', 'truncated', 'not-a-file', 'ok', 'too-many-pixels']);
+      const sources = [pngs[0]!, jpeg, undefined, pngs[1]!, pngs[2]!, undefined, undefined, pngs[2]!, undefined];
       for (let i = 0; i < images.length; i++) {
         const source = sources[i];
         if (source) expect(row(floats, i)).toEqual(await viaSharp(source));

@@ -59,6 +59,11 @@ function checkBundle(bundle: unknown): ModelBundle {
  * const batch = await backbone.embed(['cat.jpg', 'dog.png']);
  * console.log(batch.dims); // [2, 1024, 9]
  */
+/** A failed image of a job: the image's fault (ImageDecodeError) or ours (BackboneError). */
+function imageError(source: string, e: JobResult['errors'][number]): ImageDecodeError | BackboneError {
+  return e.internal ? new BackboneError(source, e.message) : new ImageDecodeError(source, e.message, { reason: e.reason });
+}
+
 export class Backbone {
   readonly device: Device;
   readonly config: ModelConfig;
@@ -197,7 +202,7 @@ export class Backbone {
         for (let i = job.start; i < job.end; i++) batch.errors[i] = new BackboneError(describe(i), why, { cause: reason });
         // Images the worker had found unreadable before the job failed are still image errors.
         for (const e of (reason as { imageErrors?: JobResult['errors'] }).imageErrors ?? []) {
-          batch.errors[job.start + e.index] = new ImageDecodeError(describe(job.start + e.index), e.message, { reason: e.reason });
+          if (!e.internal) batch.errors[job.start + e.index] = imageError(describe(job.start + e.index), e);
         }
         return;
       }
@@ -212,7 +217,7 @@ export class Backbone {
       for (const e of r.errors) {
         const i = job.start + e.index;
         d.fill(NaN, i * len, (i + 1) * len);
-        batch.errors[i] = new ImageDecodeError(describe(i), e.message, { reason: e.reason });
+        batch.errors[i] = imageError(describe(i), e);
       }
     };
     await Promise.all(jobs.map(collect));

@@ -66,7 +66,9 @@ async function handleImages(msg: Extract<JobMessage, { type: 'images' }>): Promi
   failures.forEach((reason, i) => {
     if (reason === undefined) ok.push(i);
     else if (reason instanceof DecodeFailure) errors.push({ index: i, message: reason.message, reason: reason.reason });
-    else errors.push({ index: i, message: (reason as Error)?.message ?? String(reason), reason: 'corrupt' });
+    // Anything else is not a verdict on the image (our addon ran out of memory, an internal
+    // error): the Backbone reports it as its own failure, not as a bad image.
+    else errors.push({ index: i, message: (reason as Error)?.message ?? String(reason), reason: 'corrupt', internal: true });
   });
   let input = staging;
   if (ok.length !== n && ok.length > 0) {

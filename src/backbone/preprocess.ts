@@ -6,7 +6,7 @@
  * natively: 80 calls of writePreprocessed took 9.6-9.9 ms). Runs inside the backbone workers.
  */
 import { native } from '../binding.js';
-import { decodeRgb, EXACT_DECODE_MAX_PIXELS, readImage } from './decode.js';
+import { DecodeFailure, decodeRgb, EXACT_DECODE_MAX_PIXELS, readImage } from './decode.js';
 import { isPng } from './png_decode.js';
 import { DEFAULT_MAX_IMAGE_PIXELS } from './image_limits.js';
 
@@ -44,6 +44,9 @@ export function writePreprocessed(
   native.preprocessRgb(rgb, width, height, nativeSpec(spec), out, offset);
 }
 
+/** The longest side native preprocessing takes (native/bindings/preprocess_binding.cc). */
+export const MAX_PREPROCESS_SIDE = 1 << 20;
+
 /** The spec with its crop offset, as the native calls take it. */
 export function nativeSpec(spec: PreprocessSpec): PreprocessSpec & { offset: number } {
   return { ...spec, offset: centerCropOffset(spec.resize, spec.crop) };
@@ -62,6 +65,12 @@ export async function preprocessWithSharp(
   maxPixels: number,
 ): Promise<void> {
   const { rgb, width, height } = await decodeRgb(bytes, { maxPixels, resize: spec.resize, fastPng: false });
+  if (Math.max(width, height) > MAX_PREPROCESS_SIDE) {
+    throw new DecodeFailure(
+      'too-many-pixels',
+      `image of ${width} x ${height} pixels has a side longer than ${MAX_PREPROCESS_SIDE}, the longest the resize takes`,
+    );
+  }
   writePreprocessed(rgb, width, height, spec, out, offset);
 }
 

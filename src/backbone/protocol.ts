@@ -23,7 +23,11 @@ export interface JobResult {
   features: Float32Array;
   /** Positions (within the job) of the rows in `features`. */
   ok: number[];
-  errors: { index: number; message: string; reason: ImageDecodeReason }[];
+  /**
+   * Images that failed. `internal`: the failure was ours (an error of the addon or the decoder
+   * that is not about the image), reported as a BackboneError rather than the image's fault.
+   */
+  errors: { index: number; message: string; reason: ImageDecodeReason; internal?: boolean }[];
   decodeMs: number;
   backboneMs: number;
 }
