@@ -52,6 +52,11 @@ function checkBundle(bundle: unknown): ModelBundle {
   return b;
 }
 
+/** A failed image of a job: the image's fault (ImageDecodeError) or ours (BackboneError). */
+function imageError(source: string, e: JobResult['errors'][number]): ImageDecodeError | BackboneError {
+  return e.internal ? new BackboneError(source, e.message) : new ImageDecodeError(source, e.message, { reason: e.reason });
+}
+
 /**
  * ResNet-18 tap embeddings of images on ONNX Runtime.
  * @example
@@ -59,11 +64,6 @@ function checkBundle(bundle: unknown): ModelBundle {
  * const batch = await backbone.embed(['cat.jpg', 'dog.png']);
  * console.log(batch.dims); // [2, 1024, 9]
  */
-/** A failed image of a job: the image's fault (ImageDecodeError) or ours (BackboneError). */
-function imageError(source: string, e: JobResult['errors'][number]): ImageDecodeError | BackboneError {
-  return e.internal ? new BackboneError(source, e.message) : new ImageDecodeError(source, e.message, { reason: e.reason });
-}
-
 export class Backbone {
   readonly device: Device;
   readonly config: ModelConfig;
