@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { centerCropOffset, preprocessInto, type PreprocessSpec } from '../src/backbone/preprocess.js';
+import { preprocessInto } from '../src/backbone/batch_decode.js';
+import { centerCropOffset, type PreprocessSpec } from '../src/backbone/preprocess.js';
 import { native } from '../src/binding.js';
 import { resizeBilinearPil } from './helpers/pil_resize_reference.js';
 import { rng } from './helpers/seeded_rng.js';

@@ -18,6 +18,7 @@
  */
 import { native } from '../binding.js';
 import { DECODE_CONCURRENCY, EXACT_DECODE_MAX_PIXELS, Gate, READ_AHEAD, readImage } from './decode.js';
+import { DEFAULT_MAX_IMAGE_PIXELS } from './image_limits.js';
 import { isPng } from './png_decode.js';
 import { nativeSpec, preprocessWithSharp, type PreprocessSpec } from './preprocess.js';
 
@@ -108,4 +109,21 @@ export class BatchDecoder {
       }),
     );
   }
+}
+
+/**
+ * Preprocesses one image into `out` at `offset` (a job of one image): a plain PNG is decoded
+ * natively, anything else by sharp; an image that fails rejects with its DecodeFailure.
+ * @example await preprocessInto('cat.jpg', spec, batch, 0);
+ */
+export async function preprocessInto(
+  input: string | Uint8Array,
+  spec: PreprocessSpec,
+  out: Float32Array,
+  offset: number,
+  maxPixels: number = DEFAULT_MAX_IMAGE_PIXELS,
+): Promise<void> {
+  const { floats, failures } = await new BatchDecoder(spec, maxPixels).decode([input]);
+  if (failures[0] !== undefined) throw failures[0];
+  out.set(floats, offset);
 }

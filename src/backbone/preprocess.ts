@@ -6,9 +6,7 @@
  * natively: 80 calls of writePreprocessed took 9.6-9.9 ms). Runs inside the backbone workers.
  */
 import { native } from '../binding.js';
-import { DecodeFailure, decodeRgb, EXACT_DECODE_MAX_PIXELS, readImage } from './decode.js';
-import { isPng } from './png_decode.js';
-import { DEFAULT_MAX_IMAGE_PIXELS } from './image_limits.js';
+import { DecodeFailure, decodeRgb } from './decode.js';
 
 export interface PreprocessSpec {
   resize: number;
@@ -72,29 +70,4 @@ export async function preprocessWithSharp(
     );
   }
   writePreprocessed(rgb, width, height, spec, out, offset);
-}
-
-/**
- * Preprocesses one image into `out` at `offset`; images over `maxPixels` are rejected
- * (DecodeFailure) before decoding. A plain PNG is decoded and preprocessed by the addon on
- * libuv's pool (src/backbone/png_decode.ts); other images by sharp. Batches go through
- * batch_decode.ts instead, which decodes a batch's PNGs in one native job.
- * @example await preprocessInto('cat.jpg', spec, batch, 0);
- */
-export async function preprocessInto(
-  input: string | Uint8Array,
-  spec: PreprocessSpec,
-  out: Float32Array,
-  offset: number,
-  maxPixels: number = DEFAULT_MAX_IMAGE_PIXELS,
-): Promise<void> {
-  const bytes = await readImage(input, maxPixels);
-  if (isPng(bytes)) {
-    const { floats, decoded } = await native.decodePngBatch([bytes], Math.min(maxPixels, EXACT_DECODE_MAX_PIXELS), nativeSpec(spec));
-    if (decoded[0] === 1) {
-      out.set(floats, offset);
-      return;
-    }
-  }
-  await preprocessWithSharp(bytes, spec, out, offset, maxPixels);
 }

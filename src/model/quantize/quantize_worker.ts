@@ -6,7 +6,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
-import { preprocessInto, type PreprocessSpec } from '../../backbone/preprocess.js';
+import { preprocessInto } from '../../backbone/batch_decode.js';
+import type { PreprocessSpec } from '../../backbone/preprocess.js';
 import { encodeModel } from '../onnx/builder.js';
 import { decodeModel } from '../onnx/inspect.js';
 import { planQuantization } from './plan.js';
