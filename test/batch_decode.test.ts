@@ -10,8 +10,7 @@ import { native } from '../src/binding.js';
 import { BatchDecoder } from '../src/backbone/batch_decode.js';
 import { DEFAULT_MAX_IMAGE_PIXELS, DecodeFailure } from '../src/backbone/decode.js';
 import { nativeSpec, preprocessWithSharp, type PreprocessSpec } from '../src/backbone/preprocess.js';
-import { deflateSync } from 'node:zlib';
-import { pngChunk } from './helpers/image_bomb.js';
+import { grayBits, pngChunk } from './helpers/image_bomb.js';
 import { rng } from './helpers/seeded_rng.js';
 
 // The batch path (one native job decoding and preprocessing a batch's PNGs on every core) must
@@ -36,23 +35,6 @@ async function viaSharp(bytes: Uint8Array): Promise<Float32Array> {
   const row = new Float32Array(PER);
   await preprocessWithSharp(bytes, SPEC, row, 0, DEFAULT_MAX_IMAGE_PIXELS);
   return row;
-}
-
-/** A valid gray PNG of width x height (1 or 16 bits) with a sparse pattern: large images in few bytes. */
-function grayBits(width: number, height: number, depth: 1 | 16 = 1): Buffer {
-  const stride = 1 + Math.ceil((width * depth) / 8);
-  const rows = Buffer.alloc(stride * height);
-  for (let i = 1; i < rows.length; i += 997) if (i % stride !== 0) rows[i] = 0xa5;
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([depth, 0, 0, 0, 0], 8);
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    pngChunk('IHDR', ihdr),
-    pngChunk('IDAT', deflateSync(rows, { level: 9 })),
-    pngChunk('IEND', new Uint8Array(0)),
-  ]);
 }
 
 const row = (floats: Float32Array, i: number): Float32Array => floats.subarray(i * PER, (i + 1) * PER);

@@ -6,25 +6,11 @@
  * Run: node --import tsx test/helpers/batch_decode_memory_case.ts <count>
  * Prints one JSON line: { count, decoded, peakGrowthMB }.
  */
-import { deflateSync } from 'node:zlib';
 import { native } from '../../src/binding.js';
-import { pngChunk } from './image_bomb.js';
+import { grayBits } from './image_bomb.js';
 
 const count = Number(process.argv[2] ?? 1);
-const [width, height] = [1_000_000, 16];
-const stride = 1 + width / 8;
-const rows = Buffer.alloc(stride * height);
-for (let i = 1; i < rows.length; i += 997) if (i % stride !== 0) rows[i] = 0xa5;
-const ihdr = Buffer.alloc(13);
-ihdr.writeUInt32BE(width, 0);
-ihdr.writeUInt32BE(height, 4);
-ihdr.set([1, 0, 0, 0, 0], 8);
-const png = Buffer.concat([
-  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-  pngChunk('IHDR', ihdr),
-  pngChunk('IDAT', deflateSync(rows, { level: 9 })),
-  pngChunk('IEND', new Uint8Array(0)),
-]);
+const png = grayBits(1_000_000, 16);
 const spec = { resize: 92, crop: 84, offset: 4, mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] };
 // Warm up the thread pool and the allocator with a small image first, so that the growth
 // measured below is the large decodes' own.

@@ -4,7 +4,7 @@
  * zero rows streamed a few MB at a time, so making a 16000 x 16000 bomb (256 MB of
  * pixels, about 250 KB of file) never holds the pixels in memory.
  */
-import { createDeflate, crc32 } from 'node:zlib';
+import { createDeflate, crc32, deflateSync } from 'node:zlib';
 
 /**
  * One PNG chunk: length, type, data and CRC.
@@ -46,4 +46,24 @@ export async function pngBomb(side: number): Promise<Buffer> {
   await done;
   const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
   return Buffer.concat([signature, pngChunk('IHDR', ihdr), pngChunk('IDAT', Buffer.concat(parts)), pngChunk('IEND', new Uint8Array(0))]);
+}
+
+/**
+ * A valid gray PNG of width x height (1 or 16 bits) with a sparse pattern: large images in few bytes.
+ * @example const wide = grayBits(1_000_000, 16); // a few KB
+ */
+export function grayBits(width: number, height: number, depth: 1 | 16 = 1): Buffer {
+  const stride = 1 + Math.ceil((width * depth) / 8);
+  const rows = Buffer.alloc(stride * height);
+  for (let i = 1; i < rows.length; i += 997) if (i % stride !== 0) rows[i] = 0xa5;
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([depth, 0, 0, 0, 0], 8);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', deflateSync(rows, { level: 9 })),
+    pngChunk('IEND', new Uint8Array(0)),
+  ]);
 }
